@@ -62,12 +62,18 @@ impl Error {
 
     /// Shorthand for [`Error::Corrupted`].
     pub fn corrupted(path: impl Into<PathBuf>, detail: impl Into<String>) -> Self {
-        Error::Corrupted { path: path.into(), detail: detail.into() }
+        Error::Corrupted {
+            path: path.into(),
+            detail: detail.into(),
+        }
     }
 
     /// Shorthand for [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -3,10 +3,28 @@
 //!
 //! Map of the crate:
 //! - [`analysis`]: text -> terms (Lucene-compatible English analyzer).
+//! - [`corpus`]: reading BEIR / JSONL corpora.
+//! - [`index`]: building, saving, loading and searching an [`Index`] of immutable segments.
+//! - [`score`]: BM25 variants and TF-IDF.
+//! - [`query`]: query representation, [`query::TopK`] and the query algorithms.
+//! - [`format`]: the on-disk container (header, footer, CRC32, atomic writes).
 //! - [`error`]: the one error enum.
 
 pub mod analysis;
+pub mod corpus;
 pub mod error;
+pub mod format;
+pub mod index;
+pub mod pool;
+pub mod query;
+pub mod score;
 pub mod types;
 
+pub use analysis::{Analyzer, AnalyzerConfig, StemmerKind};
 pub use error::{Error, Result};
+pub use index::{DocInput, Index, IndexBuilder, LoadOptions};
+pub use query::{Query, QueryInput};
+pub use score::{ScoringConfig, ScoringKind};
+
+/// Version of this library (written into every index's `meta.json`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

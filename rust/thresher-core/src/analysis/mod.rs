@@ -79,7 +79,10 @@ impl Default for AnalyzerConfig {
         Self {
             lowercase: true,
             possessive: true,
-            stopwords: LUCENE_ENGLISH_STOP_WORDS.iter().map(|s| s.to_string()).collect(),
+            stopwords: LUCENE_ENGLISH_STOP_WORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             stemmer: StemmerKind::Porter,
             max_token_length: 255,
         }
@@ -95,7 +98,9 @@ pub struct Analyzer {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("config", &self.config).finish()
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -118,7 +123,9 @@ impl Analyzer {
     /// [`Error::InvalidArgument`] when `max_token_length` is 0.
     pub fn new(config: AnalyzerConfig) -> Result<Self> {
         if config.max_token_length == 0 {
-            return Err(Error::invalid_argument("max_token_length must be at least 1"));
+            return Err(Error::invalid_argument(
+                "max_token_length must be at least 1",
+            ));
         }
         let stop = config.stopwords.iter().cloned().collect();
         Ok(Self {
@@ -137,8 +144,11 @@ impl Analyzer {
     pub fn analyze_into(&self, text: &str, out: &mut Vec<String>) {
         use unicode_segmentation::UnicodeSegmentation;
         for word in text.unicode_words() {
-            let mut tok: String =
-                if self.config.lowercase { word.to_lowercase() } else { word.to_string() };
+            let mut tok: String = if self.config.lowercase {
+                word.to_lowercase()
+            } else {
+                word.to_string()
+            };
             if self.config.possessive {
                 for suffix in ["'s", "\u{2019}s", "\u{ff07}s"] {
                     if tok.len() > suffix.len() && tok.ends_with(suffix) {
@@ -181,6 +191,9 @@ mod tests {
     #[test]
     fn unknown_stemmer_lists_valid_names() {
         let e = StemmerKind::from_name("lovins").unwrap_err().to_string();
-        assert!(e.contains("porter") && e.contains("snowball") && e.contains("none"), "{e}");
+        assert!(
+            e.contains("porter") && e.contains("snowball") && e.contains("none"),
+            "{e}"
+        );
     }
 }

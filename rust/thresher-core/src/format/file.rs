@@ -1,0 +1,358 @@
+//! Writing and reading one component file: header, payload, footer; atomic replacement.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::{
+    Bytes, FOOTER_LEN, FOOTER_MAGIC, FORMAT_VERSION, HEADER_LEN, MAGIC,
+    OLDEST_SUPPORTED_FORMAT_VERSION,
+};
+use crate::error::{Error, IoContext, Result};
+
+/// The kinds of component file. The number is written in the header so a file renamed to
+/// the wrong role is detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Component {
+    /// Sorted term dictionary of a segment.
+    Terms = 1,
+    /// Posting lists of a segment.
+    Postings = 2,
+    /// Per-document data of a segment: lengths, norms, external ids.
+    Docs = 3,
+}
+
+impl Component {
+    /// File extension used for this component.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Component::Terms => "terms",
+            Component::Postings => "postings",
+            Component::Docs => "docs",
+        }
+    }
+
+    fn from_u32(v: u32) -> Option<Self> {
+        match v {
+            1 => Some(Component::Terms),
+            2 => Some(Component::Postings),
+            3 => Some(Component::Docs),
+            _ => None,
+        }
+    }
+}
+
+/// Builds a payload in an 8-byte-aligned buffer, little-endian.
+#[derive(Default)]
+pub struct PayloadWriter {
+    buf: Vec<u8>,
+}
+
+impl PayloadWriter {
+    /// An empty payload.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Current length in bytes.
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// True when nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Pads with zeros up to a multiple of `align`.
+    pub fn align(&mut self, align: usize) {
+        let pad = self.buf.len().next_multiple_of(align) - self.buf.len();
+        self.buf.extend(std::iter::repeat_n(0u8, pad));
+    }
+
+    /// Appends one `u64`.
+    pub fn put_u64(&mut self, v: u64) {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+    }
+
+    /// Appends raw bytes.
+    pub fn put_bytes(&mut self, v: &[u8]) {
+        self.buf.extend_from_slice(v);
+    }
+
+    /// Appends a slice of plain values (8-aligned first).
+    pub fn put_slice<T: bytemuck::Pod>(&mut self, v: &[T]) {
+        self.align(8);
+        self.buf.extend_from_slice(bytemuck::cast_slice(v));
+    }
+
+    /// Finishes into an aligned [`Bytes`] (padded to 8).
+    pub fn finish(mut self) -> Bytes {
+        let len = self.buf.len();
+        self.align(8);
+        let words: Vec<u64> = bytemuck::pod_collect_to_vec(&self.buf);
+        Bytes::from_words(words, len)
+    }
+}
+
+fn header(component: Component) -> [u8; HEADER_LEN] {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(&MAGIC);
+    h[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&(component as u32).to_le_bytes());
+    h
+}
+
+/// A temporary name in the same directory as `path` (same filesystem, so rename is atomic).
+fn temp_path(path: &Path) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp-{}-{nanos}", std::process::id()))
+}
+
+/// Writes `path` atomically: the content goes to a temporary file in the same directory,
+/// which is fsynced and renamed over `path`; then the directory is fsynced. A crash at any
+/// point leaves either the old file or the new one, never a mix.
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| -> std::io::Result<()> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+            write(&mut w)?;
+            w.flush()?;
+        }
+        file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// fsyncs a directory so a rename inside it is durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        let d = File::open(dir).with_path(dir)?;
+        d.sync_all().with_path(dir)?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// Writes one component file atomically (header + payload + footer).
+///
+/// # Errors
+/// [`Error::Io`] naming the file.
+pub fn write_component(path: &Path, component: Component, payload: &[u8]) -> Result<()> {
+    write_atomic(path, |w| {
+        let h = header(component);
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&h);
+        crc.update(payload);
+        w.write_all(&h)?;
+        w.write_all(payload)?;
+        w.write_all(&(payload.len() as u64).to_le_bytes())?;
+        w.write_all(&crc.finalize().to_le_bytes())?;
+        w.write_all(&FOOTER_MAGIC.to_le_bytes())
+    })
+}
+
+/// Opens one component file and returns its payload.
+///
+/// Checks, in order: size, header magic, footer magic, payload length, (when `verify`) the
+/// CRC32 of header + payload, then the format version range and the component kind. The CRC
+/// comes before the version so that a damaged version field reads as corruption; the header and
+/// footer layout is therefore fixed across all format versions.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read, [`Error::IncompatibleFormat`] for a version
+/// outside `OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION`, [`Error::Corrupted`] otherwise.
+pub fn read_component(path: &Path, expected: Component, mmap: bool, verify: bool) -> Result<Bytes> {
+    let mut file = File::open(path).with_path(path)?;
+    let size = file.metadata().with_path(path)?.len();
+    let size = usize::try_from(size).map_err(|_| Error::corrupted(path, "file too large"))?;
+    if size < HEADER_LEN + FOOTER_LEN {
+        return Err(Error::corrupted(
+            path,
+            format!(
+                "file has {size} bytes, fewer than the {} of header and footer",
+                HEADER_LEN + FOOTER_LEN
+            ),
+        ));
+    }
+    let bytes = if mmap {
+        // SAFETY: the map is read-only. Index files are immutable once written (they are only
+        // ever replaced by rename, which leaves this mapping on the old inode); a user truncating
+        // the file in place while it is mapped would violate this, as with any mmap-based engine.
+        #[allow(unsafe_code)]
+        let map = unsafe { memmap2::Mmap::map(&file) }.with_path(path)?;
+        if map.len() != size {
+            return Err(Error::corrupted(path, "file changed size while opening"));
+        }
+        Bytes::from_mmap(map)
+    } else {
+        let mut words = vec![0u64; size.div_ceil(8)];
+        file.read_exact(&mut bytemuck::cast_slice_mut::<u64, u8>(&mut words)[..size])
+            .with_path(path)?;
+        Bytes::from_words(words, size)
+    };
+    let all = bytes.as_slice();
+    if all[..8] != MAGIC {
+        return Err(Error::corrupted(
+            path,
+            "not a thresher index file (bad magic number)",
+        ));
+    }
+    let footer = &all[size - FOOTER_LEN..];
+    let payload_len = u64::from_le_bytes(footer[..8].try_into().expect("8 bytes"));
+    let crc = u32::from_le_bytes(footer[8..12].try_into().expect("4 bytes"));
+    let magic = u32::from_le_bytes(footer[12..16].try_into().expect("4 bytes"));
+    if magic != FOOTER_MAGIC {
+        return Err(Error::corrupted(
+            path,
+            "bad footer magic (truncated or overwritten file)",
+        ));
+    }
+    if payload_len != (size - HEADER_LEN - FOOTER_LEN) as u64 {
+        return Err(Error::corrupted(
+            path,
+            format!(
+                "footer records a {payload_len}-byte payload but the file holds {} bytes (truncated?)",
+                size - HEADER_LEN - FOOTER_LEN
+            ),
+        ));
+    }
+    if verify {
+        let actual = crc32fast::hash(&all[..size - FOOTER_LEN]);
+        if actual != crc {
+            return Err(Error::corrupted(
+                path,
+                format!("CRC32 mismatch (stored {crc:08x}, computed {actual:08x})"),
+            ));
+        }
+    }
+    let version = u32::from_le_bytes(all[8..12].try_into().expect("4 bytes"));
+    if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
+        return Err(Error::IncompatibleFormat {
+            path: path.to_path_buf(),
+            found: version,
+            supported: OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION,
+            hint: if version > FORMAT_VERSION {
+                "it was written by a newer thresher: upgrade thresher to read it".into()
+            } else {
+                "rebuild the index with this version of thresher".into()
+            },
+        });
+    }
+    let kind = u32::from_le_bytes(all[12..16].try_into().expect("4 bytes"));
+    if Component::from_u32(kind) != Some(expected) {
+        return Err(Error::corrupted(
+            path,
+            format!(
+                "header says component {kind}, expected {} ({expected:?})",
+                expected as u32
+            ),
+        ));
+    }
+    Ok(bytes
+        .slice(HEADER_LEN..size - FOOTER_LEN)
+        .expect("bounds checked above"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip_dir() -> tempfile::TempDir {
+        tempfile::tempdir().unwrap()
+    }
+
+    #[test]
+    fn write_then_read_roundtrips_with_and_without_mmap() {
+        let dir = roundtrip_dir();
+        let p = dir.path().join("x.terms");
+        let payload: Vec<u8> = (0..1000u32).flat_map(|v| v.to_le_bytes()).collect();
+        write_component(&p, Component::Terms, &payload).unwrap();
+        for mmap in [false, true] {
+            let b = read_component(&p, Component::Terms, mmap, true).unwrap();
+            assert_eq!(b.as_slice(), &payload[..]);
+            assert_eq!(b.as_slice().as_ptr() as usize % 8, 0);
+        }
+        let e = read_component(&p, Component::Docs, false, true).unwrap_err();
+        assert!(matches!(e, Error::Corrupted { .. }), "{e}");
+    }
+
+    #[test]
+    fn every_single_byte_flip_and_every_truncation_is_detected() {
+        let dir = roundtrip_dir();
+        let p = dir.path().join("x.docs");
+        let payload: Vec<u8> = (0..40u8).collect();
+        write_component(&p, Component::Docs, &payload).unwrap();
+        let good = std::fs::read(&p).unwrap();
+        for i in 0..good.len() {
+            let mut bad = good.clone();
+            bad[i] ^= 0x5a;
+            std::fs::write(&p, &bad).unwrap();
+            let e = read_component(&p, Component::Docs, false, true).unwrap_err();
+            assert!(matches!(e, Error::Corrupted { .. }), "flip at {i}: {e}");
+        }
+        for n in 0..good.len() {
+            std::fs::write(&p, &good[..n]).unwrap();
+            let e = read_component(&p, Component::Docs, true, true).unwrap_err();
+            assert!(
+                matches!(e, Error::Corrupted { .. }),
+                "truncated to {n}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn newer_version_is_incompatible() {
+        let dir = roundtrip_dir();
+        let p = dir.path().join("x.docs");
+        write_component(&p, Component::Docs, &[1, 2, 3]).unwrap();
+        let mut b = std::fs::read(&p).unwrap();
+        b[8..12].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
+        let n = b.len();
+        let crc = crc32fast::hash(&b[..n - FOOTER_LEN]);
+        b[n - 8..n - 4].copy_from_slice(&crc.to_le_bytes());
+        std::fs::write(&p, &b).unwrap();
+        let e = read_component(&p, Component::Docs, false, true).unwrap_err();
+        assert!(
+            matches!(e, Error::IncompatibleFormat { found, .. } if found == FORMAT_VERSION + 1)
+        );
+        assert!(e.to_string().contains("upgrade"), "{e}");
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp() {
+        let dir = roundtrip_dir();
+        let p = dir.path().join("f");
+        write_atomic(&p, |w| w.write_all(b"old")).unwrap();
+        let r = write_atomic(&p, |w| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("simulated crash"))
+        });
+        assert!(r.is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

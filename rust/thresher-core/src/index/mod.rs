@@ -1,0 +1,569 @@
+//! [`Index`]: a list of immutable [`Segment`]s plus `meta.json`, and the entry points to build,
+//! save, load and search.
+//!
+//! On disk an index is a directory:
+//!
+//! ```text
+//! meta.json              format version, library version, analyzer and scoring config,
+//!                        statistics, the segments and their files with sizes and CRC32s,
+//!                        and a CRC32 of the meta content itself
+//! <segment>.terms        sorted term dictionary         } component files, each with header,
+//! <segment>.postings     posting lists                  } footer and CRC32
+//! <segment>.docs         lengths, norms, external ids   }   (see `format`)
+//! ```
+//!
+//! Saving writes segment files first (each atomically: temp + fsync + rename; segment names
+//! are unique, so an existing index's files are never overwritten), then replaces `meta.json`
+//! atomically, then deletes files no longer referenced. A crash at any point leaves the
+//! previous `meta.json` and every file it names intact: the old index stays loadable.
+
+pub mod builder;
+pub mod segment;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Analyzer, AnalyzerConfig};
+use crate::error::{Error, IoContext, Result};
+use crate::format::{
+    write_atomic, write_component, Component, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION,
+};
+use crate::pool::ThreadPools;
+use crate::query::{exhaustive, Query, QueryInput};
+use crate::score::{CollectionStats, DocNorms, ScoringConfig, TermScorer};
+use crate::types::{DocId, Score};
+
+pub use builder::{DocInput, IndexBuilder};
+pub use segment::Segment;
+
+/// Name of the metadata file.
+pub const META_FILE: &str = "meta.json";
+
+/// One component file as recorded in `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMeta {
+    /// File name inside the index directory.
+    pub file: String,
+    /// Total file size in bytes.
+    pub bytes: u64,
+    /// CRC32 stored in the file's footer.
+    pub crc32: u32,
+}
+
+/// One segment as recorded in `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentMeta {
+    /// Segment name (file stem).
+    pub name: String,
+    /// Documents in the segment.
+    pub num_docs: u64,
+    /// Distinct terms in the segment.
+    pub num_terms: u64,
+    /// Postings in the segment.
+    pub num_postings: u64,
+    /// Sum of document lengths.
+    pub total_terms: u64,
+    /// Component files; filled in when saved.
+    pub files: Vec<FileMeta>,
+}
+
+/// The content of `meta.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexMeta {
+    /// On-disk format version.
+    pub format_version: u32,
+    /// Version of thresher that wrote the index.
+    pub library_version: String,
+    /// How text (documents at build time, queries at search time) is analysed.
+    pub analyzer: AnalyzerConfig,
+    /// How documents are scored.
+    pub scoring: ScoringConfig,
+    /// Documents in the index.
+    pub num_docs: u64,
+    /// Documents with at least one term (BM25's N, as Lucene's `docCount`).
+    pub num_nonempty_docs: u64,
+    /// Sum of all document lengths.
+    pub total_terms: u64,
+    /// Segments in doc-id order.
+    pub segments: Vec<SegmentMeta>,
+    /// CRC32 of this record serialised with `checksum = 0`.
+    #[serde(default)]
+    pub checksum: u32,
+}
+
+impl IndexMeta {
+    pub(crate) fn new(
+        analyzer: AnalyzerConfig,
+        scoring: ScoringConfig,
+        segments: &[Segment],
+    ) -> Self {
+        let mut m = Self {
+            format_version: FORMAT_VERSION,
+            library_version: crate::VERSION.to_string(),
+            analyzer,
+            scoring,
+            num_docs: 0,
+            num_nonempty_docs: 0,
+            total_terms: 0,
+            segments: Vec::new(),
+            checksum: 0,
+        };
+        for s in segments {
+            m.num_docs += s.num_docs() as u64;
+            m.num_nonempty_docs += s.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            m.total_terms += s.total_terms();
+            m.segments.push(SegmentMeta {
+                name: s.name().to_string(),
+                num_docs: s.num_docs() as u64,
+                num_terms: s.num_terms() as u64,
+                num_postings: s.num_postings() as u64,
+                total_terms: s.total_terms(),
+                files: Vec::new(),
+            });
+        }
+        m
+    }
+
+    fn content_crc(&self) -> u32 {
+        let mut copy = self.clone();
+        copy.checksum = 0;
+        crc32fast::hash(&serde_json::to_vec(&copy).expect("meta serialises"))
+    }
+
+    /// Reads and checks `dir/meta.json`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when missing/unreadable, [`Error::Corrupted`] when malformed or its
+    /// checksum does not match, [`Error::IncompatibleFormat`] for an unsupported version.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join(META_FILE);
+        if !dir.exists() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such index directory"),
+            ));
+        }
+        if dir.is_dir() && !path.exists() {
+            return Err(Error::io(
+                &path,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "not a thresher index (meta.json is missing)",
+                ),
+            ));
+        }
+        let raw = std::fs::read(&path).with_path(&path)?;
+        let value: serde_json::Value = serde_json::from_slice(&raw)
+            .map_err(|e| Error::corrupted(&path, format!("not valid JSON: {e}")))?;
+        let incompatible = |found: u32| Error::IncompatibleFormat {
+            path: dir.to_path_buf(),
+            found,
+            supported: OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION,
+            hint: if found > FORMAT_VERSION {
+                "it was written by a newer thresher: upgrade thresher to read it".into()
+            } else {
+                "rebuild the index with this version of thresher".into()
+            },
+        };
+        let meta: IndexMeta = match serde_json::from_value(value.clone()) {
+            Ok(meta) => meta,
+            Err(e) => {
+                // A newer format may have a different schema: report the version, not damage.
+                let v = value
+                    .get("format_version")
+                    .and_then(serde_json::Value::as_u64);
+                if let Some(v) = v.filter(|&v| v > u64::from(FORMAT_VERSION)) {
+                    return Err(incompatible(u32::try_from(v).unwrap_or(u32::MAX)));
+                }
+                return Err(Error::corrupted(&path, format!("unexpected content: {e}")));
+            }
+        };
+        // Checksum before version: a damaged version field reads as corruption.
+        if meta.checksum != meta.content_crc() {
+            return Err(Error::corrupted(
+                &path,
+                "checksum mismatch (the file was modified or damaged)",
+            ));
+        }
+        if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&meta.format_version) {
+            return Err(incompatible(meta.format_version));
+        }
+        Ok(meta)
+    }
+}
+
+/// Options for [`Index::load`].
+#[derive(Debug, Clone, Copy)]
+pub struct LoadOptions {
+    /// Memory-map component files (else read them into memory).
+    pub mmap: bool,
+    /// Verify every CRC32 and every posting list (reads the whole index once).
+    pub verify: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self {
+            mmap: true,
+            verify: true,
+        }
+    }
+}
+
+/// A segment with its doc-id base and its precomputed length factors.
+pub struct SegmentView {
+    /// The segment.
+    pub segment: Segment,
+    /// Global doc id of the segment's local doc 0.
+    pub base: DocId,
+    /// Length factors for the index's scoring config.
+    pub norms: DocNorms,
+}
+
+/// A searchable index.
+pub struct Index {
+    meta: IndexMeta,
+    analyzer: Analyzer,
+    views: Vec<SegmentView>,
+    stats: CollectionStats,
+    dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Index")
+            .field("num_docs", &self.meta.num_docs)
+            .field("segments", &self.views.len())
+            .field("dir", &self.dir)
+            .finish()
+    }
+}
+
+/// A process-unique, time-based segment name.
+pub(crate) fn new_segment_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let c = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mix = nanos ^ (u64::from(std::process::id()) << 40) ^ c.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    format!("seg-{mix:016x}")
+}
+
+impl Index {
+    pub(crate) fn from_segments(
+        meta: IndexMeta,
+        analyzer: Analyzer,
+        segments: Vec<Segment>,
+        dir: Option<PathBuf>,
+    ) -> Result<Self> {
+        let stats = CollectionStats {
+            num_docs: meta.num_nonempty_docs,
+            total_terms: meta.total_terms,
+        };
+        let mut views = Vec::with_capacity(segments.len());
+        let mut base: u64 = 0;
+        for segment in segments {
+            let norms = DocNorms::new(&meta.scoring, &stats, segment.lengths(), segment.norms());
+            let b = DocId::try_from(base).map_err(|_| {
+                Error::invalid_argument("an index holds at most 2^32 - 1 documents")
+            })?;
+            base += segment.num_docs() as u64;
+            views.push(SegmentView {
+                segment,
+                base: b,
+                norms,
+            });
+        }
+        if base > u64::from(u32::MAX) {
+            return Err(Error::invalid_argument(
+                "an index holds at most 2^32 - 1 documents",
+            ));
+        }
+        Ok(Self {
+            meta,
+            analyzer,
+            views,
+            stats,
+            dir,
+        })
+    }
+
+    /// Loads the index saved in `dir`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] (missing/unreadable), [`Error::Corrupted`] (damaged or inconsistent files),
+    /// [`Error::IncompatibleFormat`] (written by an incompatible version).
+    pub fn load(dir: &Path, options: LoadOptions) -> Result<Self> {
+        let meta = IndexMeta::read(dir)?;
+        let meta_path = dir.join(META_FILE);
+        let analyzer = Analyzer::new(meta.analyzer.clone())
+            .map_err(|e| Error::corrupted(&meta_path, format!("analyzer config: {e}")))?;
+        meta.scoring
+            .validate()
+            .map_err(|e| Error::corrupted(&meta_path, format!("scoring config: {e}")))?;
+        let mut segments = Vec::with_capacity(meta.segments.len());
+        let (mut docs, mut nonempty, mut total) = (0u64, 0u64, 0u64);
+        for sm in &meta.segments {
+            for f in &sm.files {
+                let p = dir.join(&f.file);
+                let len = std::fs::metadata(&p).with_path(&p)?.len();
+                if len != f.bytes {
+                    return Err(Error::corrupted(
+                        &p,
+                        format!("{len} bytes on disk, meta.json records {}", f.bytes),
+                    ));
+                }
+            }
+            let seg = Segment::open(dir, &sm.name, options.mmap, options.verify)?;
+            if seg.num_docs() as u64 != sm.num_docs
+                || seg.num_terms() as u64 != sm.num_terms
+                || seg.num_postings() as u64 != sm.num_postings
+                || seg.total_terms() != sm.total_terms
+            {
+                return Err(Error::corrupted(
+                    dir.join(&sm.name),
+                    "segment does not match meta.json",
+                ));
+            }
+            docs += sm.num_docs;
+            total += sm.total_terms;
+            nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            segments.push(seg);
+        }
+        if docs != meta.num_docs || total != meta.total_terms || nonempty != meta.num_nonempty_docs
+        {
+            return Err(Error::corrupted(
+                &meta_path,
+                "statistics do not match the segments",
+            ));
+        }
+        Self::from_segments(meta, analyzer, segments, Some(dir.to_path_buf()))
+    }
+
+    /// Saves the index into `dir` (created if needed), atomically with respect to crashes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `dir` exists, is not empty and is not a thresher index
+    /// (it is never overwritten); [`Error::Io`] on write failures.
+    pub fn save(&mut self, dir: &Path) -> Result<()> {
+        if dir.exists() {
+            if !dir.is_dir() {
+                return Err(Error::invalid_argument(format!(
+                    "{} exists and is not a directory",
+                    dir.display()
+                )));
+            }
+            let non_empty = std::fs::read_dir(dir).with_path(dir)?.next().is_some();
+            if non_empty && !dir.join(META_FILE).exists() {
+                return Err(Error::invalid_argument(format!(
+                    "{} is a non-empty directory that is not a thresher index; refusing to overwrite it",
+                    dir.display()
+                )));
+            }
+        } else {
+            std::fs::create_dir_all(dir).with_path(dir)?;
+        }
+        let mut meta = self.meta.clone();
+        for (view, sm) in self.views.iter().zip(meta.segments.iter_mut()) {
+            sm.files.clear();
+            for (component, bytes) in view.segment.payloads() {
+                let name = Segment::file_name(view.segment.name(), component);
+                let path = dir.join(&name);
+                // Segment files are immutable and uniquely named: one that exists with the
+                // recorded size and CRC (the index was loaded from here) is reused.
+                let recorded = self
+                    .meta
+                    .segments
+                    .iter()
+                    .find(|s| s.name == sm.name)
+                    .and_then(|s| s.files.iter().find(|f| f.file == name))
+                    .cloned();
+                let reuse = match &recorded {
+                    Some(f) => {
+                        std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes)
+                            && self.dir.as_deref() == Some(dir)
+                    }
+                    None => false,
+                };
+                if reuse {
+                    sm.files.push(recorded.expect("checked"));
+                    continue;
+                }
+                write_component(&path, component, bytes.as_slice())?;
+                let (len, crc) = read_footer(&path)?;
+                sm.files.push(FileMeta {
+                    file: name,
+                    bytes: len,
+                    crc32: crc,
+                });
+            }
+        }
+        meta.checksum = 0;
+        meta.checksum = meta.content_crc();
+        let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
+        write_atomic(&dir.join(META_FILE), |w| w.write_all(&json))?;
+        self.meta = meta;
+        self.dir = Some(dir.to_path_buf());
+        remove_unreferenced(dir, &self.meta);
+        Ok(())
+    }
+
+    /// Builds a query from input with this index's analyzer.
+    ///
+    /// # Errors
+    /// As [`Query::new`].
+    pub fn query(&self, input: QueryInput<'_>) -> Result<Query> {
+        Query::new(input, &self.analyzer)
+    }
+
+    /// Top-`k` documents for one query (exact; best first; ties by smaller doc id).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `k == 0`.
+    pub fn search(&self, query: &Query, k: usize) -> Result<Vec<(DocId, Score)>> {
+        check_k(k)?;
+        Ok(exhaustive::search(self, query, k))
+    }
+
+    /// Top-`k` documents for each query, in parallel over queries.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `k == 0` or `threads == Some(0)`.
+    pub fn search_batch(
+        &self,
+        queries: &[Query],
+        k: usize,
+        threads: Option<usize>,
+    ) -> Result<Vec<Vec<(DocId, Score)>>> {
+        use rayon::prelude::*;
+        check_k(k)?;
+        ThreadPools::install(threads, || {
+            queries
+                .par_iter()
+                .map(|q| exhaustive::search(self, q, k))
+                .collect()
+        })
+    }
+
+    /// One [`TermScorer`] per query term (global document frequency, query weight as boost).
+    pub fn term_scorers(&self, query: &Query) -> Vec<TermScorer> {
+        query
+            .terms()
+            .iter()
+            .map(|(t, w)| TermScorer::new(&self.meta.scoring, &self.stats, self.doc_freq(t), *w))
+            .collect()
+    }
+
+    /// Number of documents containing `term` (over all segments).
+    pub fn doc_freq(&self, term: &str) -> u64 {
+        self.views
+            .iter()
+            .map(|v| v.segment.term_id(term).map_or(0, |t| v.segment.doc_freq(t)))
+            .sum()
+    }
+
+    /// The segments with their bases and length factors.
+    pub fn segment_views(&self) -> &[SegmentView] {
+        &self.views
+    }
+
+    /// External id of global document `doc`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when out of range; [`Error::Corrupted`] for a damaged id.
+    pub fn doc_id(&self, doc: DocId) -> Result<&str> {
+        let i = self.views.partition_point(|v| v.base <= doc);
+        let v = i.checked_sub(1).map(|i| &self.views[i]).ok_or_else(|| {
+            Error::invalid_argument(format!("document number {doc} out of range"))
+        })?;
+        v.segment.doc_id(doc - v.base)
+    }
+
+    /// All external ids in doc-id order.
+    ///
+    /// # Errors
+    /// [`Error::Corrupted`] for a damaged id.
+    pub fn doc_ids(&self) -> Result<Vec<&str>> {
+        let mut out = Vec::with_capacity(self.meta.num_docs as usize);
+        for v in &self.views {
+            for d in 0..v.segment.num_docs() as DocId {
+                out.push(v.segment.doc_id(d)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Metadata (statistics, configs, segments).
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    /// The analyzer used for text.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Number of documents.
+    pub fn num_docs(&self) -> usize {
+        self.meta.num_docs as usize
+    }
+
+    /// Collection statistics used by scoring.
+    pub fn stats(&self) -> CollectionStats {
+        self.stats
+    }
+
+    /// The directory this index was loaded from or last saved to.
+    pub fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+}
+
+fn check_k(k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::invalid_argument("k must be a positive integer"));
+    }
+    Ok(())
+}
+
+/// Size and CRC of a just-written component file, read from its footer.
+fn read_footer(path: &Path) -> Result<(u64, u32)> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).with_path(path)?;
+    let len = f.metadata().with_path(path)?.len();
+    f.seek(SeekFrom::Start(len - 8)).with_path(path)?;
+    let mut b = [0u8; 4];
+    f.read_exact(&mut b).with_path(path)?;
+    Ok((len, u32::from_le_bytes(b)))
+}
+
+/// Deletes segment files and stale temporaries that `meta` does not reference. Best effort:
+/// leftovers only waste space, they never make the index unreadable.
+fn remove_unreferenced(dir: &Path, meta: &IndexMeta) {
+    let keep: std::collections::HashSet<&str> = meta
+        .segments
+        .iter()
+        .flat_map(|s| s.files.iter().map(|f| f.file.as_str()))
+        .collect();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = (name.starts_with("seg-")
+            && [Component::Terms, Component::Postings, Component::Docs]
+                .iter()
+                .any(|c| name.ends_with(&format!(".{}", c.extension()))))
+            || (name.starts_with('.') && name.contains(".tmp-"));
+        if ours && !keep.contains(name) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}

@@ -1,0 +1,373 @@
+//! Scoring models: the BM25 family and TF-IDF.
+//!
+//! A model is chosen by name ([`ScoringKind`]) with explicit parameters ([`ScoringConfig`]);
+//! nothing is a silent default except the documented ones (`lucene`, k1 = 0.9, b = 0.4, as
+//! Anserini). Variant formulas follow Kamphuis, de Vries, Boytsov, Lin, "Which BM25 Do You
+//! Mean? A Large-Scale Reproducibility Study of Scoring Variants" (ECIR 2020), as bm25s does.
+//!
+//! Scoring is split in two so that every query algorithm uses the same arithmetic:
+//! [`DocNorms`] holds the per-document length factor (query independent, computed once per
+//! index), and [`TermScorer`] holds the per-query-term constants (idf × query weight).
+//! `TermScorer::score(tf, doc)` is then a few float operations.
+
+pub mod smallfloat;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The scoring models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScoringKind {
+    /// Lucene's `BM25Similarity` (Lucene >= 8), bit for bit:
+    /// `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`,
+    /// `score = w - w / (1 + tf * cache[norm])` with `w = boost * idf` and
+    /// `cache[norm] = 1 / (k1 * ((1 - b) + b * len(norm) / avgdl))`, where `len(norm)` is the
+    /// document length after Lucene's one-byte quantisation ([`smallfloat`]), `N` the number of
+    /// non-empty documents and `avgdl = total terms / N`. Algebraically
+    /// `idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))`: note there is no `(k1 + 1)` factor.
+    Lucene,
+    /// Robertson et al. (TREC-3) BM25: `idf = ln((N - df + 0.5) / (df + 0.5))` (negative for
+    /// terms in more than half the documents), `tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`, exact lengths.
+    Robertson,
+    /// ATIRE (Trotman et al., 2014): `idf = ln(N / df)`,
+    /// `tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`.
+    Atire,
+    /// BM25L (Lv & Zhai, 2011): `idf = ln((N + 1) / (df + 0.5))`, `c = tf / (1 - b + b * dl / avgdl)`,
+    /// `(k1 + 1) * (c + delta) / (k1 + c + delta)`; `delta` defaults to 0.5.
+    Bm25l,
+    /// BM25+ (Lv & Zhai, 2011): `idf = ln((N + 1) / df)`,
+    /// `tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)) + delta`; `delta` defaults to 1.
+    #[serde(rename = "bm25+")]
+    Bm25Plus,
+    /// TF-IDF as Lucene's `ClassicSimilarity` (without query normalisation):
+    /// `sqrt(tf) * idf^2 * boost / sqrt(dl)` with `idf = 1 + ln((N + 1) / (df + 1))`; k1 and b unused.
+    Tfidf,
+}
+
+impl ScoringKind {
+    /// Names accepted by [`ScoringKind::from_name`].
+    pub const NAMES: [&'static str; 6] =
+        ["lucene", "robertson", "atire", "bm25l", "bm25+", "tfidf"];
+
+    /// Parses a scoring name (`bm25` is an alias of `lucene`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the valid names.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "lucene" | "bm25" => Self::Lucene,
+            "robertson" => Self::Robertson,
+            "atire" => Self::Atire,
+            "bm25l" => Self::Bm25l,
+            "bm25+" | "bm25plus" => Self::Bm25Plus,
+            "tfidf" => Self::Tfidf,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown scoring {other:?}; valid scorings: {}",
+                    Self::NAMES.join(", ")
+                )))
+            }
+        })
+    }
+
+    /// Canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Lucene => "lucene",
+            Self::Robertson => "robertson",
+            Self::Atire => "atire",
+            Self::Bm25l => "bm25l",
+            Self::Bm25Plus => "bm25+",
+            Self::Tfidf => "tfidf",
+        }
+    }
+
+    /// The `delta` used when none is given.
+    pub fn default_delta(self) -> f32 {
+        match self {
+            Self::Bm25l => 0.5,
+            Self::Bm25Plus => 1.0,
+            _ => 0.0,
+        }
+    }
+}
+
+/// A scoring model with its parameters; stored in `meta.json`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoringConfig {
+    /// Which model.
+    pub kind: ScoringKind,
+    /// Term-frequency saturation (BM25 family).
+    pub k1: f32,
+    /// Length normalisation strength in [0, 1] (BM25 family).
+    pub b: f32,
+    /// Lower-bound shift of BM25L / BM25+.
+    pub delta: f32,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        Self {
+            kind: ScoringKind::Lucene,
+            k1: 0.9,
+            b: 0.4,
+            delta: 0.0,
+        }
+    }
+}
+
+impl ScoringConfig {
+    /// Builds and validates a config; `delta = None` takes the variant's default.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for NaN, infinite or negative `k1`/`delta`, or `b` outside [0, 1].
+    pub fn new(kind: ScoringKind, k1: f32, b: f32, delta: Option<f32>) -> Result<Self> {
+        let c = Self {
+            kind,
+            k1,
+            b,
+            delta: delta.unwrap_or_else(|| kind.default_delta()),
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks the parameters.
+    ///
+    /// # Errors
+    /// See [`ScoringConfig::new`].
+    pub fn validate(&self) -> Result<()> {
+        if !self.k1.is_finite() || self.k1 < 0.0 {
+            return Err(Error::invalid_argument(format!(
+                "k1 must be a finite number >= 0, got {}",
+                self.k1
+            )));
+        }
+        if !self.b.is_finite() || !(0.0..=1.0).contains(&self.b) {
+            return Err(Error::invalid_argument(format!(
+                "b must be a finite number in [0, 1], got {}",
+                self.b
+            )));
+        }
+        if !self.delta.is_finite() || self.delta < 0.0 {
+            return Err(Error::invalid_argument(format!(
+                "delta must be a finite number >= 0, got {}",
+                self.delta
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Collection statistics that scores depend on (over all segments).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CollectionStats {
+    /// Number of documents with at least one term (Lucene's `docCount`).
+    pub num_docs: u64,
+    /// Sum of all document lengths (Lucene's `sumTotalTermFreq`).
+    pub total_terms: u64,
+}
+
+impl CollectionStats {
+    /// Average document length as Lucene computes it (`(float) (sumTTF / (double) docCount)`);
+    /// 1 for an empty collection so the length factor stays finite.
+    pub fn avgdl(&self) -> f32 {
+        if self.num_docs == 0 {
+            1.0
+        } else {
+            (self.total_terms as f64 / self.num_docs as f64) as f32
+        }
+    }
+}
+
+/// Per-document length factors of one segment for one scoring config, indexed by doc id.
+///
+/// For `lucene` this is `cache[norm]`, the inverse length factor Lucene computes per norm
+/// byte; for the other BM25 variants it is `k1 * (1 - b + b * dl / avgdl)` from the exact
+/// length (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF it is `1 / sqrt(dl)`.
+#[derive(Debug, Clone)]
+pub struct DocNorms {
+    values: Vec<f32>,
+}
+
+impl DocNorms {
+    /// Computes the factors for the documents of one segment.
+    pub fn new(
+        config: &ScoringConfig,
+        stats: &CollectionStats,
+        lengths: &[u32],
+        norms: &[u8],
+    ) -> Self {
+        let avgdl = stats.avgdl();
+        let (k1, b) = (config.k1, config.b);
+        let values = match config.kind {
+            ScoringKind::Lucene => {
+                let mut cache = [0f32; 256];
+                for (i, c) in cache.iter_mut().enumerate() {
+                    let len = smallfloat::byte4_to_int(i as u8) as f32;
+                    *c = 1.0 / (k1 * ((1.0 - b) + b * len / avgdl));
+                }
+                norms.iter().map(|&n| cache[n as usize]).collect()
+            }
+            ScoringKind::Robertson | ScoringKind::Atire | ScoringKind::Bm25Plus => lengths
+                .iter()
+                .map(|&l| k1 * (1.0 - b + b * l as f32 / avgdl))
+                .collect(),
+            ScoringKind::Bm25l => lengths
+                .iter()
+                .map(|&l| 1.0 - b + b * l as f32 / avgdl)
+                .collect(),
+            ScoringKind::Tfidf => lengths
+                .iter()
+                .map(|&l| if l == 0 { 0.0 } else { 1.0 / (l as f32).sqrt() })
+                .collect(),
+        };
+        Self { values }
+    }
+
+    /// The factors, indexed by doc id.
+    pub fn as_slice(&self) -> &[f32] {
+        &self.values
+    }
+}
+
+/// Constants for scoring one query term; see [`ScoringKind`] for the formulas.
+#[derive(Debug, Clone, Copy)]
+pub struct TermScorer {
+    kind: ScoringKind,
+    /// idf × query weight (× (k1 + 1) where the variant has it; × idf again for TF-IDF).
+    weight: f32,
+    k1: f32,
+    delta: f32,
+}
+
+impl TermScorer {
+    /// Precomputes the constants of a term with document frequency `df` and query weight `boost`.
+    pub fn new(config: &ScoringConfig, stats: &CollectionStats, df: u64, boost: f32) -> Self {
+        let n = stats.num_docs as f64;
+        let dff = df as f64;
+        let idf: f64 = match config.kind {
+            ScoringKind::Lucene => (1.0 + (n - dff + 0.5) / (dff + 0.5)).ln(),
+            ScoringKind::Robertson => ((n - dff + 0.5) / (dff + 0.5)).ln(),
+            ScoringKind::Atire => (n / dff.max(1.0)).ln(),
+            ScoringKind::Bm25l => ((n + 1.0) / (dff + 0.5)).ln(),
+            ScoringKind::Bm25Plus => ((n + 1.0) / dff.max(1.0)).ln(),
+            ScoringKind::Tfidf => 1.0 + ((n + 1.0) / (dff + 1.0)).ln(),
+        };
+        let idf = idf as f32;
+        let k1 = config.k1;
+        let weight = match config.kind {
+            // Lucene: weight = boost * idf, both floats.
+            ScoringKind::Lucene => boost * idf,
+            ScoringKind::Robertson
+            | ScoringKind::Atire
+            | ScoringKind::Bm25l
+            | ScoringKind::Bm25Plus => boost * idf * (k1 + 1.0),
+            ScoringKind::Tfidf => boost * idf * idf,
+        };
+        Self {
+            kind: config.kind,
+            weight,
+            k1,
+            delta: config.delta,
+        }
+    }
+
+    /// The score of a posting with term frequency `tf` in a document whose [`DocNorms`]
+    /// factor is `norm`. Zero when `tf == 0`.
+    #[inline(always)]
+    pub fn score(&self, tf: u32, norm: f32) -> f32 {
+        let tf = tf as f32;
+        let w = self.weight;
+        match self.kind {
+            ScoringKind::Lucene => w - w / (1.0 + tf * norm),
+            ScoringKind::Robertson | ScoringKind::Atire => w * tf / (tf + norm),
+            ScoringKind::Bm25Plus => w * tf / (tf + norm) + w / (self.k1 + 1.0) * self.delta,
+            ScoringKind::Bm25l => {
+                let c = tf / norm + self.delta;
+                w * c / (self.k1 + c)
+            }
+            ScoringKind::Tfidf => w * tf.sqrt() * norm,
+        }
+    }
+
+    /// The query-side weight (idf × boost, and the variant's constant factor).
+    pub fn weight(&self) -> f32 {
+        self.weight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats() -> CollectionStats {
+        CollectionStats {
+            num_docs: 1000,
+            total_terms: 100_000,
+        }
+    }
+
+    /// Straightforward f64 reference of each formula, written from the papers' notation.
+    fn reference(kind: ScoringKind, tf: f64, dl: f64, df: f64, k1: f64, b: f64, delta: f64) -> f64 {
+        let (n, avgdl) = (1000.0f64, 100.0f64);
+        let k = 1.0 - b + b * dl / avgdl;
+        match kind {
+            ScoringKind::Lucene => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf / (tf + k1 * k),
+            ScoringKind::Robertson => {
+                ((n - df + 0.5) / (df + 0.5)).ln() * tf * (k1 + 1.0) / (tf + k1 * k)
+            }
+            ScoringKind::Atire => (n / df).ln() * tf * (k1 + 1.0) / (tf + k1 * k),
+            ScoringKind::Bm25l => {
+                let c = tf / k;
+                ((n + 1.0) / (df + 0.5)).ln() * (k1 + 1.0) * (c + delta) / (k1 + c + delta)
+            }
+            ScoringKind::Bm25Plus => {
+                ((n + 1.0) / df).ln() * ((k1 + 1.0) * tf / (k1 * k + tf) + delta)
+            }
+            ScoringKind::Tfidf => {
+                let idf = 1.0 + ((n + 1.0) / (df + 1.0)).ln();
+                tf.sqrt() * idf * idf / dl.sqrt()
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_variant_matches_its_formula(
+            kind_i in 0usize..6, tf in 1u32..50, dl in 1u32..39, df in 1u64..1000,
+            k1 in 0.1f32..3.0, b in 0.0f32..1.0,
+        ) {
+            // dl < 40 so Lucene's norm byte is exact and all variants see the true length.
+            let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
+            let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
+            let norms = DocNorms::new(&cfg, &stats(), &[dl], &[smallfloat::int_to_byte4(dl)]);
+            let got = TermScorer::new(&cfg, &stats(), df, 1.0).score(tf, norms.as_slice()[0]) as f64;
+            let want = reference(kind, tf as f64, dl as f64, df as f64, k1 as f64, b as f64, cfg.delta as f64);
+            proptest::prop_assert!((got - want).abs() <= 1e-4 * want.abs().max(1e-3), "{kind:?}: {got} vs {want}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_rejected() {
+        for (k1, b) in [
+            (f32::NAN, 0.4),
+            (0.9, f32::NAN),
+            (f32::INFINITY, 0.4),
+            (-1.0, 0.4),
+            (0.9, -0.1),
+            (0.9, 1.5),
+        ] {
+            assert!(
+                ScoringConfig::new(ScoringKind::Lucene, k1, b, None).is_err(),
+                "{k1} {b}"
+            );
+        }
+        assert!(ScoringConfig::new(ScoringKind::Bm25Plus, 0.9, 0.4, Some(f32::NAN)).is_err());
+        let e = ScoringKind::from_name("okapi").unwrap_err().to_string();
+        assert!(e.contains("lucene") && e.contains("tfidf"), "{e}");
+    }
+}
