@@ -1,11 +1,28 @@
 //! The Python module `thresher._core`: conversion, validation, GIL release and error mapping
 //! around thresher-core. No retrieval logic lives here.
+//!
+//! Every heavy method follows one shape: extract Python objects into owned Rust values,
+//! validate, release the GIL (`py.detach`) for the core call, convert the result back.
+
+mod analyzer;
+mod errors;
+mod index;
 
 use pyo3::prelude::*;
 
 /// The compiled part of thresher.
-#[pymodule]
+#[pymodule(gil_used = false)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    let py = m.py();
+    m.add("__version__", thresher_core::VERSION)?;
+    m.add("FORMAT_VERSION", thresher_core::format::FORMAT_VERSION)?;
+    m.add("ThresherError", py.get_type::<errors::ThresherError>())?;
+    m.add("IndexCorruptedError", py.get_type::<errors::IndexCorruptedError>())?;
+    m.add("IncompatibleIndexError", py.get_type::<errors::IncompatibleIndexError>())?;
+    m.add_class::<analyzer::PyAnalyzer>()?;
+    m.add_class::<index::PyIndex>()?;
+    m.add_class::<index::PyIndexBuilder>()?;
+    m.add("STEMMERS", thresher_core::StemmerKind::NAMES.to_vec())?;
+    m.add("SCORINGS", thresher_core::ScoringKind::NAMES.to_vec())?;
     Ok(())
 }

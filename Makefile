@@ -1,0 +1,57 @@
+# thresher developer loop. `make help` lists the targets.
+# Everything runs in a local virtualenv ($(VENV)) that `make install` creates: a fresh machine
+# needs only python3 (>= 3.10) and a Rust toolchain.
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+DATA   ?= ../shared/data/scifact
+SPLIT  ?= test
+RUNS   ?= runs
+NAME   := $(notdir $(patsubst %/,%,$(DATA)))
+STAMP  := $(VENV)/.thresher-installed
+SOURCES := pyproject.toml Cargo.toml $(wildcard Cargo.lock) $(shell find rust -name '*.rs' -o -name Cargo.toml 2>/dev/null)
+
+.PHONY: help install demo test test-rust test-python lint format bench clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(STAMP): $(PY) $(SOURCES)
+	$(PIP) install -q -e ".[dev]"
+	@touch $@
+
+install: $(STAMP) ## create the venv and build thresher (release) with its dev tools
+
+demo: $(STAMP) ## index, search and evaluate $(DATA) (default: SciFact); prints the metrics table
+	@mkdir -p $(RUNS)
+	$(VENV)/bin/thresher index $(DATA) -o $(RUNS)/$(NAME).idx
+	$(VENV)/bin/thresher eval $(RUNS)/$(NAME).idx $(DATA) --split $(SPLIT) --run $(RUNS)/$(NAME).$(SPLIT).trec
+
+test: test-rust test-python ## run the whole test suite (cargo test + pytest)
+
+test-rust: ## Rust unit, property and parity tests
+	cargo test -p thresher-core --release
+
+test-python: $(STAMP) ## Python tests (pytest)
+	$(VENV)/bin/pytest -q
+
+lint: $(STAMP) ## rustfmt, clippy, ruff, mypy stubtest
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/ruff check python tests benches
+	$(VENV)/bin/ruff format --check python tests benches
+	$(PY) -m mypy.stubtest thresher._core
+
+format: $(STAMP) ## format Rust and Python
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests benches
+	$(VENV)/bin/ruff check --fix python tests benches
+
+clean: ## remove build products and the venv
+	cargo clean
+	rm -rf $(VENV) $(RUNS) python/thresher/*.so

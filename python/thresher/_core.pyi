@@ -1,0 +1,95 @@
+"""Type stubs of the compiled module ``thresher._core`` (hand-written; checked by stubtest)."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+FORMAT_VERSION: int
+STEMMERS: list[str]
+SCORINGS: list[str]
+
+class ThresherError(Exception):
+    """Base class of thresher's own errors."""
+
+class IndexCorruptedError(ThresherError):
+    """An index file is damaged (bad magic number, checksum mismatch, truncation, inconsistency)."""
+
+class IncompatibleIndexError(ThresherError):
+    """The index was written in a format version this thresher cannot read."""
+
+_Query = str | Sequence[str] | Mapping[str, float]
+
+class Analyzer:
+    """Text -> index terms.
+
+    The default reproduces Anserini's default English analyzer (Lucene ``StandardTokenizer``,
+    English possessive removal, lowercasing, Lucene's 33 English stop words, Porter stemmer).
+
+    Args:
+        stemmer: ``"porter"`` (Lucene's PorterStemFilter), ``"snowball"`` (English) or ``"none"``.
+        stopwords: words to drop; ``None`` = Lucene's English stop set, ``[]`` = keep all.
+        lowercase: lowercase tokens.
+        possessive: strip English possessives (``'s``).
+        max_token_length: longest token, in UTF-16 units (Lucene's default 255).
+
+    Raises:
+        ValueError: unknown stemmer (the valid names are listed) or bad max_token_length.
+    """
+
+    def __init__(
+        self,
+        *,
+        stemmer: str = "porter",
+        stopwords: Sequence[str] | None = None,
+        lowercase: bool = True,
+        possessive: bool = True,
+        max_token_length: int = 255,
+    ) -> None: ...
+    def tokenize(self, text: str) -> list[str]:
+        """The terms of ``text``."""
+    def tokenize_batch(self, texts: Sequence[str], threads: int | None = None) -> list[list[str]]:
+        """The terms of many texts, analysed in parallel with the GIL released."""
+    def config_json(self) -> str:
+        """The configuration as JSON (as stored in an index's meta.json)."""
+
+class Index:
+    """Low-level index handle; use :class:`thresher.Index`."""
+
+    @staticmethod
+    def load(path: str | PathLike[str], *, mmap: bool = True, verify: bool = True) -> Index: ...
+    def save(self, path: str | PathLike[str]) -> None: ...
+    def search(self, query: _Query, k: int = 10) -> tuple[list[int], list[float]]: ...
+    def search_batch(
+        self, queries: Iterable[_Query], k: int = 10, threads: int | None = None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+    def doc_ids(self) -> list[str]: ...
+    def doc_id(self, doc: int) -> str: ...
+    def doc_freq(self, term: str) -> int: ...
+    def meta_json(self) -> str: ...
+    @property
+    def analyzer(self) -> Analyzer: ...
+    @property
+    def path(self) -> str | None: ...
+    def __len__(self) -> int: ...
+
+class IndexBuilder:
+    """Low-level builder; use :meth:`thresher.Index.build`."""
+
+    def __init__(
+        self,
+        *,
+        analyzer: Analyzer | None = None,
+        scoring: str = "lucene",
+        k1: float = 0.9,
+        b: float = 0.4,
+        delta: float | None = None,
+        threads: int | None = None,
+    ) -> None: ...
+    def add(self, ids: Sequence[str], docs: Iterable[str | bytes | Sequence[str]]) -> None: ...
+    def open_corpus(self, path: str | PathLike[str], fields: Sequence[str]) -> int: ...
+    def add_from_corpus(self, max_docs: int) -> tuple[int, int]: ...
+    def finish(self) -> Index: ...
+    def __len__(self) -> int: ...

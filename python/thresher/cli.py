@@ -1,0 +1,188 @@
+"""The ``thresher`` command line: ``index``, ``search``, ``eval``.
+
+Examples::
+
+    thresher index ../shared/data/scifact -o scifact.idx
+    thresher search scifact.idx "coffee reduces cancer risk" -k 5
+    thresher eval scifact.idx ../shared/data/scifact --split test --run scifact.trec
+
+Errors print one line on stderr and exit with status 1 (2 for bad command-line usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from thresher import _core
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis and scoring")
+    g.add_argument(
+        "--scoring", default="lucene", choices=list(_core.SCORINGS) + ["bm25"],
+        help="scoring model (default: lucene, i.e. BM25 exactly as Lucene)",
+    )
+    g.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9, as Anserini)")
+    g.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4, as Anserini)")
+    g.add_argument("--delta", type=float, default=None, help="BM25L/BM25+ delta")
+    g.add_argument(
+        "--stemmer", default="porter", choices=list(_core.STEMMERS),
+        help="stemmer of the English analyzer (default: porter, as Lucene/Anserini)",
+    )
+    g.add_argument(
+        "--no-stopwords", action="store_true", help="keep Lucene's 33 English stop words"
+    )
+
+
+def _analyzer(args: argparse.Namespace) -> _core.Analyzer:
+    return _core.Analyzer(stemmer=args.stemmer, stopwords=[] if args.no_stopwords else None)
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from thresher.index import Index
+
+    src = Path(args.corpus)
+    t0 = time.perf_counter()
+    idx = Index.from_jsonl(
+        src if src.is_file() else _beir_corpus(src),
+        fields=tuple(args.fields.split(",")),
+        analyzer=_analyzer(args),
+        scoring=args.scoring,
+        k1=args.k1,
+        b=args.b,
+        delta=args.delta,
+        threads=args.threads,
+        progress=not args.quiet,
+    )
+    built = time.perf_counter() - t0
+    idx.save(args.output)
+    m = idx.meta
+    size = sum(f["bytes"] for s in m["segments"] for f in s["files"])
+    print(
+        f"indexed {m['num_docs']:,} documents, {sum(s['num_terms'] for s in m['segments']):,} "
+        f"terms, {sum(s['num_postings'] for s in m['segments']):,} postings in {built:.2f} s; "
+        f"saved {size / 1e6:.1f} MB to {args.output}"
+    )
+    return 0
+
+
+def _beir_corpus(p: Path) -> Path:
+    from thresher.data import beir_corpus_path
+
+    return beir_corpus_path(p)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from thresher.index import Index
+
+    idx = Index.load(args.index)
+    hits = idx.search(args.query, k=args.k)
+    if args.json:
+        print(json.dumps([{"id": d, "score": s} for d, s in hits]))
+    elif not hits:
+        print("no matching documents")
+    else:
+        for rank, (doc, score) in enumerate(hits, 1):
+            print(f"{rank:>4}  {score:10.4f}  {doc}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from thresher.data import load_qrels, load_queries, write_trec_run
+    from thresher.evaluate import evaluate, to_run
+    from thresher.index import Index
+
+    idx = Index.load(args.index)
+    qrels = load_qrels(args.data, args.split)
+    queries = load_queries(args.data)
+    missing = [q for q in qrels if q not in queries]
+    if missing:
+        raise ValueError(f"{len(missing)} judged queries have no text (first: {missing[0]!r})")
+    qids = [q for q in queries if q in qrels]
+    texts = [queries[q] for q in qids]
+    idx.search_batch(texts[: min(len(texts), 20)], k=args.k, threads=args.threads)  # warm-up
+    t0 = time.perf_counter()
+    docs, scores = idx.search_batch(texts, k=args.k, threads=args.threads)
+    took = time.perf_counter() - t0
+    ids = idx.doc_ids
+    results = {
+        q: [(str(ids[d]), float(s)) for d, s in zip(docs[i], scores[i]) if d >= 0]
+        for i, q in enumerate(qids)
+    }
+    if args.run:
+        write_trec_run(results, args.run)
+    metrics = evaluate(to_run(results), qrels)
+    names = {"RR@10": "MRR@10"}
+    if args.json:
+        out = {names.get(k, k): v for k, v in metrics.items()}
+        out.update(queries=len(qids), qps=len(qids) / took)
+        print(json.dumps(out))
+        return 0
+    print(f"{Path(args.data).name} / {args.split}: {len(qids)} queries, k={args.k}")
+    print("| metric | value |\n|---|---|")
+    for k, v in metrics.items():
+        print(f"| {names.get(k, k)} | {v:.4f} |")
+    threads = args.threads or "all"
+    print(f"| queries/s (batch, threads={threads}) | {len(qids) / took:,.0f} |")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="thresher", description="Exact sparse retrieval: index, search, evaluate."
+    )
+    p.add_argument("--version", action="version", version=f"thresher {_core.__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    pi = sub.add_parser("index", help="index a BEIR folder or a JSONL(.gz) corpus")
+    pi.add_argument("corpus", help="BEIR folder or corpus.jsonl[.gz]")
+    pi.add_argument("-o", "--output", required=True, help="index directory to write")
+    pi.add_argument(
+        "--fields", default="title,text",
+        help="comma-separated text fields joined with a space (default: title,text; "
+        "use 'contents' for Anserini JsonCollection files)",
+    )
+    pi.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    pi.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_model_args(pi)
+    pi.set_defaults(func=_cmd_index)
+
+    ps = sub.add_parser("search", help="search an index")
+    ps.add_argument("index", help="index directory")
+    ps.add_argument("query", help="query text")
+    ps.add_argument("-k", type=int, default=10, help="number of hits (default 10)")
+    ps.add_argument("--json", action="store_true", help="print JSON")
+    ps.set_defaults(func=_cmd_search)
+
+    pe = sub.add_parser("eval", help="run a BEIR split's queries and evaluate with ir-measures")
+    pe.add_argument("index", help="index directory")
+    pe.add_argument("data", help="BEIR folder (queries.jsonl, qrels/<split>.tsv)")
+    pe.add_argument("--split", default="test", help="qrels split (default: test)")
+    pe.add_argument("-k", type=int, default=1000, help="run depth (default 1000)")
+    pe.add_argument("--run", default=None, help="also write the run in TREC format here")
+    pe.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
+    pe.add_argument("--json", action="store_true", help="print JSON")
+    pe.set_defaults(func=_cmd_eval)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("thresher: interrupted", file=sys.stderr)
+        return 130
+    except (_core.ThresherError, ValueError, TypeError, OSError) as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(f"thresher: error: {msg}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

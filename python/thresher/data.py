@@ -1,0 +1,155 @@
+"""Loaders for the formats users already have: BEIR folders, JSONL corpora, TREC runs/qrels.
+
+A BEIR folder holds ``corpus.jsonl[.gz]`` (``_id``, ``title``, ``text``), ``queries.jsonl``
+(``_id``, ``text``) and ``qrels/<split>.tsv`` (header ``query-id corpus-id score``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+Qrels = dict[str, dict[str, int]]
+Run = dict[str, dict[str, float]]
+
+ID_FIELDS = ("_id", "id", "docid")
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _find(folder: Path, names: tuple[str, ...]) -> Path:
+    for n in names:
+        p = folder / n
+        if p.is_file():
+            return p
+    raise FileNotFoundError(
+        f"none of {', '.join(names)} in {folder}"
+        if folder.is_dir()
+        else f"no such directory: {folder}"
+    )
+
+
+def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[dict]:
+    """Yields the JSON objects of a JSONL(.gz) file, naming file and line on bad input."""
+    p = Path(path)
+    with _open_text(p) as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{p} line {i}: invalid JSON: {e}") from None
+            if not isinstance(obj, dict):
+                raise ValueError(f"{p} line {i}: expected a JSON object")
+            yield obj
+
+
+def _record_id(obj: Mapping, where: str) -> str:
+    for f in ID_FIELDS:
+        if f in obj:
+            return str(obj[f])
+    raise ValueError(f"{where}: no id field (looked for {', '.join(ID_FIELDS)})")
+
+
+def load_queries(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Queries of a BEIR folder (``queries.jsonl``) or of a JSONL / TSV file: ``{id: text}``."""
+    p = Path(path)
+    if p.is_dir():
+        p = _find(p, ("queries.jsonl", "queries.jsonl.gz", "queries.tsv"))
+    if p.suffix == ".tsv":
+        out = {}
+        with open(p, encoding="utf-8") as f:
+            for i, line in enumerate(f, 1):
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 2:
+                    raise ValueError(f"{p} line {i}: expected 'id<TAB>text'")
+                out[parts[0]] = parts[1]
+        return out
+    return {
+        _record_id(o, str(p)): str(o.get("text") or o.get("contents") or o.get("title") or "")
+        for o in iter_jsonl(p)
+    }
+
+
+def load_qrels(path: str | os.PathLike[str], split: str = "test") -> Qrels:
+    """Relevance judgements ``{query_id: {doc_id: grade}}``.
+
+    ``path`` is a BEIR folder (reads ``qrels/<split>.tsv``), a BEIR TSV (with header
+    ``query-id corpus-id score``) or a TREC qrels file (``qid 0 docid grade``).
+    """
+    p = Path(path)
+    if p.is_dir():
+        p = p / "qrels" / f"{split}.tsv"
+        if not p.is_file():
+            avail = sorted(x.stem for x in (Path(path) / "qrels").glob("*.tsv"))
+            raise FileNotFoundError(
+                f"no qrels for split {split!r} in {path} (available: {', '.join(avail) or 'none'})"
+            )
+    qrels: Qrels = {}
+    with open(p, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if i == 1 and not parts[-1].lstrip("-").isdigit():
+                continue  # header
+            if len(parts) == 3:
+                qid, did, rel = parts
+            elif len(parts) == 4:
+                qid, _, did, rel = parts
+            else:
+                raise ValueError(f"{p} line {i}: expected 3 (BEIR) or 4 (TREC) columns")
+            try:
+                qrels.setdefault(qid, {})[did] = int(rel)
+            except ValueError:
+                raise ValueError(f"{p} line {i}: relevance {rel!r} is not an integer") from None
+    return qrels
+
+
+def beir_corpus_path(folder: str | os.PathLike[str]) -> Path:
+    """The corpus file of a BEIR folder (``corpus.jsonl`` or ``corpus.jsonl.gz``)."""
+    return _find(Path(folder), ("corpus.jsonl", "corpus.jsonl.gz"))
+
+
+def iter_beir_corpus(
+    folder: str | os.PathLike[str], fields: tuple[str, ...] = ("title", "text")
+) -> Iterator[tuple[str, str]]:
+    """``(doc_id, text)`` pairs of a BEIR corpus, text = the fields joined by one space."""
+    p = Path(folder)
+    path = beir_corpus_path(p) if p.is_dir() else p
+    for o in iter_jsonl(path):
+        yield _record_id(o, str(path)), " ".join(str(o.get(f) or "") for f in fields)
+
+
+def write_trec_run(
+    run: Mapping[str, list[tuple[str, float]]], path: str | os.PathLike[str], tag: str = "thresher"
+) -> None:
+    """Writes ``{qid: [(doc_id, score), ...]}`` (best first) in TREC run format."""
+    tmp = Path(str(path) + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for qid, hits in run.items():
+            for rank, (did, score) in enumerate(hits, 1):
+                f.write(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
+    os.replace(tmp, path)
+
+
+def read_trec_run(path: str | os.PathLike[str]) -> Run:
+    """Reads a TREC run file into ``{qid: {doc_id: score}}``."""
+    run: Run = {}
+    with open(path, encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            parts = line.split()
+            if not parts:
+                continue
+            if len(parts) != 6:
+                raise ValueError(f"{path} line {i}: expected 6 columns (qid Q0 doc rank score tag)")
+            run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+    return run

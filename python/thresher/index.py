@@ -1,0 +1,348 @@
+"""``thresher.Index``: build, save, load and search an inverted index.
+
+The index lives in Rust (``thresher._core.Index``); this wrapper adds what is convenient in
+Python: building from any iterable or from BEIR/JSONL files with a progress bar, numpy doc-id
+mapping, and argument checks with precise messages.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Union
+
+import numpy as np
+
+from thresher import _core
+from thresher._core import Analyzer
+
+Query = Union[str, Sequence[str], Mapping[str, float]]
+Document = Union[str, bytes, Sequence[str]]
+Progress = Union[bool, Callable[[int], Any], None]
+
+DEFAULT_FIELDS = ("title", "text")
+_ID_FIELDS = ("_id", "id", "docid")
+
+
+def _check_k(k: object) -> int:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise TypeError(f"k must be an int, not {type(k).__name__}")
+    if k <= 0:
+        raise ValueError(f"k must be a positive integer, got {k}")
+    return int(k)
+
+
+def _check_threads(threads: object) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, numbers.Integral):
+        raise TypeError(f"threads must be an int or None, not {type(threads).__name__}")
+    if threads <= 0:
+        raise ValueError(f"threads must be a positive integer or None, got {threads}")
+    return int(threads)
+
+
+def _check_query(q: object) -> Query:
+    if isinstance(q, (str, Mapping)):
+        return q  # type: ignore[return-value]
+    if isinstance(q, (list, tuple)) and all(isinstance(t, str) for t in q):
+        return list(q)
+    raise TypeError(
+        "a query must be a str, a list of str (pre-analysed terms) or a dict of str to float, "
+        f"not {type(q).__name__}"
+    )
+
+
+class _Bar:
+    """A progress sink: a tqdm bar, a user callback, or nothing."""
+
+    def __init__(self, progress: Progress, total: int | None, unit: str, desc: str) -> None:
+        self._bar = None
+        self._cb: Callable[[int], Any] | None = None
+        if progress is True:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, unit=unit, desc=desc, unit_scale=True, leave=False)
+        elif callable(progress):
+            self._cb = progress
+        elif progress not in (None, False):
+            raise TypeError("progress must be True, False, None or a callable")
+
+    def update(self, done: int, delta: int) -> None:
+        if self._bar is not None:
+            self._bar.update(delta)
+        if self._cb is not None:
+            self._cb(done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str, Document]:
+    if isinstance(item, Mapping):
+        for f in _ID_FIELDS:
+            if f in item:
+                doc_id = item[f]
+                break
+        else:
+            raise ValueError(
+                f"document #{position}: no id field (looked for {', '.join(_ID_FIELDS)})"
+            )
+        if "tokens" in item:
+            return str(doc_id), item["tokens"]
+        missing = [f for f in fields if f not in item]
+        if len(missing) == len(fields):
+            raise ValueError(
+                f"document #{position} ({doc_id!r}): unknown field(s) {', '.join(fields)}; "
+                f"it has {', '.join(map(str, item))}"
+            )
+        return str(doc_id), " ".join(str(item.get(f) or "") for f in fields)
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        doc_id, doc = item
+        if not isinstance(doc_id, str):
+            raise TypeError(f"document #{position}: the id must be a str, not {type(doc_id).__name__}")
+        return doc_id, doc
+    raise TypeError(
+        f"document #{position}: expected a (doc_id, text) pair or a dict, not {type(item).__name__}"
+    )
+
+
+class Index:
+    """An exact sparse-retrieval index made of immutable segments.
+
+    Build one with :meth:`build`, :meth:`from_beir` or :meth:`from_jsonl`; persist it with
+    :meth:`save` and :meth:`load`; query it with :meth:`search` and :meth:`search_batch`.
+
+    Example:
+        >>> import thresher
+        >>> idx = thresher.Index.build([("d1", "The cat sat on the mat."), ("d2", "Dogs bark.")])
+        >>> idx.search("cats", k=5)[0][0]
+        'd1'
+    """
+
+    def __init__(self, inner: _core.Index) -> None:
+        self._inner = inner
+        self._doc_ids: np.ndarray | None = None
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls,
+        corpus: Iterable[object],
+        *,
+        analyzer: Analyzer | None = None,
+        scoring: str = "lucene",
+        k1: float = 0.9,
+        b: float = 0.4,
+        delta: float | None = None,
+        threads: int | None = None,
+        fields: Sequence[str] = DEFAULT_FIELDS,
+        batch_size: int = 8192,
+        progress: Progress = None,
+    ) -> Index:
+        """Builds an index from documents.
+
+        Args:
+            corpus: an iterable of ``(doc_id, document)`` pairs or of dicts. A document is a
+                ``str`` (analysed), ``bytes`` (UTF-8, analysed) or a list of ``str`` (terms
+                indexed as given). A dict holds an id (``_id``, ``id`` or ``docid``) and either
+                ``tokens`` or the text ``fields`` (joined by one space).
+            analyzer: how text is analysed (documents now, queries later); default: Anserini's
+                English analyzer (``Analyzer()``).
+            scoring: ``lucene`` (BM25 as Lucene, default), ``robertson``, ``atire``,
+                ``bm25l``, ``bm25+`` or ``tfidf``.
+            k1, b, delta: model parameters (Anserini defaults k1=0.9, b=0.4; delta None = the
+                variant's default).
+            threads: analysis threads (default: ``THRESHER_NUM_THREADS`` or all cores).
+            fields: text fields of dict documents.
+            batch_size: documents handed to Rust at a time.
+            progress: ``True`` for a tqdm bar, or a callable receiving the number of documents
+                indexed so far.
+
+        Raises:
+            ValueError: empty corpus, duplicate id (named), bad parameter, invalid UTF-8.
+            TypeError: a document of the wrong type.
+        """
+        threads = _check_threads(threads)
+        if isinstance(corpus, (str, bytes, os.PathLike)):
+            raise TypeError(
+                "corpus must be an iterable of documents; use Index.from_beir or "
+                "Index.from_jsonl for a path"
+            )
+        builder = _core.IndexBuilder(
+            analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
+        )
+        total = len(corpus) if hasattr(corpus, "__len__") else None  # type: ignore[arg-type]
+        bar = _Bar(progress, total, "doc", "indexing")
+        try:
+            ids: list[str] = []
+            docs: list[Document] = []
+            done = 0
+            for i, item in enumerate(corpus):
+                doc_id, doc = _split_item(item, fields, i)
+                ids.append(doc_id)
+                docs.append(doc)
+                if len(ids) >= batch_size:
+                    builder.add(ids, docs)
+                    done += len(ids)
+                    bar.update(done, len(ids))
+                    ids, docs = [], []
+            if ids:
+                builder.add(ids, docs)
+                done += len(ids)
+                bar.update(done, len(ids))
+        finally:
+            bar.close()
+        return cls(builder.finish())
+
+    @classmethod
+    def from_jsonl(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        fields: Sequence[str] = DEFAULT_FIELDS,
+        analyzer: Analyzer | None = None,
+        scoring: str = "lucene",
+        k1: float = 0.9,
+        b: float = 0.4,
+        delta: float | None = None,
+        threads: int | None = None,
+        batch_size: int = 16384,
+        progress: Progress = None,
+    ) -> Index:
+        """Builds an index from a JSONL(.gz) corpus, read and parsed in Rust.
+
+        Each line is a JSON object with an id (``_id``, ``id`` or ``docid``) and the text
+        ``fields``, joined by one space (BEIR flat indexing: ``title + " " + text``). Use
+        ``fields=("contents",)`` for Anserini's JsonCollection layout.
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: invalid JSON or UTF-8 (file and line named), unknown field, duplicate
+                id, empty corpus.
+        """
+        threads = _check_threads(threads)
+        builder = _core.IndexBuilder(
+            analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
+        )
+        size = builder.open_corpus(os.fspath(path), list(fields))
+        gz = str(path).endswith(".gz")
+        bar = _Bar(progress, None if gz else size, "doc" if gz else "B", "indexing")
+        try:
+            done, last = 0, 0
+            while True:
+                n, read = builder.add_from_corpus(batch_size)
+                if n == 0:
+                    break
+                done += n
+                bar.update(done, n if gz else read - last)
+                last = read
+        finally:
+            bar.close()
+        return cls(builder.finish())
+
+    @classmethod
+    def from_beir(cls, path: str | os.PathLike[str], **kwargs: Any) -> Index:
+        """Builds an index from a BEIR folder's ``corpus.jsonl[.gz]`` (see :meth:`from_jsonl`)."""
+        from thresher.data import beir_corpus_path
+
+        p = Path(path)
+        return cls.from_jsonl(beir_corpus_path(p) if p.is_dir() else p, **kwargs)
+
+    # ------------------------------------------------------------------ persistence
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], *, mmap: bool = True, verify: bool = True) -> Index:
+        """Opens a saved index.
+
+        Args:
+            path: the index directory.
+            mmap: memory-map the files (else read them into memory).
+            verify: check every CRC32 and posting list (reads the whole index once); turn off
+                only for very large, trusted indexes.
+
+        Raises:
+            FileNotFoundError: no index there.
+            IndexCorruptedError: a damaged, truncated or inconsistent file.
+            IncompatibleIndexError: written by an incompatible (e.g. newer) thresher.
+        """
+        return cls(_core.Index.load(os.fspath(path), mmap=mmap, verify=verify))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Saves to a directory, atomically: a crash mid-save leaves any previous index there
+        loadable. Refuses to write into a non-empty directory that is not a thresher index."""
+        self._inner.save(os.fspath(path))
+
+    # ------------------------------------------------------------------ search
+    def search(self, query: Query, k: int = 10) -> list[tuple[str, float]]:
+        """Exact top-``k`` documents for one query, best first (ties: earlier document first).
+
+        Args:
+            query: text (analysed like the documents), a list of terms, or ``{term: weight}``.
+            k: number of hits (more than the number of matching documents returns them all).
+
+        Returns:
+            ``[(doc_id, score), ...]``; only documents containing a query term.
+        """
+        k = _check_k(k)
+        docs, scores = self._inner.search(_check_query(query), k)
+        ids = self.doc_ids
+        return [(str(ids[d]), s) for d, s in zip(docs, scores)]
+
+    def search_batch(
+        self, queries: Sequence[Query], k: int = 10, threads: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` for many queries, in parallel, with the GIL released.
+
+        Returns:
+            ``(docs, scores)``: ``int64`` internal document numbers and ``float32`` scores,
+            both of shape ``(len(queries), min(k, len(index)))``, padded with ``-1`` and
+            ``-inf``. Map numbers to ids with ``index.doc_ids[docs]`` (after masking
+            ``docs >= 0``).
+        """
+        k = _check_k(k)
+        threads = _check_threads(threads)
+        if isinstance(queries, (str, bytes)):
+            raise TypeError("queries must be a sequence of queries, not a single str")
+        return self._inner.search_batch([_check_query(q) for q in queries], k, threads)
+
+    # ------------------------------------------------------------------ introspection
+    @property
+    def doc_ids(self) -> np.ndarray:
+        """External ids by internal document number (a numpy ``str`` array)."""
+        if self._doc_ids is None:
+            self._doc_ids = np.asarray(self._inner.doc_ids())
+        return self._doc_ids
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The index's ``meta.json`` content: statistics, analyzer, scoring, segments."""
+        return json.loads(self._inner.meta_json())
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer applied to text queries."""
+        return self._inner.analyzer
+
+    @property
+    def path(self) -> Path | None:
+        """Directory the index was loaded from or last saved to."""
+        p = self._inner.path
+        return None if p is None else Path(p)
+
+    def doc_freq(self, term: str) -> int:
+        """Number of documents containing ``term`` (an analysed term)."""
+        return self._inner.doc_freq(term)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def __repr__(self) -> str:
+        m = self.meta
+        return (
+            f"Index({m['num_docs']} docs, {sum(s['num_terms'] for s in m['segments'])} terms, "
+            f"scoring={m['scoring']['kind']!r}, k1={m['scoring']['k1']:g}, b={m['scoring']['b']:g})"
+        )

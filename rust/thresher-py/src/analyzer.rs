@@ -1,0 +1,75 @@
+//! `thresher._core.Analyzer`.
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use thresher_core::{Analyzer, AnalyzerConfig, StemmerKind};
+
+use crate::errors::CoreResult;
+
+/// Text -> terms. See `_core.pyi` for the Python-facing documentation.
+#[pyclass(name = "Analyzer", module = "thresher._core", frozen)]
+pub struct PyAnalyzer {
+    pub(crate) inner: Arc<Analyzer>,
+}
+
+#[pymethods]
+impl PyAnalyzer {
+    #[new]
+    #[pyo3(signature = (*, stemmer = "porter", stopwords = None, lowercase = true, possessive = true, max_token_length = 255))]
+    fn new(
+        stemmer: &str,
+        stopwords: Option<Vec<String>>,
+        lowercase: bool,
+        possessive: bool,
+        max_token_length: usize,
+    ) -> CoreResult<Self> {
+        let mut config = AnalyzerConfig {
+            lowercase,
+            possessive,
+            stemmer: StemmerKind::from_name(stemmer)?,
+            max_token_length,
+            ..AnalyzerConfig::default()
+        };
+        if let Some(words) = stopwords {
+            config.stopwords = words;
+        }
+        Ok(Self { inner: Arc::new(Analyzer::new(config)?) })
+    }
+
+    /// Terms of one text.
+    fn tokenize(&self, py: Python<'_>, text: &str) -> Vec<String> {
+        if text.len() < 4096 {
+            return self.inner.analyze(text);
+        }
+        let text = text.to_owned();
+        py.detach(|| self.inner.analyze(&text))
+    }
+
+    /// Terms of many texts, in parallel.
+    #[pyo3(signature = (texts, threads = None))]
+    fn tokenize_batch(&self, py: Python<'_>, texts: Vec<String>, threads: Option<usize>) -> CoreResult<Vec<Vec<String>>> {
+        use rayon::prelude::*;
+        let a = &self.inner;
+        Ok(py.detach(|| {
+            thresher_core::pool::ThreadPools::install(threads, || texts.par_iter().map(|t| a.analyze(t)).collect())
+        })?)
+    }
+
+    /// The configuration as a JSON string.
+    fn config_json(&self) -> String {
+        serde_json::to_string(self.inner.config()).expect("config serialises")
+    }
+
+    fn __repr__(&self) -> String {
+        let c = self.inner.config();
+        format!(
+            "Analyzer(stemmer={:?}, stopwords=<{} words>, lowercase={}, possessive={}, max_token_length={})",
+            c.stemmer.name(),
+            c.stopwords.len(),
+            if c.lowercase { "True" } else { "False" },
+            if c.possessive { "True" } else { "False" },
+            c.max_token_length
+        )
+    }
+}

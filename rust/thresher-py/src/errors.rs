@@ -1,0 +1,64 @@
+//! The Python exception hierarchy and the one mapping from core errors to it.
+//!
+//! ```text
+//! ThresherError(Exception)
+//! ├── IndexCorruptedError        damaged file: bad magic, checksum, truncation, inconsistency
+//! └── IncompatibleIndexError     written in a format version this build cannot read
+//! ```
+//! Argument problems map to `ValueError`, I/O problems by `ErrorKind` to `FileNotFoundError`,
+//! `PermissionError` or `OSError`. The `match` below is exhaustive, so a new core variant does
+//! not compile until it is mapped.
+
+use pyo3::exceptions::{PyException, PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::prelude::*;
+use thresher_core::Error;
+
+pyo3::create_exception!(
+    thresher._core,
+    ThresherError,
+    PyException,
+    "Base class of thresher's own errors."
+);
+pyo3::create_exception!(
+    thresher._core,
+    IndexCorruptedError,
+    ThresherError,
+    "An index file is damaged (bad magic number, checksum mismatch, truncation, inconsistent content)."
+);
+pyo3::create_exception!(
+    thresher._core,
+    IncompatibleIndexError,
+    ThresherError,
+    "The index was written in a format version this thresher cannot read."
+);
+
+/// Wrapper so core errors convert with `?` in binding code.
+pub struct CoreError(pub Error);
+
+impl From<Error> for CoreError {
+    fn from(e: Error) -> Self {
+        CoreError(e)
+    }
+}
+
+impl From<CoreError> for PyErr {
+    fn from(CoreError(e): CoreError) -> PyErr {
+        let msg = e.to_string();
+        match e {
+            Error::Io { path, source } => {
+                let args = (source.raw_os_error().unwrap_or(0), msg, path.display().to_string());
+                match source.kind() {
+                    std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
+                    std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(args),
+                    _ => PyOSError::new_err(args),
+                }
+            }
+            Error::Corrupted { .. } => IndexCorruptedError::new_err(msg),
+            Error::IncompatibleFormat { .. } => IncompatibleIndexError::new_err(msg),
+            Error::InvalidArgument(_) | Error::InvalidData(_) => PyValueError::new_err(msg),
+        }
+    }
+}
+
+/// Result alias for binding code.
+pub type CoreResult<T> = Result<T, CoreError>;

@@ -1,0 +1,307 @@
+//! `thresher._core.Index` and `thresher._core.IndexBuilder`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use numpy::{IntoPyArray, PyArray2};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString};
+use thresher_core::corpus::CorpusReader;
+use thresher_core::{
+    DocInput, Error, Index, IndexBuilder, LoadOptions, Query, QueryInput, ScoringConfig, ScoringKind,
+};
+
+use crate::analyzer::PyAnalyzer;
+use crate::errors::{CoreError, CoreResult};
+
+/// A query as Python passes it: text, pre-analysed terms, or weighted terms.
+#[derive(FromPyObject)]
+enum PyQuery {
+    Text(String),
+    Tokens(Vec<String>),
+    Weighted(HashMap<String, f32>),
+}
+
+impl PyQuery {
+    fn to_query(&self, index: &Index) -> CoreResult<Query> {
+        Ok(match self {
+            PyQuery::Text(t) => index.query(QueryInput::Text(t))?,
+            PyQuery::Tokens(t) => index.query(QueryInput::Tokens(t))?,
+            PyQuery::Weighted(w) => {
+                let v: Vec<(String, f32)> = w.iter().map(|(t, &x)| (t.clone(), x)).collect();
+                index.query(QueryInput::Weighted(&v))?
+            }
+        })
+    }
+}
+
+fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
+    obj.extract::<PyQuery>().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a query must be a str, a list of str (pre-analysed terms) or a dict of str to float, not {}",
+            obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+        ))
+    })
+}
+
+fn check_k(k: i64) -> PyResult<usize> {
+    if k <= 0 {
+        return Err(PyValueError::new_err(format!("k must be a positive integer, got {k}")));
+    }
+    Ok(usize::try_from(k).unwrap_or(usize::MAX))
+}
+
+fn check_threads(threads: Option<i64>) -> PyResult<Option<usize>> {
+    match threads {
+        Some(t) if t <= 0 => Err(PyValueError::new_err(format!("threads must be a positive integer or None, got {t}"))),
+        Some(t) => Ok(Some(usize::try_from(t).unwrap_or(usize::MAX))),
+        None => Ok(None),
+    }
+}
+
+/// A searchable index (see `_core.pyi`).
+#[pyclass(name = "Index", module = "thresher._core", frozen)]
+pub struct PyIndex {
+    inner: Arc<RwLock<Index>>,
+}
+
+impl PyIndex {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[pymethods]
+impl PyIndex {
+    /// Loads a saved index.
+    #[staticmethod]
+    #[pyo3(signature = (path, *, mmap = true, verify = true))]
+    fn load(py: Python<'_>, path: PathBuf, mmap: bool, verify: bool) -> CoreResult<Self> {
+        let index = py.detach(|| Index::load(&path, LoadOptions { mmap, verify }))?;
+        Ok(Self { inner: Arc::new(RwLock::new(index)) })
+    }
+
+    /// Saves the index to a directory (atomically).
+    fn save(&self, py: Python<'_>, path: PathBuf) -> CoreResult<()> {
+        let inner = self.inner.clone();
+        py.detach(move || inner.write().unwrap_or_else(|e| e.into_inner()).save(&path))?;
+        Ok(())
+    }
+
+    /// Top-k hits of one query as (internal doc number, score) lists.
+    #[pyo3(signature = (query, k = 10))]
+    fn search(&self, py: Python<'_>, query: &Bound<'_, PyAny>, k: i64) -> PyResult<(Vec<u32>, Vec<f32>)> {
+        let k = check_k(k)?;
+        let q = extract_query(query)?;
+        let inner = self.inner.clone();
+        let hits = py.detach(move || -> CoreResult<Vec<(u32, f32)>> {
+            let index = inner.read().unwrap_or_else(|e| e.into_inner());
+            let q = q.to_query(&index)?;
+            Ok(index.search(&q, k)?)
+        })?;
+        Ok(hits.into_iter().unzip())
+    }
+
+    /// Top-k of many queries: (docs int64 (n, k), scores float32 (n, k)), padded with -1 / -inf.
+    #[pyo3(signature = (queries, k = 10, threads = None))]
+    fn search_batch<'py>(
+        &self,
+        py: Python<'py>,
+        queries: &Bound<'py, PyAny>,
+        k: i64,
+        threads: Option<i64>,
+    ) -> PyResult<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>)> {
+        let k = check_k(k)?;
+        let threads = check_threads(threads)?;
+        if queries.is_instance_of::<PyString>() {
+            return Err(PyTypeError::new_err("queries must be a sequence of queries, not a single str"));
+        }
+        let qs: Vec<PyQuery> = queries.try_iter()?.map(|q| extract_query(&q?)).collect::<PyResult<_>>()?;
+        let inner = self.inner.clone();
+        let n = qs.len();
+        let (docs, scores) = py.detach(move || -> CoreResult<(Vec<i64>, Vec<f32>)> {
+            let index = inner.read().unwrap_or_else(|e| e.into_inner());
+            let k_eff = k.min(index.num_docs().max(1));
+            let parsed: Vec<Query> = qs.iter().map(|q| q.to_query(&index)).collect::<CoreResult<_>>()?;
+            let results = index.search_batch(&parsed, k_eff, threads)?;
+            let mut docs = vec![-1i64; n * k_eff];
+            let mut scores = vec![f32::NEG_INFINITY; n * k_eff];
+            for (i, hits) in results.into_iter().enumerate() {
+                for (j, (d, s)) in hits.into_iter().enumerate() {
+                    docs[i * k_eff + j] = i64::from(d);
+                    scores[i * k_eff + j] = s;
+                }
+            }
+            Ok((docs, scores))
+        })?;
+        let k_eff = if n == 0 { k.min(self.read().num_docs().max(1)) } else { docs.len() / n };
+        let docs = numpy::ndarray::Array2::from_shape_vec((n, k_eff), docs).expect("n * k values");
+        let scores = numpy::ndarray::Array2::from_shape_vec((n, k_eff), scores).expect("n * k values");
+        Ok((docs.into_pyarray(py), scores.into_pyarray(py)))
+    }
+
+    /// External ids in internal doc-number order.
+    fn doc_ids(&self, py: Python<'_>) -> CoreResult<Vec<String>> {
+        let inner = self.inner.clone();
+        py.detach(move || {
+            let index = inner.read().unwrap_or_else(|e| e.into_inner());
+            Ok(index.doc_ids()?.into_iter().map(str::to_owned).collect())
+        })
+    }
+
+    /// External id of one internal doc number.
+    fn doc_id(&self, doc: i64) -> CoreResult<String> {
+        let d = u32::try_from(doc).map_err(|_| Error::invalid_argument(format!("document number {doc} out of range")))?;
+        Ok(self.read().doc_id(d)?.to_owned())
+    }
+
+    /// Number of documents containing `term` (a term as stored, i.e. already analysed).
+    fn doc_freq(&self, term: &str) -> u64 {
+        self.read().doc_freq(term)
+    }
+
+    /// The content of meta.json (statistics, analyzer, scoring, segments) as a JSON string.
+    fn meta_json(&self) -> String {
+        serde_json::to_string(self.read().meta()).expect("meta serialises")
+    }
+
+    /// The analyzer used for text queries.
+    #[getter]
+    fn analyzer(&self) -> PyAnalyzer {
+        PyAnalyzer { inner: Arc::new(self.read().analyzer().clone()) }
+    }
+
+    /// Directory the index was loaded from or last saved to.
+    #[getter]
+    fn path(&self) -> Option<PathBuf> {
+        self.read().dir().map(PathBuf::from)
+    }
+
+    fn __len__(&self) -> usize {
+        self.read().num_docs()
+    }
+}
+
+/// Accumulates documents (see `_core.pyi`).
+#[pyclass(name = "IndexBuilder", module = "thresher._core", frozen)]
+pub struct PyIndexBuilder {
+    inner: Mutex<Option<IndexBuilder>>,
+    reader: Mutex<Option<CorpusReader>>,
+    threads: Option<usize>,
+}
+
+fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(DocInput::Text(s.to_str()?.to_owned()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return match std::str::from_utf8(b.as_bytes()) {
+            Ok(s) => Ok(DocInput::Text(s.to_owned())),
+            Err(e) => Err(PyValueError::new_err(format!(
+                "document {id:?} is not valid UTF-8 (invalid byte at offset {})",
+                e.valid_up_to()
+            ))),
+        };
+    }
+    if let Ok(tokens) = obj.extract::<Vec<String>>() {
+        return Ok(DocInput::Tokens(tokens));
+    }
+    Err(PyTypeError::new_err(format!(
+        "document {id:?}: expected str, bytes or a list of str (pre-analysed terms), not {}",
+        obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+    )))
+}
+
+impl PyIndexBuilder {
+    fn with_builder<R>(&self, f: impl FnOnce(&mut IndexBuilder) -> R) -> PyResult<R> {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let b = guard
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("this IndexBuilder was already finished"))?;
+        Ok(f(b))
+    }
+}
+
+#[pymethods]
+impl PyIndexBuilder {
+    #[new]
+    #[pyo3(signature = (*, analyzer = None, scoring = "lucene", k1 = 0.9, b = 0.4, delta = None, threads = None))]
+    fn new(
+        analyzer: Option<&PyAnalyzer>,
+        scoring: &str,
+        k1: f32,
+        b: f32,
+        delta: Option<f32>,
+        threads: Option<i64>,
+    ) -> PyResult<Self> {
+        let threads = check_threads(threads)?;
+        let config = ScoringConfig::new(ScoringKind::from_name(scoring).map_err(CoreError)?, k1, b, delta)
+            .map_err(CoreError)?;
+        let analyzer = analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
+        let builder = IndexBuilder::new(analyzer, config, threads).map_err(CoreError)?;
+        Ok(Self { inner: Mutex::new(Some(builder)), reader: Mutex::new(None), threads })
+    }
+
+    /// Adds documents: `ids` (str) and `docs` (str, bytes or list of str), same length.
+    fn add(&self, py: Python<'_>, ids: Vec<String>, docs: &Bound<'_, PyAny>) -> PyResult<()> {
+        let docs: Vec<Bound<'_, PyAny>> = docs.try_iter()?.collect::<PyResult<_>>()?;
+        if ids.len() != docs.len() {
+            return Err(PyValueError::new_err(format!("{} ids for {} documents", ids.len(), docs.len())));
+        }
+        let batch: Vec<(String, DocInput)> = ids
+            .into_iter()
+            .zip(&docs)
+            .map(|(id, d)| doc_input(&id, d).map(|d| (id, d)))
+            .collect::<PyResult<_>>()?;
+        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?.map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// Opens a JSONL(.gz) corpus or BEIR folder to be read by `add_from_corpus`.
+    #[pyo3(signature = (path, fields))]
+    fn open_corpus(&self, py: Python<'_>, path: PathBuf, fields: Vec<String>) -> CoreResult<u64> {
+        let r = py.detach(|| CorpusReader::open(&path, &fields))?;
+        let len = r.file_len();
+        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        Ok(len)
+    }
+
+    /// Reads and indexes up to `max_docs` documents of the open corpus; returns
+    /// (documents added, bytes read so far). (0, _) means the corpus is exhausted.
+    fn add_from_corpus(&self, py: Python<'_>, max_docs: usize) -> PyResult<(usize, u64)> {
+        let threads = self.threads;
+        py.detach(|| {
+            let mut rg = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+            let reader = rg
+                .as_mut()
+                .ok_or_else(|| PyRuntimeError::new_err("no corpus is open (call open_corpus first)"))?;
+            let docs = thresher_core::pool::ThreadPools::install(threads, || reader.next_batch(max_docs.max(1)))
+                .and_then(|r| r)
+                .map_err(CoreError)?;
+            let n = docs.len();
+            let batch = docs.into_iter().map(|(id, t)| (id, DocInput::Text(t))).collect();
+            self.with_builder(|b| b.add_batch(batch))?.map_err(CoreError)?;
+            Ok((n, reader.bytes_read()))
+        })
+    }
+
+    /// Documents added so far.
+    fn __len__(&self) -> PyResult<usize> {
+        self.with_builder(|b| b.num_docs())
+    }
+
+    /// Finishes the index. The builder cannot be used afterwards.
+    fn finish(&self, py: Python<'_>) -> PyResult<PyIndex> {
+        let builder = self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this IndexBuilder was already finished"))?;
+        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let index = py.detach(|| builder.finish()).map_err(CoreError)?;
+        Ok(PyIndex { inner: Arc::new(RwLock::new(index)) })
+    }
+}
