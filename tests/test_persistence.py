@@ -44,14 +44,23 @@ def test_save_load_search_identical(saved, mmap):
         a = idx.search_batch(QUERIES, k=k)
         b = loaded.search_batch(QUERIES, k=k)
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    assert loaded.meta == {**idx.meta, "segments": loaded.meta["segments"], "checksum": loaded.meta["checksum"]}
+    assert loaded.meta == {
+        **idx.meta,
+        "segments": loaded.meta["segments"],
+        "checksum": loaded.meta["checksum"],
+    }
 
 
 def test_meta_json_is_readable(saved):
     _, path = saved
     meta = json.loads((path / "meta.json").read_text())
     assert meta["format_version"] == thresher.FORMAT_VERSION
-    assert meta["scoring"] == {"kind": "lucene", "k1": pytest.approx(0.9), "b": pytest.approx(0.4), "delta": 0.0}
+    assert meta["scoring"] == {
+        "kind": "lucene",
+        "k1": pytest.approx(0.9),
+        "b": pytest.approx(0.4),
+        "delta": 0.0,
+    }
     assert meta["num_docs"] == 300
     files = {f["file"] for s in meta["segments"] for f in s["files"]}
     assert files == {p.name for p in path.iterdir() if p.name != "meta.json"}
@@ -107,7 +116,7 @@ def test_missing_component_and_missing_index(saved, tmp_path):
         thresher.Index.load(tmp_path / "nope")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(FileNotFoundError, match="meta.json"):
+    with pytest.raises(FileNotFoundError, match=r"meta\.json"):
         thresher.Index.load(empty)
     next(p for p in path.iterdir() if p.suffix == ".postings").unlink()
     with pytest.raises(FileNotFoundError):
@@ -167,7 +176,9 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
     for trial in range(12):
         p = subprocess.Popen(
             [sys.executable, str(script), str(path), str(trial)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert p.stdout.readline().strip() == "ready"
         p.stdin.write("go\n")

@@ -74,7 +74,9 @@ def reference_scores(docs, query, scoring, k1, b, delta):
 
 DELTAS = {"bm25l": 0.5, "bm25+": 1.0}
 
-corpora = st.lists(st.lists(st.sampled_from(VOCAB), min_size=0, max_size=60), min_size=1, max_size=40)
+corpora = st.lists(
+    st.lists(st.sampled_from(VOCAB), min_size=0, max_size=60), min_size=1, max_size=40
+)
 queries = st.lists(st.sampled_from(VOCAB), min_size=1, max_size=5)
 
 

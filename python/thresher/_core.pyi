@@ -2,9 +2,23 @@
 
 from collections.abc import Iterable, Mapping, Sequence
 from os import PathLike
+from typing import final
 
 import numpy as np
 import numpy.typing as npt
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SCORINGS",
+    "STEMMERS",
+    "Analyzer",
+    "IncompatibleIndexError",
+    "Index",
+    "IndexBuilder",
+    "IndexCorruptedError",
+    "ThresherError",
+    "__version__",
+]
 
 __version__: str
 FORMAT_VERSION: int
@@ -22,6 +36,7 @@ class IncompatibleIndexError(ThresherError):
 
 _Query = str | Sequence[str] | Mapping[str, float]
 
+@final
 class Analyzer:
     """Text -> index terms.
 
@@ -39,15 +54,15 @@ class Analyzer:
         ValueError: unknown stemmer (the valid names are listed) or bad max_token_length.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         stemmer: str = "porter",
         stopwords: Sequence[str] | None = None,
         lowercase: bool = True,
         possessive: bool = True,
         max_token_length: int = 255,
-    ) -> None: ...
+    ) -> Analyzer: ...
     def tokenize(self, text: str) -> list[str]:
         """The terms of ``text``."""
     def tokenize_batch(self, texts: Sequence[str], threads: int | None = None) -> list[list[str]]:
@@ -55,6 +70,7 @@ class Analyzer:
     def config_json(self) -> str:
         """The configuration as JSON (as stored in an index's meta.json)."""
 
+@final
 class Index:
     """Low-level index handle; use :class:`thresher.Index`."""
 
@@ -75,11 +91,12 @@ class Index:
     def path(self) -> str | None: ...
     def __len__(self) -> int: ...
 
+@final
 class IndexBuilder:
     """Low-level builder; use :meth:`thresher.Index.build`."""
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         analyzer: Analyzer | None = None,
         scoring: str = "lucene",
@@ -87,7 +104,7 @@ class IndexBuilder:
         b: float = 0.4,
         delta: float | None = None,
         threads: int | None = None,
-    ) -> None: ...
+    ) -> IndexBuilder: ...
     def add(self, ids: Sequence[str], docs: Iterable[str | bytes | Sequence[str]]) -> None: ...
     def open_corpus(self, path: str | PathLike[str], fields: Sequence[str]) -> int: ...
     def add_from_corpus(self, max_docs: int) -> tuple[int, int]: ...

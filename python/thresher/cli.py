@@ -24,14 +24,18 @@ from thresher import _core
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis and scoring")
     g.add_argument(
-        "--scoring", default="lucene", choices=list(_core.SCORINGS) + ["bm25"],
+        "--scoring",
+        default="lucene",
+        choices=[*_core.SCORINGS, "bm25"],
         help="scoring model (default: lucene, i.e. BM25 exactly as Lucene)",
     )
     g.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9, as Anserini)")
     g.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4, as Anserini)")
     g.add_argument("--delta", type=float, default=None, help="BM25L/BM25+ delta")
     g.add_argument(
-        "--stemmer", default="porter", choices=list(_core.STEMMERS),
+        "--stemmer",
+        default="porter",
+        choices=list(_core.STEMMERS),
         help="stemmer of the English analyzer (default: porter, as Lucene/Anserini)",
     )
     g.add_argument(
@@ -143,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("corpus", help="BEIR folder or corpus.jsonl[.gz]")
     pi.add_argument("-o", "--output", required=True, help="index directory to write")
     pi.add_argument(
-        "--fields", default="title,text",
+        "--fields",
+        default="title,text",
         help="comma-separated text fields joined with a space (default: title,text; "
         "use 'contents' for Anserini JsonCollection files)",
     )

@@ -49,7 +49,7 @@ def evaluate(
     if not judged:
         raise ValueError("the qrels hold no relevant document")
     per_q: dict[str, dict[str, float]] = {str(m): {} for m in parsed}
-    run_judged = {q: dict(run[q]) for q in judged if q in run and run[q]}
+    run_judged = {q: dict(run[q]) for q in judged if run.get(q)}
     if run_judged:
         for m in ir_measures.iter_calc(parsed, {q: dict(qrels[q]) for q in judged}, run_judged):
             per_q[str(m.measure)][m.query_id] = m.value

@@ -12,16 +12,16 @@ import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
 from thresher import _core
 from thresher._core import Analyzer
 
-Query = Union[str, Sequence[str], Mapping[str, float]]
-Document = Union[str, bytes, Sequence[str]]
-Progress = Union[bool, Callable[[int], Any], None]
+Query = str | Sequence[str] | Mapping[str, float]
+Document = str | bytes | Sequence[str]
+Progress = bool | Callable[[int], Any] | None
 
 DEFAULT_FIELDS = ("title", "text")
 _ID_FIELDS = ("_id", "id", "docid")
@@ -104,7 +104,9 @@ def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str
     if isinstance(item, (tuple, list)) and len(item) == 2:
         doc_id, doc = item
         if not isinstance(doc_id, str):
-            raise TypeError(f"document #{position}: the id must be a str, not {type(doc_id).__name__}")
+            raise TypeError(
+                f"document #{position}: the id must be a str, not {type(doc_id).__name__}"
+            )
         return doc_id, doc
     raise TypeError(
         f"document #{position}: expected a (doc_id, text) pair or a dict, not {type(item).__name__}"

@@ -34,7 +34,9 @@ impl PyAnalyzer {
         if let Some(words) = stopwords {
             config.stopwords = words;
         }
-        Ok(Self { inner: Arc::new(Analyzer::new(config)?) })
+        Ok(Self {
+            inner: Arc::new(Analyzer::new(config)?),
+        })
     }
 
     /// Terms of one text.
@@ -48,11 +50,18 @@ impl PyAnalyzer {
 
     /// Terms of many texts, in parallel.
     #[pyo3(signature = (texts, threads = None))]
-    fn tokenize_batch(&self, py: Python<'_>, texts: Vec<String>, threads: Option<usize>) -> CoreResult<Vec<Vec<String>>> {
+    fn tokenize_batch(
+        &self,
+        py: Python<'_>,
+        texts: Vec<String>,
+        threads: Option<usize>,
+    ) -> CoreResult<Vec<Vec<String>>> {
         use rayon::prelude::*;
         let a = &self.inner;
         Ok(py.detach(|| {
-            thresher_core::pool::ThreadPools::install(threads, || texts.par_iter().map(|t| a.analyze(t)).collect())
+            thresher_core::pool::ThreadPools::install(threads, || {
+                texts.par_iter().map(|t| a.analyze(t)).collect()
+            })
         })?)
     }
 

@@ -9,7 +9,9 @@
 //! `PermissionError` or `OSError`. The `match` below is exhaustive, so a new core variant does
 //! not compile until it is mapped.
 
-use pyo3::exceptions::{PyException, PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError};
+use pyo3::exceptions::{
+    PyException, PyFileNotFoundError, PyOSError, PyPermissionError, PyValueError,
+};
 use pyo3::prelude::*;
 use thresher_core::Error;
 
@@ -46,7 +48,11 @@ impl From<CoreError> for PyErr {
         let msg = e.to_string();
         match e {
             Error::Io { path, source } => {
-                let args = (source.raw_os_error().unwrap_or(0), msg, path.display().to_string());
+                let args = (
+                    source.raw_os_error().unwrap_or(0),
+                    msg,
+                    path.display().to_string(),
+                );
                 match source.kind() {
                     std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
                     std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(args),

@@ -10,7 +10,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use thresher_core::corpus::CorpusReader;
 use thresher_core::{
-    DocInput, Error, Index, IndexBuilder, LoadOptions, Query, QueryInput, ScoringConfig, ScoringKind,
+    DocInput, Error, Index, IndexBuilder, LoadOptions, Query, QueryInput, ScoringConfig,
+    ScoringKind,
 };
 
 use crate::analyzer::PyAnalyzer;
@@ -48,18 +49,25 @@ fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
 
 fn check_k(k: i64) -> PyResult<usize> {
     if k <= 0 {
-        return Err(PyValueError::new_err(format!("k must be a positive integer, got {k}")));
+        return Err(PyValueError::new_err(format!(
+            "k must be a positive integer, got {k}"
+        )));
     }
     Ok(usize::try_from(k).unwrap_or(usize::MAX))
 }
 
 fn check_threads(threads: Option<i64>) -> PyResult<Option<usize>> {
     match threads {
-        Some(t) if t <= 0 => Err(PyValueError::new_err(format!("threads must be a positive integer or None, got {t}"))),
+        Some(t) if t <= 0 => Err(PyValueError::new_err(format!(
+            "threads must be a positive integer or None, got {t}"
+        ))),
         Some(t) => Ok(Some(usize::try_from(t).unwrap_or(usize::MAX))),
         None => Ok(None),
     }
 }
+
+/// `(docs, scores)` arrays of a batch search.
+type BatchHits<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>);
 
 /// A searchable index (see `_core.pyi`).
 #[pyclass(name = "Index", module = "thresher._core", frozen)]
@@ -80,7 +88,9 @@ impl PyIndex {
     #[pyo3(signature = (path, *, mmap = true, verify = true))]
     fn load(py: Python<'_>, path: PathBuf, mmap: bool, verify: bool) -> CoreResult<Self> {
         let index = py.detach(|| Index::load(&path, LoadOptions { mmap, verify }))?;
-        Ok(Self { inner: Arc::new(RwLock::new(index)) })
+        Ok(Self {
+            inner: Arc::new(RwLock::new(index)),
+        })
     }
 
     /// Saves the index to a directory (atomically).
@@ -92,7 +102,12 @@ impl PyIndex {
 
     /// Top-k hits of one query as (internal doc number, score) lists.
     #[pyo3(signature = (query, k = 10))]
-    fn search(&self, py: Python<'_>, query: &Bound<'_, PyAny>, k: i64) -> PyResult<(Vec<u32>, Vec<f32>)> {
+    fn search(
+        &self,
+        py: Python<'_>,
+        query: &Bound<'_, PyAny>,
+        k: i64,
+    ) -> PyResult<(Vec<u32>, Vec<f32>)> {
         let k = check_k(k)?;
         let q = extract_query(query)?;
         let inner = self.inner.clone();
@@ -112,19 +127,28 @@ impl PyIndex {
         queries: &Bound<'py, PyAny>,
         k: i64,
         threads: Option<i64>,
-    ) -> PyResult<(Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>)> {
+    ) -> PyResult<BatchHits<'py>> {
         let k = check_k(k)?;
         let threads = check_threads(threads)?;
         if queries.is_instance_of::<PyString>() {
-            return Err(PyTypeError::new_err("queries must be a sequence of queries, not a single str"));
+            return Err(PyTypeError::new_err(
+                "queries must be a sequence of queries, not a single str",
+            ));
         }
-        let qs: Vec<PyQuery> = queries.try_iter()?.map(|q| extract_query(&q?)).collect::<PyResult<_>>()?;
+        let qs: Vec<PyQuery> = queries
+            .try_iter()?
+            .map(|q| extract_query(&q?))
+            .collect::<PyResult<_>>()?;
         let inner = self.inner.clone();
         let n = qs.len();
+        // Never more columns than documents: k larger than the index returns everything.
+        let k_eff = k.min(self.read().num_docs().max(1));
         let (docs, scores) = py.detach(move || -> CoreResult<(Vec<i64>, Vec<f32>)> {
             let index = inner.read().unwrap_or_else(|e| e.into_inner());
-            let k_eff = k.min(index.num_docs().max(1));
-            let parsed: Vec<Query> = qs.iter().map(|q| q.to_query(&index)).collect::<CoreResult<_>>()?;
+            let parsed: Vec<Query> = qs
+                .iter()
+                .map(|q| q.to_query(&index))
+                .collect::<CoreResult<_>>()?;
             let results = index.search_batch(&parsed, k_eff, threads)?;
             let mut docs = vec![-1i64; n * k_eff];
             let mut scores = vec![f32::NEG_INFINITY; n * k_eff];
@@ -136,9 +160,9 @@ impl PyIndex {
             }
             Ok((docs, scores))
         })?;
-        let k_eff = if n == 0 { k.min(self.read().num_docs().max(1)) } else { docs.len() / n };
         let docs = numpy::ndarray::Array2::from_shape_vec((n, k_eff), docs).expect("n * k values");
-        let scores = numpy::ndarray::Array2::from_shape_vec((n, k_eff), scores).expect("n * k values");
+        let scores =
+            numpy::ndarray::Array2::from_shape_vec((n, k_eff), scores).expect("n * k values");
         Ok((docs.into_pyarray(py), scores.into_pyarray(py)))
     }
 
@@ -153,7 +177,8 @@ impl PyIndex {
 
     /// External id of one internal doc number.
     fn doc_id(&self, doc: i64) -> CoreResult<String> {
-        let d = u32::try_from(doc).map_err(|_| Error::invalid_argument(format!("document number {doc} out of range")))?;
+        let d = u32::try_from(doc)
+            .map_err(|_| Error::invalid_argument(format!("document number {doc} out of range")))?;
         Ok(self.read().doc_id(d)?.to_owned())
     }
 
@@ -170,7 +195,9 @@ impl PyIndex {
     /// The analyzer used for text queries.
     #[getter]
     fn analyzer(&self) -> PyAnalyzer {
-        PyAnalyzer { inner: Arc::new(self.read().analyzer().clone()) }
+        PyAnalyzer {
+            inner: Arc::new(self.read().analyzer().clone()),
+        }
     }
 
     /// Directory the index was loaded from or last saved to.
@@ -210,7 +237,9 @@ fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
     }
     Err(PyTypeError::new_err(format!(
         "document {id:?}: expected str, bytes or a list of str (pre-analysed terms), not {}",
-        obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+        obj.get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string())
     )))
 }
 
@@ -237,25 +266,40 @@ impl PyIndexBuilder {
         threads: Option<i64>,
     ) -> PyResult<Self> {
         let threads = check_threads(threads)?;
-        let config = ScoringConfig::new(ScoringKind::from_name(scoring).map_err(CoreError)?, k1, b, delta)
-            .map_err(CoreError)?;
-        let analyzer = analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
+        let config = ScoringConfig::new(
+            ScoringKind::from_name(scoring).map_err(CoreError)?,
+            k1,
+            b,
+            delta,
+        )
+        .map_err(CoreError)?;
+        let analyzer =
+            analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
         let builder = IndexBuilder::new(analyzer, config, threads).map_err(CoreError)?;
-        Ok(Self { inner: Mutex::new(Some(builder)), reader: Mutex::new(None), threads })
+        Ok(Self {
+            inner: Mutex::new(Some(builder)),
+            reader: Mutex::new(None),
+            threads,
+        })
     }
 
     /// Adds documents: `ids` (str) and `docs` (str, bytes or list of str), same length.
     fn add(&self, py: Python<'_>, ids: Vec<String>, docs: &Bound<'_, PyAny>) -> PyResult<()> {
         let docs: Vec<Bound<'_, PyAny>> = docs.try_iter()?.collect::<PyResult<_>>()?;
         if ids.len() != docs.len() {
-            return Err(PyValueError::new_err(format!("{} ids for {} documents", ids.len(), docs.len())));
+            return Err(PyValueError::new_err(format!(
+                "{} ids for {} documents",
+                ids.len(),
+                docs.len()
+            )));
         }
         let batch: Vec<(String, DocInput)> = ids
             .into_iter()
             .zip(&docs)
             .map(|(id, d)| doc_input(&id, d).map(|d| (id, d)))
             .collect::<PyResult<_>>()?;
-        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?.map_err(CoreError)?;
+        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?
+            .map_err(CoreError)?;
         Ok(())
     }
 
@@ -274,15 +318,21 @@ impl PyIndexBuilder {
         let threads = self.threads;
         py.detach(|| {
             let mut rg = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-            let reader = rg
-                .as_mut()
-                .ok_or_else(|| PyRuntimeError::new_err("no corpus is open (call open_corpus first)"))?;
-            let docs = thresher_core::pool::ThreadPools::install(threads, || reader.next_batch(max_docs.max(1)))
-                .and_then(|r| r)
-                .map_err(CoreError)?;
+            let reader = rg.as_mut().ok_or_else(|| {
+                PyRuntimeError::new_err("no corpus is open (call open_corpus first)")
+            })?;
+            let docs = thresher_core::pool::ThreadPools::install(threads, || {
+                reader.next_batch(max_docs.max(1))
+            })
+            .and_then(|r| r)
+            .map_err(CoreError)?;
             let n = docs.len();
-            let batch = docs.into_iter().map(|(id, t)| (id, DocInput::Text(t))).collect();
-            self.with_builder(|b| b.add_batch(batch))?.map_err(CoreError)?;
+            let batch = docs
+                .into_iter()
+                .map(|(id, t)| (id, DocInput::Text(t)))
+                .collect();
+            self.with_builder(|b| b.add_batch(batch))?
+                .map_err(CoreError)?;
             Ok((n, reader.bytes_read()))
         })
     }
@@ -302,6 +352,8 @@ impl PyIndexBuilder {
             .ok_or_else(|| PyRuntimeError::new_err("this IndexBuilder was already finished"))?;
         *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let index = py.detach(|| builder.finish()).map_err(CoreError)?;
-        Ok(PyIndex { inner: Arc::new(RwLock::new(index)) })
+        Ok(PyIndex {
+            inner: Arc::new(RwLock::new(index)),
+        })
     }
 }

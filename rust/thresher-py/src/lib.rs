@@ -17,8 +17,14 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", thresher_core::VERSION)?;
     m.add("FORMAT_VERSION", thresher_core::format::FORMAT_VERSION)?;
     m.add("ThresherError", py.get_type::<errors::ThresherError>())?;
-    m.add("IndexCorruptedError", py.get_type::<errors::IndexCorruptedError>())?;
-    m.add("IncompatibleIndexError", py.get_type::<errors::IncompatibleIndexError>())?;
+    m.add(
+        "IndexCorruptedError",
+        py.get_type::<errors::IndexCorruptedError>(),
+    )?;
+    m.add(
+        "IncompatibleIndexError",
+        py.get_type::<errors::IncompatibleIndexError>(),
+    )?;
     m.add_class::<analyzer::PyAnalyzer>()?;
     m.add_class::<index::PyIndex>()?;
     m.add_class::<index::PyIndexBuilder>()?;
