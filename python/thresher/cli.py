@@ -50,10 +50,9 @@ def _analyzer(args: argparse.Namespace) -> _core.Analyzer:
 def _cmd_index(args: argparse.Namespace) -> int:
     from thresher.index import Index
 
-    src = Path(args.corpus)
     t0 = time.perf_counter()
-    idx = Index.from_jsonl(
-        src if src.is_file() else _beir_corpus(src),
+    idx = Index.from_beir(
+        args.corpus,
         fields=tuple(args.fields.split(",")),
         analyzer=_analyzer(args),
         scoring=args.scoring,
@@ -73,12 +72,6 @@ def _cmd_index(args: argparse.Namespace) -> int:
         f"saved {size / 1e6:.1f} MB to {args.output}"
     )
     return 0
-
-
-def _beir_corpus(p: Path) -> Path:
-    from thresher.data import beir_corpus_path
-
-    return beir_corpus_path(p)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:

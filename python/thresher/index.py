@@ -65,7 +65,10 @@ class _Bar:
         if progress is True:
             from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=total, unit=unit, desc=desc, unit_scale=True, leave=False)
+            # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
+            self._bar = tqdm(
+                total=total, unit=unit, desc=desc, unit_scale=True, leave=False, disable=None
+            )
         elif callable(progress):
             self._cb = progress
         elif progress not in (None, False):

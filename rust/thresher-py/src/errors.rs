@@ -48,11 +48,19 @@ impl From<CoreError> for PyErr {
         let msg = e.to_string();
         match e {
             Error::Io { path, source } => {
-                let args = (
-                    source.raw_os_error().unwrap_or(0),
-                    msg,
-                    path.display().to_string(),
-                );
+                // Python's (errno, strerror, filename) form, so str(e) reads
+                // "[Errno 2] No such file or directory: '/path'".
+                let errno = source.raw_os_error().unwrap_or(match source.kind() {
+                    std::io::ErrorKind::NotFound => 2,
+                    std::io::ErrorKind::PermissionDenied => 13,
+                    _ => 0,
+                });
+                let text = source.to_string();
+                let strerror = match text.rfind(" (os error ") {
+                    Some(i) => text[..i].to_string(),
+                    None => text,
+                };
+                let args = (errno, strerror, path.display().to_string());
                 match source.kind() {
                     std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(args),
                     std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(args),

@@ -1,0 +1,78 @@
+"""The ``thresher`` command line: index, search, eval, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = [sys.executable, "-m", "thresher.cli"]
+
+
+def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    r = subprocess.run([*EXE, *args], capture_output=True, text=True, timeout=300)
+    if ok:
+        assert r.returncode == 0, r.stderr
+    return r
+
+
+def test_console_script_is_installed():
+    assert shutil.which("thresher") or (Path(sys.executable).parent / "thresher").exists()
+
+
+def test_index_search_eval(cranfield_dir: Path, tmp_path: Path):
+    out = tmp_path / "cran.idx"
+    r = run("index", str(cranfield_dir), "-o", str(out), "-q")
+    assert "indexed 1,400 documents" in r.stdout
+    r = run("search", str(out), "boundary layer flow", "-k", "3", "--json")
+    hits = json.loads(r.stdout)
+    assert len(hits) == 3 and hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+    trec = tmp_path / "run.trec"
+    r = run("eval", str(out), str(cranfield_dir), "--run", str(trec), "--json")
+    m = json.loads(r.stdout)
+    assert set(m) >= {"nDCG@10", "R@100", "R@1000", "MRR@10", "qps"}
+    assert trec.read_text().count("\n") > 1000
+    table = run("eval", str(out), str(cranfield_dir), "-k", "100").stdout
+    assert "| nDCG@10 |" in table and "queries/s" in table
+
+
+@pytest.mark.parametrize("cmd", [[], ["index"], ["search"], ["eval"]])
+def test_help_everywhere(cmd):
+    r = run(*cmd, "--help")
+    assert "usage:" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["search", "/nonexistent/idx", "q"], "no such"),
+        (["index", "/nonexistent/corpus.jsonl", "-o", "/tmp/x"], "no such"),
+        (["index", "CRAN", "-o", "OUT", "--k1", "nan"], "k1 must be a finite number"),
+        (["index", "CRAN", "-o", "OUT", "--fields", "body"], 'unknown field "body"'),
+        (["eval", "OUT0", "CRAN", "--split", "train"], "no qrels for split 'train'"),
+        (["search", "OUT0", "q", "-k", "0"], "k must be a positive integer"),
+    ],
+)
+def test_errors_are_one_line(cranfield_dir, tmp_path, args, fragment):
+    if any(a == "OUT0" for a in args):
+        run("index", str(cranfield_dir), "-o", str(tmp_path / "i0"), "-q")
+    args = [
+        {"CRAN": str(cranfield_dir), "OUT": str(tmp_path / "i"), "OUT0": str(tmp_path / "i0")}.get(
+            a, a
+        )
+        for a in args
+    ]
+    r = run(*args, ok=False)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("thresher: error:"), r.stderr
+    assert fragment.lower() in lines[0].lower()
+
+
+def test_usage_error_exit_code():
+    r = run("index", ok=False)
+    assert r.returncode == 2

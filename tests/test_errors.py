@@ -1,0 +1,243 @@
+"""The bad-input table: every case gets its specific exception and a message that names the
+problem. Nothing may panic (a Rust panic would surface as pyo3's PanicException, which is not
+an Exception subclass, so it would escape these `pytest.raises`)."""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import thresher
+
+DOCS = [("a", "the quick brown fox"), ("b", "lazy dogs sleep"), ("c", "quick dogs run")]
+
+
+@pytest.fixture(scope="module")
+def idx() -> thresher.Index:
+    return thresher.Index.build(DOCS)
+
+
+def build(docs, **kw):
+    return thresher.Index.build(docs, **kw)
+
+
+def _bad_jsonl(tmp: Path, body: bytes) -> Path:
+    p = tmp / "c.jsonl"
+    p.write_bytes(body)
+    return p
+
+
+CASES = [
+    # (name, callable taking (idx, tmp_path), exception, message fragment)
+    ("empty corpus", lambda i, t: build([]), ValueError, "empty corpus"),
+    (
+        "empty jsonl corpus",
+        lambda i, t: thresher.Index.from_jsonl(_bad_jsonl(t, b"")),
+        ValueError,
+        "empty corpus",
+    ),
+    (
+        "invalid utf-8 bytes document",
+        lambda i, t: build([("x", b"caf\xe9")]),
+        ValueError,
+        'document "x" is not valid UTF-8',
+    ),
+    (
+        "invalid utf-8 in jsonl",
+        lambda i, t: thresher.Index.from_jsonl(
+            _bad_jsonl(t, b'{"_id": "1", "title": "", "text": "\xff"}\n')
+        ),
+        ValueError,
+        "line 1: invalid UTF-8",
+    ),
+    (
+        "invalid json line",
+        lambda i, t: thresher.Index.from_jsonl(
+            _bad_jsonl(t, b'{"_id": "1", "title": "", "text": "ok"}\n{nope\n')
+        ),
+        ValueError,
+        "line 2: invalid JSON",
+    ),
+    (
+        "unknown field (jsonl)",
+        lambda i, t: thresher.Index.from_jsonl(
+            _bad_jsonl(t, b'{"_id": "1", "text": "ok"}\n'), fields=("body",)
+        ),
+        ValueError,
+        'unknown field "body"',
+    ),
+    (
+        "unknown field (dicts)",
+        lambda i, t: build([{"_id": "1", "text": "x"}], fields=("body",)),
+        ValueError,
+        "unknown field",
+    ),
+    (
+        "duplicate ids",
+        lambda i, t: build([("d1", "x"), ("d2", "y"), ("d1", "z")]),
+        ValueError,
+        'duplicate document id "d1"',
+    ),
+    (
+        "duplicate ids across batches",
+        lambda i, t: build([(f"d{n % 5}", "x") for n in range(10)], batch_size=3),
+        ValueError,
+        "duplicate document id",
+    ),
+    ("k = 0", lambda i, t: i.search("fox", k=0), ValueError, "k must be a positive integer"),
+    ("k < 0", lambda i, t: i.search("fox", k=-3), ValueError, "k must be a positive integer"),
+    ("k float", lambda i, t: i.search("fox", k=2.5), TypeError, "k must be an int"),
+    ("k str", lambda i, t: i.search("fox", k="10"), TypeError, "k must be an int"),
+    ("k bool", lambda i, t: i.search("fox", k=True), TypeError, "k must be an int"),
+    ("k None (batch)", lambda i, t: i.search_batch(["fox"], k=None), TypeError, "k must be an int"),
+    (
+        "unknown stemmer",
+        lambda i, t: thresher.Analyzer(stemmer="lovins"),
+        ValueError,
+        "porter, snowball, none",
+    ),
+    (
+        "unknown scoring",
+        lambda i, t: build(DOCS, scoring="okapi"),
+        ValueError,
+        "lucene, robertson, atire, bm25l, bm25+, tfidf",
+    ),
+    ("NaN k1", lambda i, t: build(DOCS, k1=math.nan), ValueError, "k1 must be a finite number"),
+    ("inf k1", lambda i, t: build(DOCS, k1=math.inf), ValueError, "k1 must be a finite number"),
+    (
+        "negative k1",
+        lambda i, t: build(DOCS, k1=-0.5),
+        ValueError,
+        "k1 must be a finite number >= 0",
+    ),
+    (
+        "NaN b",
+        lambda i, t: build(DOCS, b=math.nan),
+        ValueError,
+        "b must be a finite number in [0, 1]",
+    ),
+    (
+        "negative b",
+        lambda i, t: build(DOCS, b=-0.1),
+        ValueError,
+        "b must be a finite number in [0, 1]",
+    ),
+    ("b > 1", lambda i, t: build(DOCS, b=1.5), ValueError, "b must be a finite number in [0, 1]"),
+    ("NaN delta", lambda i, t: build(DOCS, scoring="bm25+", delta=math.nan), ValueError, "delta"),
+    (
+        "NaN query weight",
+        lambda i, t: i.search({"fox": math.nan}),
+        ValueError,
+        "weights must be finite",
+    ),
+    (
+        "negative query weight",
+        lambda i, t: i.search({"fox": -1.0}),
+        ValueError,
+        "weights must be finite and >= 0",
+    ),
+    (
+        "threads = 0",
+        lambda i, t: i.search_batch(["fox"], threads=0),
+        ValueError,
+        "threads must be a positive integer",
+    ),
+    (
+        "missing index path",
+        lambda i, t: thresher.Index.load(t / "missing"),
+        FileNotFoundError,
+        "missing",
+    ),
+    (
+        "missing corpus path",
+        lambda i, t: thresher.Index.from_jsonl(t / "nope.jsonl"),
+        FileNotFoundError,
+        "nope.jsonl",
+    ),
+    (
+        "missing beir folder",
+        lambda i, t: thresher.Index.from_beir(t / "nobeir"),
+        FileNotFoundError,
+        "nobeir",
+    ),
+    (
+        "file is not an index",
+        lambda i, t: thresher.Index.load(_bad_jsonl(t, b"x")),
+        OSError,
+        "c.jsonl",
+    ),
+    (
+        "unwritable save path",
+        lambda i, t: i.save("/sys/thresher-test-index"),
+        PermissionError,
+        "thresher-test-index",
+    ),
+    ("corpus is a path", lambda i, t: build("docs.jsonl"), TypeError, "from_jsonl"),
+    ("corpus not iterable", lambda i, t: build(42), TypeError, "not iterable"),
+    (
+        "document of wrong type",
+        lambda i, t: build([("a", 42)]),
+        TypeError,
+        "expected str, bytes or a list of str",
+    ),
+    ("id of wrong type", lambda i, t: build([(7, "x")]), TypeError, "the id must be a str"),
+    ("item of wrong type", lambda i, t: build([42]), TypeError, "expected a (doc_id, text) pair"),
+    ("query of wrong type", lambda i, t: i.search(42), TypeError, "a query must be a str"),
+    ("queries is a str", lambda i, t: i.search_batch("fox"), TypeError, "not a single str"),
+    ("stopwords is a str", lambda i, t: thresher.Analyzer(stopwords="the"), TypeError, ""),
+    (
+        "progress of wrong type",
+        lambda i, t: build(DOCS, progress="yes"),
+        TypeError,
+        "progress must be",
+    ),
+]
+
+
+@pytest.mark.parametrize("name,call,exc,fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_input(idx, tmp_path, name, call, exc, fragment):
+    with pytest.raises(exc) as info:
+        call(idx, tmp_path)
+    assert fragment in str(info.value), f"{name}: {info.value!r}"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of permissions")
+def test_unreadable_index_is_permission_error(idx, tmp_path):
+    idx.save(tmp_path / "i")
+    os.chmod(tmp_path / "i" / "meta.json", 0)
+    with pytest.raises(PermissionError):
+        thresher.Index.load(tmp_path / "i")
+
+
+def test_empty_and_whitespace_documents_are_indexed_with_length_zero():
+    idx = build([("e", ""), ("w", "  \n\t "), ("s", "the and of"), ("x", "fox")])
+    assert len(idx) == 4
+    assert idx.meta["num_nonempty_docs"] == 1
+    assert [d for d, _ in idx.search("fox the", k=10)] == ["x"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "the of and", [], {}])
+def test_empty_queries_have_no_hits(idx, query):
+    assert idx.search(query, k=5) == []
+    docs, scores = idx.search_batch([query, "fox"], k=2)
+    assert (docs[0] == -1).all() and np.isneginf(scores[0]).all()
+    assert docs[1][0] >= 0
+
+
+def test_k_larger_than_corpus_returns_every_match(idx):
+    assert len(idx.search("quick dogs", k=10**6)) == 3
+    docs, scores = idx.search_batch(["quick dogs", "fox"], k=10**6)
+    assert docs.shape == (2, 3)
+    assert (docs[1] >= 0).sum() == 1 and docs[1][1] == -1 and np.isneginf(scores[1][1])
+
+
+def test_gzip_damage_is_an_os_error(tmp_path):
+    p = tmp_path / "corpus.jsonl.gz"
+    p.write_bytes(gzip.compress(b'{"_id": "1", "title": "", "text": "x"}\n' * 1000)[:60])
+    with pytest.raises(OSError):
+        thresher.Index.from_beir(tmp_path)

@@ -1,0 +1,56 @@
+"""Concurrency: the module declares it does not need the GIL, so concurrent use from Python
+threads (searches, batch searches, builds) must give the same answers as sequential use."""
+
+from __future__ import annotations
+
+import random
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+import thresher
+
+
+def corpus(seed: int, n: int = 2000):
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(300)]
+    return [(f"d{i}", " ".join(rng.choices(words, k=rng.randint(1, 40)))) for i in range(n)]
+
+
+def test_concurrent_searches_agree_with_sequential():
+    idx = thresher.Index.build(corpus(1))
+    rng = random.Random(2)
+    queries = [" ".join(rng.choices([f"w{i}" for i in range(300)], k=3)) for _ in range(400)]
+    expected = [idx.search(q, k=10) for q in queries]
+    with ThreadPoolExecutor(8) as ex:
+        got = list(ex.map(lambda q: idx.search(q, k=10), queries))
+    assert got == expected
+    batch = idx.search_batch(queries, k=10, threads=1)
+    with ThreadPoolExecutor(4) as ex:
+        results = list(
+            ex.map(lambda t: idx.search_batch(queries, k=10, threads=t), [1, 2, 1, 2, 2, 1])
+        )
+    for docs, scores in results:
+        assert np.array_equal(docs, batch[0]) and np.array_equal(scores, batch[1])
+
+
+def test_concurrent_builds_and_saves(tmp_path):
+    def job(i):
+        idx = thresher.Index.build(corpus(i, 500), threads=2)
+        idx.save(tmp_path / f"i{i}")
+        return thresher.Index.load(tmp_path / f"i{i}").search("w1 w2", k=5)
+
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(job, range(8)))
+    for i, hits in enumerate(got):
+        assert hits == thresher.Index.build(corpus(i, 500)).search("w1 w2", k=5)
+
+
+def test_thread_count_does_not_change_results():
+    idx = thresher.Index.build(corpus(3))
+    qs = ["w1 w5", "w7", "w100 w200 w3"]
+    a = idx.search_batch(qs, k=50, threads=1)
+    b = idx.search_batch(qs, k=50, threads=2)
+    c = thresher.Index.build(corpus(3), threads=1).search_batch(qs, k=50, threads=2)
+    for x in (b, c):
+        assert np.array_equal(a[0], x[0]) and np.array_equal(a[1], x[1])
