@@ -1,19 +1,59 @@
 //! Text analysis: text -> index terms.
 //!
-//! The default chain reproduces Anserini's default English analyzer (what Lucene-based BEIR
-//! baselines use): UAX #29 word segmentation (Lucene `StandardTokenizer`), English possessive
-//! removal, lowercasing, Lucene's 33-word English stop set and the Porter stemmer.
+//! The default chain reproduces Anserini's default English analyzer
+//! (`io.anserini.analysis.DefaultEnglishAnalyzer.newDefaultInstance()`, which Lucene-based BEIR
+//! baselines and Pyserini use) token for token:
+//!
+//! 1. **`StandardTokenizer`** ([`tokenizer`]): Lucene's JFlex grammar of UAX #29 word
+//!    boundaries. Emits letter/number words (`ALPHANUM`, `NUM`, `HANGUL`, `KATAKANA`), runs of
+//!    South-East Asian script, single Han and Hiragana characters, and emoji sequences;
+//!    everything else (spaces, punctuation, symbols) is dropped. Words longer than
+//!    `max_token_length` UTF-16 units (255) are cut into chunks, as Lucene's fixed scanner
+//!    buffer does (they are not dropped).
+//! 2. **`EnglishPossessiveFilter`**: strips a trailing `'s`, `'S`, `’s`, `’S`, `＇s` or `＇S`.
+//!    It runs *before* lowercasing in Anserini, hence both cases of `s`.
+//! 3. **`LowerCaseFilter`**: Java's `Character.toLowerCase` per code point, i.e. the simple
+//!    (one-to-one) Unicode lowercase mapping: `İ` becomes `i` (not `i̇`) and a final `Σ` becomes
+//!    `σ`, unlike Rust's `str::to_lowercase`.
+//! 4. **`StopFilter`** with Lucene's 33 English stop words, matched exactly on the lowercased,
+//!    possessive-stripped, unstemmed token (so `It's` is removed as `it`).
+//! 5. **`PorterStemFilter`** ([`porter`]): a port of Lucene's own `PorterStemmer`, because
+//!    Lucene's version has quirks no crate reproduces (see that module).
+//!
+//! Configuration ([`AnalyzerConfig`]) can switch off steps 2-3, replace the stop list, pick the
+//! Snowball English stemmer (the `rust-stemmers` crate) or no stemmer, and change the token
+//! length limit. Anserini's chain has no `lowercase`/`possessive` switches; with them off
+//! the remaining steps behave as above.
+//!
+//! Deliberate deviations from Lucene (none of them shows on the reference collections, see
+//! `tests/analyzer_parity.rs`):
+//! - Unicode data: Lucene 10 compiles its grammar against Unicode 9 (emoji data 11) and
+//!   lowercases with the JVM's tables (Unicode 15 on Java 21); we use the Unicode 15/16 data
+//!   of maintained crates ([`charclass`]). Characters assigned or re-classified after Unicode 9
+//!   can tokenize differently; the one re-classification that matters for common text (emoji
+//!   skin-tone modifiers becoming `Extend` in Unicode 11) is undone explicitly.
+//! - Lucene's scanner would stop the whole stream on a supplementary character when
+//!   `max_token_length` is 1 (its buffer cannot hold a surrogate pair); we skip the character.
 //!
 //! Invariant: an [`Analyzer`] is immutable and `Send + Sync`; the same text always yields the
 //! same terms, so documents and queries analysed by the same configuration meet in the index.
+//! Analysis never panics, whatever the input.
 
+mod charclass;
+mod porter;
 mod stop;
+mod tokenizer;
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 pub use stop::LUCENE_ENGLISH_STOP_WORDS;
+
+/// Largest accepted `max_token_length` (Lucene's `StandardTokenizer.MAX_TOKEN_LENGTH_LIMIT`).
+pub const MAX_TOKEN_LENGTH_LIMIT: usize = 1024 * 1024;
 
 /// Which stemmer the analyzer applies last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,16 +101,19 @@ impl StemmerKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyzerConfig {
-    /// Lowercase tokens (Unicode lowercase).
+    /// Lowercase tokens (simple Unicode lowercase mapping per code point, like Java's
+    /// `Character.toLowerCase`).
     pub lowercase: bool,
-    /// Strip English possessives (`'s`, `’s`) as Lucene's `EnglishPossessiveFilter` does.
+    /// Strip English possessives (`'s`, `’s`, `＇s`, any case of `s`) before lowercasing, as
+    /// Lucene's `EnglishPossessiveFilter` does.
     pub possessive: bool,
-    /// Words removed after lowercasing (compared before stemming).
+    /// Words removed after lowercasing (compared exactly, before stemming).
     pub stopwords: Vec<String>,
     /// The stemmer applied last.
     pub stemmer: StemmerKind,
-    /// Tokens longer than this many UTF-16 units are split, as Lucene's `StandardTokenizer`
-    /// does with its default `maxTokenLength` of 255.
+    /// Tokens longer than this many UTF-16 units are cut into chunks, as Lucene's
+    /// `StandardTokenizer` does with its default `maxTokenLength` of 255. At least 1, at most
+    /// [`MAX_TOKEN_LENGTH_LIMIT`].
     pub max_token_length: usize,
 }
 
@@ -79,7 +122,10 @@ impl Default for AnalyzerConfig {
         Self {
             lowercase: true,
             possessive: true,
-            stopwords: LUCENE_ENGLISH_STOP_WORDS.iter().map(|s| s.to_string()).collect(),
+            stopwords: LUCENE_ENGLISH_STOP_WORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             stemmer: StemmerKind::Porter,
             max_token_length: 255,
         }
@@ -89,19 +135,27 @@ impl Default for AnalyzerConfig {
 /// Turns text into index terms. Cheap to clone (shares nothing mutable); `Send + Sync`.
 pub struct Analyzer {
     config: AnalyzerConfig,
-    stop: std::collections::HashSet<String>,
+    stop: HashSet<Box<[u8]>>,
     snowball: rust_stemmers::Stemmer,
+    classes: &'static charclass::CharClasses,
 }
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("config", &self.config).finish()
+        f.debug_struct("Analyzer")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
 impl Clone for Analyzer {
     fn clone(&self) -> Self {
-        Self::new(self.config.clone()).expect("a config that built once builds again")
+        Self {
+            config: self.config.clone(),
+            stop: self.stop.clone(),
+            snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+            classes: self.classes,
+        }
     }
 }
 
@@ -111,20 +165,38 @@ impl Default for Analyzer {
     }
 }
 
+/// Scratch buffers reused across the tokens of one [`Analyzer::analyze_into`] call.
+#[derive(Default)]
+struct Scratch {
+    /// The current term as UTF-8 bytes (always valid UTF-8 between steps).
+    term: Vec<u8>,
+    /// The current term as UTF-16, for stemming non-ASCII terms.
+    utf16: Vec<u16>,
+}
+
 impl Analyzer {
     /// Builds an analyzer.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `max_token_length` is 0.
+    /// [`Error::InvalidArgument`] when `max_token_length` is 0 or above
+    /// [`MAX_TOKEN_LENGTH_LIMIT`].
     pub fn new(config: AnalyzerConfig) -> Result<Self> {
-        if config.max_token_length == 0 {
-            return Err(Error::invalid_argument("max_token_length must be at least 1"));
+        if config.max_token_length == 0 || config.max_token_length > MAX_TOKEN_LENGTH_LIMIT {
+            return Err(Error::invalid_argument(format!(
+                "max_token_length must be between 1 and {MAX_TOKEN_LENGTH_LIMIT}, got {}",
+                config.max_token_length
+            )));
         }
-        let stop = config.stopwords.iter().cloned().collect();
+        let stop = config
+            .stopwords
+            .iter()
+            .map(|w| w.as_bytes().into())
+            .collect();
         Ok(Self {
             config,
             stop,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+            classes: charclass::classes(),
         })
     }
 
@@ -135,29 +207,12 @@ impl Analyzer {
 
     /// Appends the terms of `text` to `out`.
     pub fn analyze_into(&self, text: &str, out: &mut Vec<String>) {
-        use unicode_segmentation::UnicodeSegmentation;
-        for word in text.unicode_words() {
-            let mut tok: String =
-                if self.config.lowercase { word.to_lowercase() } else { word.to_string() };
-            if self.config.possessive {
-                for suffix in ["'s", "\u{2019}s", "\u{ff07}s"] {
-                    if tok.len() > suffix.len() && tok.ends_with(suffix) {
-                        tok.truncate(tok.len() - suffix.len());
-                        break;
-                    }
-                }
+        let mut scratch = Scratch::default();
+        tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+            if let Some(term) = self.filter(token, &mut scratch) {
+                out.push(term);
             }
-            if tok.is_empty() || self.stop.contains(&tok) {
-                continue;
-            }
-            let stemmed = match self.config.stemmer {
-                StemmerKind::None => tok,
-                StemmerKind::Porter | StemmerKind::Snowball => {
-                    self.snowball.stem(&tok).into_owned()
-                }
-            };
-            out.push(stemmed);
-        }
+        });
     }
 
     /// The terms of `text`.
@@ -165,6 +220,76 @@ impl Analyzer {
         let mut out = Vec::new();
         self.analyze_into(text, &mut out);
         out
+    }
+
+    /// Runs one token through the filter chain; `None` when the stop filter removes it.
+    fn filter(&self, token: &str, scratch: &mut Scratch) -> Option<String> {
+        let token = if self.config.possessive {
+            strip_possessive(token)
+        } else {
+            token
+        };
+        let term = &mut scratch.term;
+        term.clear();
+        if !self.config.lowercase {
+            term.extend_from_slice(token.as_bytes());
+        } else if token.is_ascii() {
+            term.extend(token.bytes().map(|b| b.to_ascii_lowercase()));
+        } else {
+            let mut buf = [0u8; 4];
+            for c in token.chars() {
+                term.extend_from_slice(java_lowercase(c).encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        if self.stop.contains(term.as_slice()) {
+            return None;
+        }
+        match self.config.stemmer {
+            StemmerKind::None => Some(utf8_string(term)),
+            StemmerKind::Snowball => {
+                let word = std::str::from_utf8(term).unwrap_or_default();
+                Some(self.snowball.stem(word).into_owned())
+            }
+            StemmerKind::Porter if term.is_ascii() => {
+                let n = porter::stem(term.as_mut_slice());
+                term.truncate(n);
+                Some(utf8_string(term))
+            }
+            StemmerKind::Porter => {
+                let utf16 = &mut scratch.utf16;
+                utf16.clear();
+                utf16.extend(String::from_utf8_lossy(term).encode_utf16());
+                let n = porter::stem(utf16.as_mut_slice());
+                Some(String::from_utf16_lossy(&utf16[..n]))
+            }
+        }
+    }
+}
+
+/// A `String` from bytes that are valid UTF-8 by construction.
+fn utf8_string(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Lucene's `EnglishPossessiveFilter`: drops a trailing `'s`/`'S` (with `'`, `’` or `＇`).
+fn strip_possessive(token: &str) -> &str {
+    let Some(rest) = token.strip_suffix(['s', 'S']) else {
+        return token;
+    };
+    rest.strip_suffix(['\'', '\u{2019}', '\u{FF07}'])
+        .unwrap_or(token)
+}
+
+/// Java's `Character.toLowerCase(int)`: the simple lowercase mapping, one code point to one.
+/// Rust's `char::to_lowercase` applies the full mapping, which differs only for U+0130.
+fn java_lowercase(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
     }
 }
 
@@ -181,6 +306,9 @@ mod tests {
     #[test]
     fn unknown_stemmer_lists_valid_names() {
         let e = StemmerKind::from_name("lovins").unwrap_err().to_string();
-        assert!(e.contains("porter") && e.contains("snowball") && e.contains("none"), "{e}");
+        assert!(
+            e.contains("porter") && e.contains("snowball") && e.contains("none"),
+            "{e}"
+        );
     }
 }
