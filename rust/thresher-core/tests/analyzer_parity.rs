@@ -199,3 +199,43 @@ fn default_analyzer_matches_lucene_on_reference_collections() {
          (rerun with PARITY_VERBOSE=1 to see where): {new_differences:?}"
     );
 }
+
+/// Single-thread throughput of the default analyzer on SciFact (title + text), for the
+/// record; run with
+/// `cargo test --release -p thresher-core --test analyzer_parity -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark; run explicitly in release mode"]
+fn analyzer_throughput_on_scifact() {
+    let docs: Vec<String> = json_lines(&shared().join("data/scifact/corpus.jsonl.gz"))
+        .iter()
+        .map(|v| format!("{} {}", str_field(v, "title"), str_field(v, "text")))
+        .collect();
+    let bytes: usize = docs.iter().map(String::len).sum();
+    let analyzer = Analyzer::default();
+    let mut out = Vec::new();
+    let mut terms = 0;
+    // Warm-up (builds the character table), then the best of a few rounds.
+    for d in &docs {
+        analyzer.analyze_into(d, &mut out);
+        out.clear();
+    }
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let start = std::time::Instant::now();
+        terms = 0;
+        for d in &docs {
+            analyzer.analyze_into(d, &mut out);
+            terms += out.len();
+            out.clear();
+        }
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    eprintln!(
+        "scifact: {} docs, {:.1} MB, {terms} terms in {:.3} s: {:.0} docs/s, {:.1} MB/s",
+        docs.len(),
+        bytes as f64 / 1e6,
+        best,
+        docs.len() as f64 / best,
+        bytes as f64 / 1e6 / best
+    );
+}

@@ -296,11 +296,119 @@ fn java_lowercase(c: char) -> char {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn config(f: impl FnOnce(&mut AnalyzerConfig)) -> Analyzer {
+        let mut c = AnalyzerConfig::default();
+        f(&mut c);
+        Analyzer::new(c).unwrap()
+    }
 
     #[test]
     fn default_chain_drops_stop_words_and_stems() {
         let a = Analyzer::default();
         assert_eq!(a.analyze("The cats are running"), vec!["cat", "run"]);
+    }
+
+    #[test]
+    fn anserini_chain_on_scientific_text() {
+        let a = Analyzer::default();
+        assert_eq!(
+            a.analyze("Microstructural development of human newborn cerebral white matter"),
+            [
+                "microstructur",
+                "develop",
+                "human",
+                "newborn",
+                "cerebr",
+                "white",
+                "matter"
+            ]
+        );
+        assert_eq!(
+            a.analyze("(1.4 +/- 0.24 versus 1.15, p = 0.016) 1,000 Genomes; NF-κB's TGFβ1"),
+            ["1.4", "0.24", "versu", "1.15", "p", "0.016", "1,000", "genom", "nf", "κb", "tgfβ1"]
+        );
+        assert_eq!(
+            a.analyze("Aquacel® Ag © 2016 ↔"),
+            ["aquacel", "®", "ag", "©", "2016", "↔"]
+        );
+    }
+
+    #[test]
+    fn possessives_are_stripped_before_lowercasing_and_stop_words() {
+        let a = Analyzer::default();
+        // `It's` -> `It` -> `it`, a stop word; `'S` is stripped too.
+        assert_eq!(
+            a.analyze("It's JOHN'S dog’s cat＇s"),
+            ["john", "dog", "cat"]
+        );
+        // Only a trailing `'s`: `'t`, inner `'s` and `s'` are kept.
+        assert_eq!(a.analyze("don't o's'a cats'"), ["don't", "o's'a", "cat"]);
+        let keep = config(|c| c.possessive = false);
+        assert_eq!(keep.analyze("John's"), ["john'"]);
+    }
+
+    #[test]
+    fn lowercasing_is_javas_simple_mapping() {
+        let a = config(|c| c.stemmer = StemmerKind::None);
+        assert_eq!(
+            a.analyze("İSTANBUL ΟΔΟΣ Ångström"),
+            ["istanbul", "οδοσ", "ångström"]
+        );
+        let keep = config(|c| {
+            c.lowercase = false;
+            c.stemmer = StemmerKind::None;
+        });
+        assert_eq!(keep.analyze("The Cats"), ["The", "Cats"]);
+    }
+
+    #[test]
+    fn stemmer_and_stop_word_options() {
+        let snowball = config(|c| c.stemmer = StemmerKind::Snowball);
+        assert_eq!(snowball.analyze("generously running"), ["generous", "run"]);
+        let porter = Analyzer::default();
+        assert_eq!(porter.analyze("generously running"), ["gener", "run"]);
+        let no_stop = config(|c| c.stopwords.clear());
+        assert_eq!(no_stop.analyze("the cat"), ["the", "cat"]);
+        let custom = config(|c| c.stopwords = vec!["cat".into()]);
+        assert_eq!(custom.analyze("the cat"), ["the"]);
+    }
+
+    #[test]
+    fn long_tokens_are_chopped_then_filtered() {
+        let a = config(|c| c.max_token_length = 4);
+        assert_eq!(a.analyze("abcdefghij"), ["abcd", "efgh", "ij"]);
+        let d = Analyzer::default();
+        let t = d.analyze(&"x".repeat(300));
+        assert_eq!(t.iter().map(String::len).collect::<Vec<_>>(), [255, 45]);
+    }
+
+    #[test]
+    fn config_validation_and_serde() {
+        for bad in [0, MAX_TOKEN_LENGTH_LIMIT + 1] {
+            let e = Analyzer::new(AnalyzerConfig {
+                max_token_length: bad,
+                ..Default::default()
+            });
+            assert!(e.is_err(), "{bad}");
+        }
+        let c = AnalyzerConfig::default();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<AnalyzerConfig>(&json).unwrap(), c);
+        assert!(json.contains(r#""stemmer":"porter""#), "{json}");
+        let extra = json.replacen('{', r#"{"surprise":1,"#, 1);
+        assert!(serde_json::from_str::<AnalyzerConfig>(&extra).is_err());
+    }
+
+    #[test]
+    fn analyzer_is_send_sync_and_clone_behaves_the_same() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Analyzer>();
+        let a = config(|c| c.stemmer = StemmerKind::Snowball);
+        let b = a.clone();
+        assert_eq!(a.config(), b.config());
+        assert_eq!(a.analyze("generously it's"), b.analyze("generously it's"));
     }
 
     #[test]
@@ -310,5 +418,104 @@ mod tests {
             e.contains("porter") && e.contains("snowball") && e.contains("none"),
             "{e}"
         );
+        for name in StemmerKind::NAMES {
+            assert_eq!(StemmerKind::from_name(name).unwrap().name(), name);
+        }
+    }
+
+    /// Characters that exercise every rule and state of the tokenizer.
+    const ALPHABET: &[char] = &[
+        'a',
+        'Z',
+        's',
+        'S',
+        'y',
+        'e',
+        '0',
+        '9',
+        ' ',
+        '.',
+        ',',
+        ':',
+        ';',
+        '\'',
+        '"',
+        '_',
+        '-',
+        '#',
+        '*',
+        '@',
+        '\u{2019}',
+        '\u{FF07}',
+        '\u{301}',
+        '\u{AD}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{200E}',
+        '\u{FE0E}',
+        '\u{FE0F}',
+        '\u{20E3}',
+        'β',
+        'İ',
+        'Σ',
+        'א',
+        'ב',
+        'カ',
+        'ー',
+        'の',
+        '中',
+        '한',
+        'ก',
+        '\u{E31}',
+        '®',
+        '©',
+        '™',
+        '😀',
+        '👍',
+        '\u{1F3FB}',
+        '\u{1F1FA}',
+        '\u{1F1F8}',
+        '🏴',
+        '\u{E0067}',
+        '\u{E007F}',
+        '𝐚',
+        '１',
+        '\u{10FFFF}',
+        '\u{FFFD}',
+        '\n',
+    ];
+
+    fn tricky_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(ALPHABET), 0..64)
+            .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn analysis_never_panics_and_is_deterministic(
+            text in prop_oneof![any::<String>(), tricky_text()],
+            max in prop_oneof![Just(255usize), 1usize..8],
+            stemmer in prop::sample::select(&[StemmerKind::Porter, StemmerKind::Snowball, StemmerKind::None][..]),
+            lowercase in any::<bool>(),
+            possessive in any::<bool>(),
+        ) {
+            let a = Analyzer::new(AnalyzerConfig {
+                lowercase,
+                possessive,
+                stemmer,
+                max_token_length: max,
+                ..Default::default()
+            }).unwrap();
+            let first = a.analyze(&text);
+            prop_assert_eq!(&first, &a.analyze(&text));
+            let mut appended = vec!["x".to_string()];
+            a.analyze_into(&text, &mut appended);
+            prop_assert_eq!(&appended[1..], &first[..]);
+            for t in &first {
+                prop_assert!(t.encode_utf16().count() <= max, "{:?} longer than {}", t, max);
+            }
+        }
     }
 }
