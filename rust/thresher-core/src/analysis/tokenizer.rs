@@ -513,4 +513,254 @@ mod tests {
         assert_eq!(toks_max("𝐚𝐚𝐚", 3), ["𝐚", "𝐚", "𝐚"]);
         assert_eq!(toks_max("𝐚𝐚𝐚", 4), ["𝐚𝐚", "𝐚"]);
     }
+
+    /// A second, independent rendering of the JFlex grammar: the rules written as one regular
+    /// expression (transcribed rule by rule from `StandardTokenizerImpl.jflex`), searched anchored with
+    /// longest-match semantics by `regex-automata`. Only the character properties are shared
+    /// with the hand-written automata above.
+    mod reference {
+        use regex_automata::hybrid::dfa::{Cache, DFA};
+        use regex_automata::{Anchored, Input, MatchKind};
+
+        pub(super) struct Grammar {
+            dfa: DFA,
+        }
+
+        fn class_of(pred: impl Fn(u32) -> bool) -> String {
+            let mut out = String::from("[");
+            let mut cp = 0u32;
+            while cp < 0x11_0000 {
+                if pred(cp) {
+                    let lo = cp;
+                    while cp + 1 < 0x11_0000 && pred(cp + 1) {
+                        cp += 1;
+                    }
+                    out.push_str(&format!(r"\x{{{lo:X}}}-\x{{{cp:X}}}"));
+                }
+                cp += 1;
+            }
+            out.push(']');
+            out
+        }
+
+        impl Grammar {
+            pub(super) fn new() -> Self {
+                let sa = class_of(|cp| {
+                    unicode_linebreak::break_property(cp)
+                        == unicode_linebreak::BreakClass::ComplexContext
+                });
+                let ext_set = r"\p{WB=Format}\p{WB=Extend}\p{WB=ZWJ}";
+                let ext = format!(r"[{ext_set}--\p{{Emoji_Modifier}}]*");
+                let ext_sans =
+                    format!(r"[{ext_set}--\p{{Emoji_Modifier}}--[\x{{FE0E}}\x{{FE0F}}]]*");
+                let ex = |base: &str| format!("(?:{base}{ext})");
+                let hebrew = ex(r"\p{WB=Hebrew_Letter}");
+                let ahletter = ex(r"[\p{WB=ALetter}\p{WB=Hebrew_Letter}]");
+                let numeric = ex(r"[\p{WB=Numeric}\x{FF10}-\x{FF19}]");
+                let katakana = ex(r"\p{WB=Katakana}");
+                let mid_letter = ex(r"[\p{WB=MidLetter}\p{WB=MidNumLet}\p{WB=Single_Quote}]");
+                let mid_num = ex(r"[\p{WB=MidNum}\p{WB=MidNumLet}\p{WB=Single_Quote}]");
+                let enl = ex(r"\p{WB=ExtendNumLet}");
+                let sq = ex(r"\p{WB=Single_Quote}");
+                let dq = ex(r"\p{WB=Double_Quote}");
+                let ri = ex(r"\p{WB=Regional_Indicator}");
+                let inner = format!(
+                    "(?:{katakana}(?:{enl}*{katakana})*\
+                     |(?:{hebrew}(?:{sq}|{dq}{hebrew})\
+                       |{numeric}(?:(?:{enl}*|{mid_num}){numeric})*\
+                       |{ahletter}(?:(?:{enl}*|{mid_letter}){ahletter})*)+)"
+                );
+                let word = format!("{enl}*{inner}(?:{enl}+{inner})*{enl}*");
+                let emoji_char = format!(
+                    r"[\p{{Extended_Pictographic}}[\p{{Emoji}}--\p{{WB=Regional_Indicator}}--[0-9#*]--[\x{{A9}}\x{{AE}}\x{{2122}}\x{{3030}}\x{{303D}}]--\p{{Emoji_Modifier}}]]{ext_sans}"
+                );
+                let mod_base = format!(r"\p{{Emoji_Modifier_Base}}{ext_sans}");
+                let modifier = format!(r"\p{{Emoji_Modifier}}{ext_sans}");
+                let u = format!(
+                    r"(?:\x{{200D}}*{emoji_char}\x{{FE0F}}?|(?:\x{{200D}}*{mod_base})?{modifier})"
+                );
+                let emoji = format!(
+                    r"{u}(?:(?:\x{{200D}}{u})*|[\x{{E0020}}-\x{{E007E}}]+\x{{E007F}})|[0-9#*]{ext_sans}\x{{FE0F}}?\x{{20E3}}{ext_sans}|{ri}{ri}"
+                );
+                let sea = format!("(?:{sa}{ext})+");
+                let han = ex(r"\p{Script=Han}");
+                let hiragana = ex(r"\p{Script=Hiragana}");
+                let pattern = format!("(?:{emoji})|(?:{word})|{sea}|{han}|{hiragana}");
+                let dfa = DFA::builder()
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::All)
+                            .cache_capacity(64 << 20),
+                    )
+                    .build(&pattern)
+                    .expect("the grammar compiles");
+                Self { dfa }
+            }
+
+            /// Tokens of `text` by the longest-match scanner with the `[^]` fallback.
+            pub(super) fn tokens<'t>(&self, cache: &mut Cache, text: &'t str) -> Vec<&'t str> {
+                let mut out = Vec::new();
+                let mut pos = 0;
+                while pos < text.len() {
+                    let input = Input::new(text).range(pos..).anchored(Anchored::Yes);
+                    let end = self
+                        .dfa
+                        .try_search_fwd(cache, &input)
+                        .expect("search succeeds")
+                        .map_or(pos, |m| m.offset());
+                    if end > pos {
+                        out.push(&text[pos..end]);
+                        pos = end;
+                    } else {
+                        pos += text[pos..].chars().next().map_or(1, char::len_utf8);
+                    }
+                }
+                out
+            }
+
+            pub(super) fn cache(&self) -> Cache {
+                self.dfa.create_cache()
+            }
+        }
+    }
+
+    fn grammar() -> &'static reference::Grammar {
+        use std::sync::OnceLock;
+        static GRAMMAR: OnceLock<reference::Grammar> = OnceLock::new();
+        GRAMMAR.get_or_init(reference::Grammar::new)
+    }
+
+    /// Compares both implementations on every string of up to `max_len` characters from
+    /// `alphabet`.
+    fn agree_on_all_strings(alphabet: &[char], max_len: usize) {
+        let grammar = grammar();
+        let mut cache = grammar.cache();
+        let mut text = String::new();
+        let mut idx: Vec<usize> = Vec::new();
+        let mut checked = 0usize;
+        loop {
+            text.clear();
+            text.extend(idx.iter().map(|&i| alphabet[i]));
+            assert_eq!(toks(&text), grammar.tokens(&mut cache, &text), "{text:?}");
+            checked += 1;
+            // Next string in shortlex order.
+            let mut pos = idx.len();
+            loop {
+                if pos == 0 {
+                    if idx.len() == max_len {
+                        assert!(checked > 1);
+                        return;
+                    }
+                    idx.iter_mut().for_each(|i| *i = 0);
+                    idx.push(0);
+                    break;
+                }
+                pos -= 1;
+                idx[pos] += 1;
+                if idx[pos] < alphabet.len() {
+                    break;
+                }
+                idx[pos] = 0;
+            }
+        }
+    }
+
+    /// One character of each class the word rule distinguishes.
+    const WORD_CLASSES: &[char] = &[
+        'a', 'א', '1', 'カ', '_', ':', ',', '.', '\'', '"', '\u{301}', ' ',
+    ];
+
+    /// One character of each class the emoji rules distinguish.
+    const EMOJI_CLASSES: &[char] = &[
+        '😀',
+        '👍',
+        '\u{1F3FB}',
+        '\u{200D}',
+        '\u{FE0F}',
+        '\u{FE0E}',
+        '\u{20E3}',
+        '#',
+        '1',
+        '\u{1F1FA}',
+        '\u{E0067}',
+        '\u{E007F}',
+        'a',
+    ];
+
+    #[test]
+    fn word_automaton_agrees_with_the_grammar_on_all_short_strings() {
+        agree_on_all_strings(WORD_CLASSES, 5);
+    }
+
+    #[test]
+    fn emoji_automaton_agrees_with_the_grammar_on_all_short_strings() {
+        agree_on_all_strings(EMOJI_CLASSES, 5);
+    }
+
+    /// Characters that reach every state of the word and emoji automata.
+    const ALPHABET: &[char] = &[
+        'a',
+        'Z',
+        '0',
+        '9',
+        ' ',
+        '.',
+        ',',
+        ':',
+        ';',
+        '\'',
+        '"',
+        '_',
+        '#',
+        '*',
+        '-',
+        '\u{2019}',
+        '\u{301}',
+        '\u{AD}',
+        '\u{200D}',
+        '\u{FE0E}',
+        '\u{FE0F}',
+        '\u{20E3}',
+        'β',
+        'א',
+        'ב',
+        'カ',
+        'ー',
+        'の',
+        '中',
+        '々',
+        '한',
+        'ก',
+        '\u{E31}',
+        '®',
+        '©',
+        '™',
+        '❤',
+        '😀',
+        '👍',
+        '👩',
+        '\u{1F3FB}',
+        '\u{1F1FA}',
+        '\u{1F1F8}',
+        '🏴',
+        '\u{E0067}',
+        '\u{E007F}',
+        '𝐚',
+        '１',
+        '\u{FFFD}',
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn hand_written_automata_agree_with_the_grammar_as_a_regex(
+            chars in proptest::collection::vec(proptest::sample::select(ALPHABET), 0..24)
+        ) {
+            let grammar = grammar();
+            let text: String = chars.into_iter().collect();
+            let mut cache = grammar.cache();
+            proptest::prop_assert_eq!(toks(&text), grammar.tokens(&mut cache, &text), "{:?}", text);
+        }
+    }
 }
