@@ -4,7 +4,7 @@
 //! (`io.anserini.analysis.DefaultEnglishAnalyzer.newDefaultInstance()`, which Lucene-based BEIR
 //! baselines and Pyserini use) token for token:
 //!
-//! 1. **`StandardTokenizer`** ([`tokenizer`]): Lucene's JFlex grammar of UAX #29 word
+//! 1. **`StandardTokenizer`** (`tokenizer.rs`): Lucene's JFlex grammar of UAX #29 word
 //!    boundaries. Emits letter/number words (`ALPHANUM`, `NUM`, `HANGUL`, `KATAKANA`), runs of
 //!    South-East Asian script, single Han and Hiragana characters, and emoji sequences;
 //!    everything else (spaces, punctuation, symbols) is dropped. Words longer than
@@ -17,7 +17,7 @@
 //!    `σ`, unlike Rust's `str::to_lowercase`.
 //! 4. **`StopFilter`** with Lucene's 33 English stop words, matched exactly on the lowercased,
 //!    possessive-stripped, unstemmed token (so `It's` is removed as `it`).
-//! 5. **`PorterStemFilter`** ([`porter`]): a port of Lucene's own `PorterStemmer`, because
+//! 5. **`PorterStemFilter`** (`porter.rs`): a port of Lucene's own `PorterStemmer`, because
 //!    Lucene's version has quirks no crate reproduces (see that module).
 //!
 //! Configuration ([`AnalyzerConfig`]) can switch off steps 2-3, replace the stop list, pick the
@@ -27,13 +27,13 @@
 //!
 //! Deliberate deviations from Lucene (none of them shows on the reference collections, see
 //! `tests/analyzer_parity.rs`):
-//! - Unicode data: Lucene 10 compiles its grammar against Unicode 9 (emoji data 11) and
-//!   lowercases with the JVM's tables (Unicode 15 on Java 21); we use the Unicode 15/16 data
-//!   of maintained crates ([`charclass`]). Characters assigned or re-classified after Unicode 9
+//! - Unicode data: Lucene (8 to 10) compiles its grammar against Unicode 9 (emoji data 11)
+//!   and lowercases with the JVM's tables (Unicode 15 on Java 21); we use the Unicode 15/16
+//!   data of maintained crates (`charclass.rs`). Characters assigned or re-classified after Unicode 9
 //!   can tokenize differently; the one re-classification that matters for common text (emoji
 //!   skin-tone modifiers becoming `Extend` in Unicode 11) is undone explicitly.
-//! - Lucene's scanner would stop the whole stream on a supplementary character when
-//!   `max_token_length` is 1 (its buffer cannot hold a surrogate pair); we skip the character.
+//! - With `max_token_length` 1, Lucene's scanner buffer cannot hold a surrogate pair and its
+//!   stream ends early at the first supplementary character; we skip that character and go on.
 //!
 //! Invariant: an [`Analyzer`] is immutable and `Send + Sync`; the same text always yields the
 //! same terms, so documents and queries analysed by the same configuration meet in the index.
@@ -136,6 +136,8 @@ impl Default for AnalyzerConfig {
 pub struct Analyzer {
     config: AnalyzerConfig,
     stop: HashSet<Box<[u8]>>,
+    /// Byte length of the longest stop word: longer terms skip the set lookup.
+    max_stop_len: usize,
     snowball: rust_stemmers::Stemmer,
     classes: &'static charclass::CharClasses,
 }
@@ -153,6 +155,7 @@ impl Clone for Analyzer {
         Self {
             config: self.config.clone(),
             stop: self.stop.clone(),
+            max_stop_len: self.max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
             classes: self.classes,
         }
@@ -192,9 +195,11 @@ impl Analyzer {
             .iter()
             .map(|w| w.as_bytes().into())
             .collect();
+        let max_stop_len = config.stopwords.iter().map(String::len).max().unwrap_or(0);
         Ok(Self {
             config,
             stop,
+            max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
             classes: charclass::classes(),
         })
@@ -241,7 +246,7 @@ impl Analyzer {
                 term.extend_from_slice(java_lowercase(c).encode_utf8(&mut buf).as_bytes());
             }
         }
-        if self.stop.contains(term.as_slice()) {
+        if term.len() <= self.max_stop_len && self.stop.contains(term.as_slice()) {
             return None;
         }
         match self.config.stemmer {
@@ -268,7 +273,10 @@ impl Analyzer {
 
 /// A `String` from bytes that are valid UTF-8 by construction.
 fn utf8_string(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Lucene's `EnglishPossessiveFilter`: drops a trailing `'s`/`'S` (with `'`, `’` or `＇`).

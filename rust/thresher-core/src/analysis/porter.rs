@@ -307,7 +307,7 @@ impl<T: Unit> Stemmer<'_, T> {
         self.first_rule(rules);
     }
 
-    /// Takes off -ant, -ence etc., in context <c>vcvc<v>.
+    /// Takes off -ant, -ence etc., in context `<c>vcvc<v>`.
     fn step5(&mut self) {
         if self.k == 0 {
             return;

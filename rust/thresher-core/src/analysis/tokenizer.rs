@@ -14,7 +14,16 @@
 //! - **ideographic / hiragana**: a single Han or Hiragana character.
 //!
 //! Each rule is simulated as a small NFA (a bit set of states) in one pass over the
-//! characters, keeping the end of the longest accepting prefix.
+//! characters, keeping the end of the longest accepting prefix. Unit tests check these
+//! hand-written automata against the grammar transcribed as one regular expression and run
+//! by `regex-automata`, exhaustively on short strings.
+//!
+//! Why not `unicode-segmentation`: its `unicode_words()` is full UAX #29 plus an
+//! "is alphanumeric" filter, which is not Lucene's grammar. On SciFact it matched Lucene on
+//! only 5142 of 5183 documents (99.21%): it drops the emoji tokens Lucene emits for `©`,
+//! `®`, `™` and `↔`, and keeps superscript/subscript digits and fractions (`²`, `₂`, `¼`,
+//! `General_Category=No`, `Word_Break=Other`) that Lucene skips. Its word-boundary iterator
+//! also differs from Lucene on emoji sequences and leading combining marks.
 //!
 //! Token length: Lucene's scanner buffer holds `maxTokenLength` UTF-16 units (255 by
 //! default) and does not grow; a match that would need more input than fits is cut where the
