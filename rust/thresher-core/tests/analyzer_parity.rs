@@ -10,12 +10,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use thresher_core::analysis::Analyzer;
 
-/// Records whose terms differ from Lucene's: `(collection, set, id, reason)`.
+/// Records whose terms differ from Lucene's: `(collection, set, id, reason)`, where set is
+/// `"docs"` or `"queries"`.
+///
+/// Empty: all 7,108 records (5,183 + 300 SciFact, 1,400 + 225 Cranfield) are identical to
+/// Lucene's, so any record that starts to differ is a regression.
 const KNOWN_DIFFERENCES: &[(&str, &str, &str, &str)] = &[];
 
 /// Minimum share of records with exactly Lucene's terms, per set.
@@ -163,7 +167,9 @@ fn default_analyzer_matches_lucene_on_reference_collections() {
             let r = compare(&analyzer, texts, &expected, &label);
             let same = r.total - r.differing.len();
             let share = same as f64 / r.total as f64;
-            eprintln!(
+            // Written past the test harness's capture so the summary always shows.
+            let _ = writeln!(
+                std::io::stderr(),
                 "{label}: {same} / {} identical ({:.3}%), {} differ: {:?}",
                 r.total,
                 100.0 * share,
