@@ -1,19 +1,59 @@
 //! Text analysis: text -> index terms.
 //!
-//! The default chain reproduces Anserini's default English analyzer (what Lucene-based BEIR
-//! baselines use): UAX #29 word segmentation (Lucene `StandardTokenizer`), English possessive
-//! removal, lowercasing, Lucene's 33-word English stop set and the Porter stemmer.
+//! The default chain reproduces Anserini's default English analyzer
+//! (`io.anserini.analysis.DefaultEnglishAnalyzer.newDefaultInstance()`, which Lucene-based BEIR
+//! baselines and Pyserini use) token for token:
+//!
+//! 1. **`StandardTokenizer`** (`tokenizer.rs`): Lucene's JFlex grammar of UAX #29 word
+//!    boundaries. Emits letter/number words (`ALPHANUM`, `NUM`, `HANGUL`, `KATAKANA`), runs of
+//!    South-East Asian script, single Han and Hiragana characters, and emoji sequences;
+//!    everything else (spaces, punctuation, symbols) is dropped. Words longer than
+//!    `max_token_length` UTF-16 units (255) are cut into chunks, as Lucene's fixed scanner
+//!    buffer does (they are not dropped).
+//! 2. **`EnglishPossessiveFilter`**: strips a trailing `'s`, `'S`, `’s`, `’S`, `＇s` or `＇S`.
+//!    It runs *before* lowercasing in Anserini, hence both cases of `s`.
+//! 3. **`LowerCaseFilter`**: Java's `Character.toLowerCase` per code point, i.e. the simple
+//!    (one-to-one) Unicode lowercase mapping: `İ` becomes `i` (not `i̇`) and a final `Σ` becomes
+//!    `σ`, unlike Rust's `str::to_lowercase`.
+//! 4. **`StopFilter`** with Lucene's 33 English stop words, matched exactly on the lowercased,
+//!    possessive-stripped, unstemmed token (so `It's` is removed as `it`).
+//! 5. **`PorterStemFilter`** (`porter.rs`): a port of Lucene's own `PorterStemmer`, because
+//!    Lucene's version has quirks no crate reproduces (see that module).
+//!
+//! Configuration ([`AnalyzerConfig`]) can switch off steps 2-3, replace the stop list, pick the
+//! Snowball English stemmer (the `rust-stemmers` crate) or no stemmer, and change the token
+//! length limit. Anserini's chain has no `lowercase`/`possessive` switches; with them off
+//! the remaining steps behave as above.
+//!
+//! Deliberate deviations from Lucene (none of them shows on the reference collections, see
+//! `tests/analyzer_parity.rs`):
+//! - Unicode data: Lucene (8 to 10) compiles its grammar against Unicode 9 (emoji data 11)
+//!   and lowercases with the JVM's tables (Unicode 15 on Java 21); we use the Unicode 15/16
+//!   data of maintained crates (`charclass.rs`). Characters assigned or re-classified after Unicode 9
+//!   can tokenize differently; the one re-classification that matters for common text (emoji
+//!   skin-tone modifiers becoming `Extend` in Unicode 11) is undone explicitly.
+//! - With `max_token_length` 1, Lucene's scanner buffer cannot hold a surrogate pair and its
+//!   stream ends early at the first supplementary character; we skip that character and go on.
 //!
 //! Invariant: an [`Analyzer`] is immutable and `Send + Sync`; the same text always yields the
 //! same terms, so documents and queries analysed by the same configuration meet in the index.
+//! Analysis never panics, whatever the input.
 
+mod charclass;
+mod porter;
 mod stop;
+mod tokenizer;
+
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 pub use stop::LUCENE_ENGLISH_STOP_WORDS;
+
+/// Largest accepted `max_token_length` (Lucene's `StandardTokenizer.MAX_TOKEN_LENGTH_LIMIT`).
+pub const MAX_TOKEN_LENGTH_LIMIT: usize = 1024 * 1024;
 
 /// Which stemmer the analyzer applies last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,16 +101,19 @@ impl StemmerKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AnalyzerConfig {
-    /// Lowercase tokens (Unicode lowercase).
+    /// Lowercase tokens (simple Unicode lowercase mapping per code point, like Java's
+    /// `Character.toLowerCase`).
     pub lowercase: bool,
-    /// Strip English possessives (`'s`, `’s`) as Lucene's `EnglishPossessiveFilter` does.
+    /// Strip English possessives (`'s`, `’s`, `＇s`, any case of `s`) before lowercasing, as
+    /// Lucene's `EnglishPossessiveFilter` does.
     pub possessive: bool,
-    /// Words removed after lowercasing (compared before stemming).
+    /// Words removed after lowercasing (compared exactly, before stemming).
     pub stopwords: Vec<String>,
     /// The stemmer applied last.
     pub stemmer: StemmerKind,
-    /// Tokens longer than this many UTF-16 units are split, as Lucene's `StandardTokenizer`
-    /// does with its default `maxTokenLength` of 255.
+    /// Tokens longer than this many UTF-16 units are cut into chunks, as Lucene's
+    /// `StandardTokenizer` does with its default `maxTokenLength` of 255. At least 1, at most
+    /// [`MAX_TOKEN_LENGTH_LIMIT`].
     pub max_token_length: usize,
 }
 
@@ -92,8 +135,11 @@ impl Default for AnalyzerConfig {
 /// Turns text into index terms. Cheap to clone (shares nothing mutable); `Send + Sync`.
 pub struct Analyzer {
     config: AnalyzerConfig,
-    stop: std::collections::HashSet<String>,
+    stop: HashSet<Box<[u8]>>,
+    /// Byte length of the longest stop word: longer terms skip the set lookup.
+    max_stop_len: usize,
     snowball: rust_stemmers::Stemmer,
+    classes: &'static charclass::CharClasses,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -106,7 +152,13 @@ impl std::fmt::Debug for Analyzer {
 
 impl Clone for Analyzer {
     fn clone(&self) -> Self {
-        Self::new(self.config.clone()).expect("a config that built once builds again")
+        Self {
+            config: self.config.clone(),
+            stop: self.stop.clone(),
+            max_stop_len: self.max_stop_len,
+            snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+            classes: self.classes,
+        }
     }
 }
 
@@ -116,22 +168,40 @@ impl Default for Analyzer {
     }
 }
 
+/// Scratch buffers reused across the tokens of one [`Analyzer::analyze_into`] call.
+#[derive(Default)]
+struct Scratch {
+    /// The current term as UTF-8 bytes (always valid UTF-8 between steps).
+    term: Vec<u8>,
+    /// The current term as UTF-16, for stemming non-ASCII terms.
+    utf16: Vec<u16>,
+}
+
 impl Analyzer {
     /// Builds an analyzer.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `max_token_length` is 0.
+    /// [`Error::InvalidArgument`] when `max_token_length` is 0 or above
+    /// [`MAX_TOKEN_LENGTH_LIMIT`].
     pub fn new(config: AnalyzerConfig) -> Result<Self> {
-        if config.max_token_length == 0 {
-            return Err(Error::invalid_argument(
-                "max_token_length must be at least 1",
-            ));
+        if config.max_token_length == 0 || config.max_token_length > MAX_TOKEN_LENGTH_LIMIT {
+            return Err(Error::invalid_argument(format!(
+                "max_token_length must be between 1 and {MAX_TOKEN_LENGTH_LIMIT}, got {}",
+                config.max_token_length
+            )));
         }
-        let stop = config.stopwords.iter().cloned().collect();
+        let stop = config
+            .stopwords
+            .iter()
+            .map(|w| w.as_bytes().into())
+            .collect();
+        let max_stop_len = config.stopwords.iter().map(String::len).max().unwrap_or(0);
         Ok(Self {
             config,
             stop,
+            max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
+            classes: charclass::classes(),
         })
     }
 
@@ -142,32 +212,12 @@ impl Analyzer {
 
     /// Appends the terms of `text` to `out`.
     pub fn analyze_into(&self, text: &str, out: &mut Vec<String>) {
-        use unicode_segmentation::UnicodeSegmentation;
-        for word in text.unicode_words() {
-            let mut tok: String = if self.config.lowercase {
-                word.to_lowercase()
-            } else {
-                word.to_string()
-            };
-            if self.config.possessive {
-                for suffix in ["'s", "\u{2019}s", "\u{ff07}s"] {
-                    if tok.len() > suffix.len() && tok.ends_with(suffix) {
-                        tok.truncate(tok.len() - suffix.len());
-                        break;
-                    }
-                }
+        let mut scratch = Scratch::default();
+        tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+            if let Some(term) = self.filter(token, &mut scratch) {
+                out.push(term);
             }
-            if tok.is_empty() || self.stop.contains(&tok) {
-                continue;
-            }
-            let stemmed = match self.config.stemmer {
-                StemmerKind::None => tok,
-                StemmerKind::Porter | StemmerKind::Snowball => {
-                    self.snowball.stem(&tok).into_owned()
-                }
-            };
-            out.push(stemmed);
-        }
+        });
     }
 
     /// The terms of `text`.
@@ -176,16 +226,197 @@ impl Analyzer {
         self.analyze_into(text, &mut out);
         out
     }
+
+    /// Runs one token through the filter chain; `None` when the stop filter removes it.
+    fn filter(&self, token: &str, scratch: &mut Scratch) -> Option<String> {
+        let token = if self.config.possessive {
+            strip_possessive(token)
+        } else {
+            token
+        };
+        let term = &mut scratch.term;
+        term.clear();
+        if !self.config.lowercase {
+            term.extend_from_slice(token.as_bytes());
+        } else if token.is_ascii() {
+            term.extend(token.bytes().map(|b| b.to_ascii_lowercase()));
+        } else {
+            let mut buf = [0u8; 4];
+            for c in token.chars() {
+                term.extend_from_slice(java_lowercase(c).encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        if term.len() <= self.max_stop_len && self.stop.contains(term.as_slice()) {
+            return None;
+        }
+        match self.config.stemmer {
+            StemmerKind::None => Some(utf8_string(term)),
+            StemmerKind::Snowball => {
+                let word = std::str::from_utf8(term).unwrap_or_default();
+                Some(self.snowball.stem(word).into_owned())
+            }
+            StemmerKind::Porter if term.is_ascii() => {
+                let n = porter::stem(term.as_mut_slice());
+                term.truncate(n);
+                Some(utf8_string(term))
+            }
+            StemmerKind::Porter => {
+                let utf16 = &mut scratch.utf16;
+                utf16.clear();
+                utf16.extend(String::from_utf8_lossy(term).encode_utf16());
+                let n = porter::stem(utf16.as_mut_slice());
+                Some(String::from_utf16_lossy(&utf16[..n]))
+            }
+        }
+    }
+}
+
+/// A `String` from bytes that are valid UTF-8 by construction.
+fn utf8_string(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Lucene's `EnglishPossessiveFilter`: drops a trailing `'s`/`'S` (with `'`, `’` or `＇`).
+fn strip_possessive(token: &str) -> &str {
+    let Some(rest) = token.strip_suffix(['s', 'S']) else {
+        return token;
+    };
+    rest.strip_suffix(['\'', '\u{2019}', '\u{FF07}'])
+        .unwrap_or(token)
+}
+
+/// Java's `Character.toLowerCase(int)`: the simple lowercase mapping, one code point to one.
+/// Rust's `char::to_lowercase` applies the full mapping, which differs only for U+0130.
+fn java_lowercase(c: char) -> char {
+    if c == '\u{130}' {
+        return 'i';
+    }
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => l,
+        _ => c,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    fn config(f: impl FnOnce(&mut AnalyzerConfig)) -> Analyzer {
+        let mut c = AnalyzerConfig::default();
+        f(&mut c);
+        Analyzer::new(c).unwrap()
+    }
 
     #[test]
     fn default_chain_drops_stop_words_and_stems() {
         let a = Analyzer::default();
         assert_eq!(a.analyze("The cats are running"), vec!["cat", "run"]);
+    }
+
+    #[test]
+    fn anserini_chain_on_scientific_text() {
+        let a = Analyzer::default();
+        assert_eq!(
+            a.analyze("Microstructural development of human newborn cerebral white matter"),
+            [
+                "microstructur",
+                "develop",
+                "human",
+                "newborn",
+                "cerebr",
+                "white",
+                "matter"
+            ]
+        );
+        assert_eq!(
+            a.analyze("(1.4 +/- 0.24 versus 1.15, p = 0.016) 1,000 Genomes; NF-κB's TGFβ1"),
+            ["1.4", "0.24", "versu", "1.15", "p", "0.016", "1,000", "genom", "nf", "κb", "tgfβ1"]
+        );
+        assert_eq!(
+            a.analyze("Aquacel® Ag © 2016 ↔"),
+            ["aquacel", "®", "ag", "©", "2016", "↔"]
+        );
+    }
+
+    #[test]
+    fn possessives_are_stripped_before_lowercasing_and_stop_words() {
+        let a = Analyzer::default();
+        // `It's` -> `It` -> `it`, a stop word; `'S` is stripped too.
+        assert_eq!(
+            a.analyze("It's JOHN'S dog’s cat＇s"),
+            ["john", "dog", "cat"]
+        );
+        // Only a trailing `'s`: `'t`, inner `'s` and `s'` are kept.
+        assert_eq!(a.analyze("don't o's'a cats'"), ["don't", "o's'a", "cat"]);
+        let keep = config(|c| c.possessive = false);
+        assert_eq!(keep.analyze("John's"), ["john'"]);
+    }
+
+    #[test]
+    fn lowercasing_is_javas_simple_mapping() {
+        let a = config(|c| c.stemmer = StemmerKind::None);
+        assert_eq!(
+            a.analyze("İSTANBUL ΟΔΟΣ Ångström"),
+            ["istanbul", "οδοσ", "ångström"]
+        );
+        let keep = config(|c| {
+            c.lowercase = false;
+            c.stemmer = StemmerKind::None;
+        });
+        assert_eq!(keep.analyze("The Cats"), ["The", "Cats"]);
+    }
+
+    #[test]
+    fn stemmer_and_stop_word_options() {
+        let snowball = config(|c| c.stemmer = StemmerKind::Snowball);
+        assert_eq!(snowball.analyze("generously running"), ["generous", "run"]);
+        let porter = Analyzer::default();
+        assert_eq!(porter.analyze("generously running"), ["gener", "run"]);
+        let no_stop = config(|c| c.stopwords.clear());
+        assert_eq!(no_stop.analyze("the cat"), ["the", "cat"]);
+        let custom = config(|c| c.stopwords = vec!["cat".into()]);
+        assert_eq!(custom.analyze("the cat"), ["the"]);
+    }
+
+    #[test]
+    fn long_tokens_are_chopped_then_filtered() {
+        let a = config(|c| c.max_token_length = 4);
+        assert_eq!(a.analyze("abcdefghij"), ["abcd", "efgh", "ij"]);
+        let d = Analyzer::default();
+        let t = d.analyze(&"x".repeat(300));
+        assert_eq!(t.iter().map(String::len).collect::<Vec<_>>(), [255, 45]);
+    }
+
+    #[test]
+    fn config_validation_and_serde() {
+        for bad in [0, MAX_TOKEN_LENGTH_LIMIT + 1] {
+            let e = Analyzer::new(AnalyzerConfig {
+                max_token_length: bad,
+                ..Default::default()
+            });
+            assert!(e.is_err(), "{bad}");
+        }
+        let c = AnalyzerConfig::default();
+        let json = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<AnalyzerConfig>(&json).unwrap(), c);
+        assert!(json.contains(r#""stemmer":"porter""#), "{json}");
+        let extra = json.replacen('{', r#"{"surprise":1,"#, 1);
+        assert!(serde_json::from_str::<AnalyzerConfig>(&extra).is_err());
+    }
+
+    #[test]
+    fn analyzer_is_send_sync_and_clone_behaves_the_same() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Analyzer>();
+        let a = config(|c| c.stemmer = StemmerKind::Snowball);
+        let b = a.clone();
+        assert_eq!(a.config(), b.config());
+        assert_eq!(a.analyze("generously it's"), b.analyze("generously it's"));
     }
 
     #[test]
@@ -195,5 +426,104 @@ mod tests {
             e.contains("porter") && e.contains("snowball") && e.contains("none"),
             "{e}"
         );
+        for name in StemmerKind::NAMES {
+            assert_eq!(StemmerKind::from_name(name).unwrap().name(), name);
+        }
+    }
+
+    /// Characters that exercise every rule and state of the tokenizer.
+    const ALPHABET: &[char] = &[
+        'a',
+        'Z',
+        's',
+        'S',
+        'y',
+        'e',
+        '0',
+        '9',
+        ' ',
+        '.',
+        ',',
+        ':',
+        ';',
+        '\'',
+        '"',
+        '_',
+        '-',
+        '#',
+        '*',
+        '@',
+        '\u{2019}',
+        '\u{FF07}',
+        '\u{301}',
+        '\u{AD}',
+        '\u{200B}',
+        '\u{200D}',
+        '\u{200E}',
+        '\u{FE0E}',
+        '\u{FE0F}',
+        '\u{20E3}',
+        'β',
+        'İ',
+        'Σ',
+        'א',
+        'ב',
+        'カ',
+        'ー',
+        'の',
+        '中',
+        '한',
+        'ก',
+        '\u{E31}',
+        '®',
+        '©',
+        '™',
+        '😀',
+        '👍',
+        '\u{1F3FB}',
+        '\u{1F1FA}',
+        '\u{1F1F8}',
+        '🏴',
+        '\u{E0067}',
+        '\u{E007F}',
+        '𝐚',
+        '１',
+        '\u{10FFFF}',
+        '\u{FFFD}',
+        '\n',
+    ];
+
+    fn tricky_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(ALPHABET), 0..64)
+            .prop_map(|cs| cs.into_iter().collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn analysis_never_panics_and_is_deterministic(
+            text in prop_oneof![any::<String>(), tricky_text()],
+            max in prop_oneof![Just(255usize), 1usize..8],
+            stemmer in prop::sample::select(&[StemmerKind::Porter, StemmerKind::Snowball, StemmerKind::None][..]),
+            lowercase in any::<bool>(),
+            possessive in any::<bool>(),
+        ) {
+            let a = Analyzer::new(AnalyzerConfig {
+                lowercase,
+                possessive,
+                stemmer,
+                max_token_length: max,
+                ..Default::default()
+            }).unwrap();
+            let first = a.analyze(&text);
+            prop_assert_eq!(&first, &a.analyze(&text));
+            let mut appended = vec!["x".to_string()];
+            a.analyze_into(&text, &mut appended);
+            prop_assert_eq!(&appended[1..], &first[..]);
+            for t in &first {
+                prop_assert!(t.encode_utf16().count() <= max, "{:?} longer than {}", t, max);
+            }
+        }
     }
 }
