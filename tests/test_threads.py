@@ -54,3 +54,21 @@ def test_thread_count_does_not_change_results():
     c = thresher.Index.build(corpus(3), threads=1).search_batch(qs, k=50, threads=2)
     for x in (b, c):
         assert np.array_equal(a[0], x[0]) and np.array_equal(a[1], x[1])
+
+
+def test_thread_count_environment_variable():
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import thresher\n"
+        "idx = thresher.Index.build([('a', 'x y'), ('b', 'y')])\n"
+        "print(idx.search_batch(['y'], k=2)[0].tolist())\n"
+    )
+    env = {**os.environ, "THRESHER_NUM_THREADS": "2"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.strip() == "[[1, 0]]", r.stderr
+    env["THRESHER_NUM_THREADS"] = "zero"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode != 0 and "THRESHER_NUM_THREADS" in r.stderr and "ValueError" in r.stderr
