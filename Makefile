@@ -3,6 +3,7 @@
 # needs only python3 (>= 3.10) and a Rust toolchain.
 
 VENV   ?= .venv
+PYDIRS := $(wildcard python tests benches)
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 DATA   ?= ../shared/data/scifact
@@ -43,14 +44,14 @@ test-python: $(STAMP) ## Python tests (pytest)
 lint: $(STAMP) ## rustfmt, clippy, ruff, mypy stubtest
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
-	$(VENV)/bin/ruff check python tests benches
-	$(VENV)/bin/ruff format --check python tests benches
+	$(VENV)/bin/ruff check $(PYDIRS)
+	$(VENV)/bin/ruff format --check $(PYDIRS)
 	$(PY) -m mypy.stubtest thresher._core
 
 format: $(STAMP) ## format Rust and Python
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests benches
-	$(VENV)/bin/ruff check --fix python tests benches
+	$(VENV)/bin/ruff format $(PYDIRS)
+	$(VENV)/bin/ruff check --fix $(PYDIRS)
 
 clean: ## remove build products and the venv
 	cargo clean
