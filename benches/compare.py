@@ -81,9 +81,7 @@ def worker(a: argparse.Namespace) -> None:
             shutil.rmtree(idx) if idx.is_dir() else idx.unlink()
         idx.parent.mkdir(parents=True, exist_ok=True)
         docs = None if eng.streams_corpus else list(corpora.iter_corpus(data))
-        rec["rss_before_build_mb"] = (
-            rss_mb()
-        )  # the in-memory corpus is part of every engine's RSS
+        rec["rss_before_build_mb"] = rss_mb()  # the in-memory corpus is part of every engine's RSS
         print(
             f"{eng.name}: building ({'streamed' if docs is None else len(docs)} docs)",
             file=sys.stderr,
@@ -93,9 +91,7 @@ def worker(a: argparse.Namespace) -> None:
         rec["index_bytes"] = dir_bytes(idx)
         if idx.is_dir():
             files = sorted(
-                (f.stat().st_size, str(f.relative_to(idx)))
-                for f in idx.rglob("*")
-                if f.is_file()
+                (f.stat().st_size, str(f.relative_to(idx))) for f in idx.rglob("*") if f.is_file()
             )
             files.reverse()
             rec["index_files"] = {n: b for b, n in files[:8]}
@@ -168,9 +164,7 @@ def run_phase(
            "--_idx", str(idx), "--_out", str(outf), "--_runs", str(runsf), "--_params", json.dumps(params),
            "--data", str(data), "--k", a.k, "--reps", str(a.reps), "--threads", str(a.threads),
            "--warmup", str(a.warmup), "--max-queries", str(a.max_queries), "--modes", a.modes]  # fmt: skip
-    env = dict(
-        os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", "")
-    )
+    env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with open(log, "a") as lf:
         lf.write(
             f"\n=== {eng} {phase} {datetime.now().isoformat(timespec='seconds')}\n$ {shlex.join(cmd)}\n"
@@ -303,9 +297,7 @@ def run_dataset(
         )
         q, err = run_phase(a, eng, "query", data, idx, name + tag_suffix, log)
         if not a.keep_index:
-            shutil.rmtree(idx, ignore_errors=True) if idx.is_dir() else idx.unlink(
-                missing_ok=True
-            )
+            shutil.rmtree(idx, ignore_errors=True) if idx.is_dir() else idx.unlink(missing_ok=True)
         if err or q is None:
             print(f"  {eng}: {(err or '')[:400]}", flush=True)
             res["engines"].append({**b, "error": err})
@@ -370,12 +362,8 @@ def main() -> None:
         default=300,
         help="untimed queries before timing each config and k",
     )
-    ap.add_argument(
-        "--threads", type=int, default=NCPU, help="threads of the 'all threads' batch"
-    )
-    ap.add_argument(
-        "--max-queries", type=int, default=0, help="cap on queries (0 = all)"
-    )
+    ap.add_argument("--threads", type=int, default=NCPU, help="threads of the 'all threads' batch")
+    ap.add_argument("--max-queries", type=int, default=0, help="cap on queries (0 = all)")
     ap.add_argument(
         "--modes",
         default="batch1,batchN,native",
@@ -390,9 +378,7 @@ def main() -> None:
     )
     ap.add_argument("--engine-max-docs", dest="max_docs", type=parse_max_docs, default=dict(DEFAULT_MAX_DOCS),
                     help="skip an engine above a corpus size, e.g. bm25s=2m (default); bm25s=0 lifts it")  # fmt: skip
-    ap.add_argument(
-        "--timeout", type=int, default=7200, help="seconds per engine phase"
-    )
+    ap.add_argument("--timeout", type=int, default=7200, help="seconds per engine phase")
     ap.add_argument("--keep-index", action="store_true")
     ap.add_argument(
         "--write-results",
@@ -415,9 +401,7 @@ def main() -> None:
     if not specs and not sizes:
         ap.error("give --data and/or --scaling")
     engines = [e.strip() for e in a.engines.split(",") if e.strip()]
-    engines.sort(
-        key=lambda e: ENGINE_ORDER.index(e) if e in ENGINE_ORDER else len(ENGINE_ORDER)
-    )
+    engines.sort(key=lambda e: ENGINE_ORDER.index(e) if e in ENGINE_ORDER else len(ENGINE_ORDER))
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     Path(a.work).mkdir(parents=True, exist_ok=True)
@@ -452,9 +436,7 @@ def main() -> None:
         )
         print(scaling["markdown"], flush=True)
     if a.write_results:
-        report.write_results_page(
-            Path(a.write_results), list(results.values()), scaling, a.command
-        )
+        report.write_results_page(Path(a.write_results), list(results.values()), scaling, a.command)
         print(f"wrote {a.write_results}", flush=True)
 
 

@@ -139,9 +139,7 @@ def make_synthetic(
     if (out / "DONE").exists():
         old = json.loads((out / "PARAMS.json").read_text())
         if old != params:
-            raise SystemExit(
-                f"{out} holds a synthetic corpus with other parameters: {old}"
-            )
+            raise SystemExit(f"{out} holds a synthetic corpus with other parameters: {old}")
         return out
     out.mkdir(parents=True, exist_ok=True)
     p = 1.0 / np.arange(1, vocab + 1, dtype=np.float64) ** zipf_s
@@ -181,10 +179,7 @@ def make_synthetic(
     with open(out / "queries.jsonl", "w", encoding="utf-8") as f:
         for i in range(n_queries):
             qlen = int(q_rng.integers(2, 7))
-            f.write(
-                json.dumps({"_id": f"q{i}", "text": " ".join(words[draw(q_rng, qlen)])})
-                + "\n"
-            )
+            f.write(json.dumps({"_id": f"q{i}", "text": " ".join(words[draw(q_rng, qlen)])}) + "\n")
     (out / "PARAMS.json").write_text(json.dumps(params))
     (out / "SOURCE.md").write_text(
         f"Synthetic Zipf corpus written by benches/corpora.py: {json.dumps(params)}.\n"
@@ -199,18 +194,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument(
-        "--size", required=True, help="number of documents: 100k, 1m, 5m, ..."
-    )
+    ap.add_argument("--size", required=True, help="number of documents: 100k, 1m, 5m, ...")
     ap.add_argument("--out", required=True, help="output folder (BEIR layout)")
     ap.add_argument("--seed", type=int, default=SYN_SEED)
     ap.add_argument("--vocab", type=int, default=SYN_VOCAB)
     ap.add_argument("--mean-len", type=int, default=SYN_LEN)
     ap.add_argument("--queries", type=int, default=SYN_QUERIES)
     a = ap.parse_args()
-    out = make_synthetic(
-        a.out, parse_size(a.size), a.seed, a.vocab, a.mean_len, a.queries
-    )
+    out = make_synthetic(a.out, parse_size(a.size), a.seed, a.vocab, a.mean_len, a.queries)
     print(out)
 
 

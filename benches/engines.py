@@ -58,9 +58,7 @@ class Engine:
     def set_config(self, cfg: dict[str, Any]) -> None:
         pass
 
-    def build(
-        self, docs: list[tuple[str, str]] | None, idx: Path, data: Path
-    ) -> dict[str, Any]:
+    def build(self, docs: list[tuple[str, str]] | None, idx: Path, data: Path) -> dict[str, Any]:
         raise NotImplementedError
 
     #: True when build() streams the corpus from ``data`` itself (docs is then None).
@@ -102,9 +100,7 @@ class Thresher(Engine):
         import thresher
 
         t0 = time.perf_counter()
-        ix = thresher.Index.build(
-            docs, scoring="lucene", k1=self.k1, b=self.b, threads=None
-        )
+        ix = thresher.Index.build(docs, scoring="lucene", k1=self.k1, b=self.b, threads=None)
         t1 = time.perf_counter()
         ix.save(str(idx))
         t2 = time.perf_counter()
@@ -201,8 +197,7 @@ class Lucene(Engine):
         t0 = time.perf_counter()
         with open(jdir / "docs.jsonl", "w", encoding="utf-8") as f:
             f.writelines(
-                json.dumps({"id": did, "contents": text}) + "\n"
-                for did, text in iter_corpus(data)
+                json.dumps({"id": did, "contents": text}) + "\n" for did, text in iter_corpus(data)
             )
         prep = time.perf_counter() - t0
         java_setup()
@@ -222,9 +217,7 @@ class Lucene(Engine):
         r = subprocess.run(cmd, check=False, capture_output=True, text=True)
         took = time.perf_counter() - t0
         if r.returncode != 0 or not idx.exists():
-            raise RuntimeError(
-                "Anserini IndexCollection failed:\n" + (r.stdout + r.stderr)[-3000:]
-            )
+            raise RuntimeError("Anserini IndexCollection failed:\n" + (r.stdout + r.stderr)[-3000:])
         shutil.rmtree(jdir)
         return {"build_s": took, "prep_jsoncollection_s": prep}
 
@@ -286,9 +279,7 @@ class BM25S(Engine):
         import Stemmer
 
         if not hasattr(self, "_stemmer"):
-            self._stemmer = Stemmer.Stemmer(
-                "porter"
-            )  # Lucene's PorterStemFilter = original Porter
+            self._stemmer = Stemmer.Stemmer("porter")  # Lucene's PorterStemFilter = original Porter
         return self._stemmer
 
     def _tok(self, texts, return_ids=True):
@@ -342,9 +333,7 @@ class BM25S(Engine):
 
     def batch(self, qs, k, threads):
         d, s = self._run(qs, k, threads if threads > 1 else 0)
-        return [
-            list(zip(self.ids[d[i]].tolist(), s[i].tolist())) for i in range(len(qs))
-        ]
+        return [list(zip(self.ids[d[i]].tolist(), s[i].tolist())) for i in range(len(qs))]
 
 
 # ----------------------------------------------------------------------------- tantivy
@@ -387,9 +376,7 @@ class Tantivy(Engine):
         t0 = time.perf_counter()
         sb = T.SchemaBuilder()
         sb.add_text_field("id", stored=True, tokenizer_name="raw")
-        sb.add_text_field(
-            "body", stored=False, tokenizer_name="en_lucene", index_option="freq"
-        )
+        sb.add_text_field("body", stored=False, tokenizer_name="en_lucene", index_option="freq")
         index = T.Index(sb.build(), path=str(idx))
         index.register_tokenizer("en_lucene", self._analyzer())
         w = index.writer(heap_size=1_000_000_000, num_threads=NCPU)
@@ -414,9 +401,7 @@ class Tantivy(Engine):
         segs: dict[int, dict[int, str]] = {}
         for _, a in hits:
             segs.setdefault(a.segment_ord, {})[a.doc] = s.doc(a)["id"][0]
-        self.ids = {
-            o: [m.get(i, "") for i in range(max(m) + 1)] for o, m in segs.items()
-        }
+        self.ids = {o: [m.get(i, "") for i in range(max(m) + 1)] for o, m in segs.items()}
 
     def info(self):
         return {"segments": self.searcher.num_segments}
@@ -442,19 +427,14 @@ class Pisa(Engine):
     modules = ("pyterrier_pisa",)
 
     def configs(self):
-        return [
-            {"algo": a}
-            for a in self.params.get("pisa_algos", ["block_max_wand", "maxscore"])
-        ]
+        return [{"algo": a} for a in self.params.get("pisa_algos", ["block_max_wand", "maxscore"])]
 
     def describe(self):
         return {
             "analyzer": "PISA tokenizer, porter2 stemmer, Lucene stopwords (stops=lucene)",
             "scoring": f"PISA BM25 k1={self.k1}, b={self.b}; block_simdbp, block-max data",
             "batch": "PisaRetrieve.transform(threads=T) (pandas in/out)",
-            "deviations": [
-                "porter2 (Snowball) stemmer: PISA offers no original Porter"
-            ],
+            "deviations": ["porter2 (Snowball) stemmer: PISA offers no original Porter"],
         }
 
     def build(self, docs, idx, data):
@@ -528,16 +508,12 @@ class Pisa(Engine):
         df = pd.DataFrame({"qid": [str(i) for i in range(len(qs))], "query": qs})
         res = self._retriever(k, threads).transform(df)
         out: list[Hits] = [[] for _ in qs]
-        for qid, dn, sc in zip(
-            res["qid"].tolist(), res["docno"].tolist(), res["score"].tolist()
-        ):
+        for qid, dn, sc in zip(res["qid"].tolist(), res["docno"].tolist(), res["score"].tolist()):
             out[int(qid)].append((dn, sc))
         return out
 
 
-ENGINES: dict[str, type[Engine]] = {
-    c.name: c for c in (Thresher, Lucene, Pisa, BM25S, Tantivy)
-}
+ENGINES: dict[str, type[Engine]] = {c.name: c for c in (Thresher, Lucene, Pisa, BM25S, Tantivy)}
 
 
 def python_for(engine: str) -> str:

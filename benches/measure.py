@@ -114,8 +114,7 @@ def time_queries(
         mean_ms=1000 * statistics.fmean(lats),
     )
     tset = sorted(
-        ({1} if "batch1" in modes else set())
-        | ({threads} if "batchN" in modes else set())
+        ({1} if "batch1" in modes else set()) | ({threads} if "batchN" in modes else set())
     )
     for t in tset:
         if eng.batch(warm_qs or qs[:1], k, t) is None:  # warm-up; None: no batch API

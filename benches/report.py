@@ -47,9 +47,7 @@ def machine() -> dict[str, Any]:
     cpu = ""
     try:
         with open("/proc/cpuinfo") as f:
-            cpu = next(
-                ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")
-            )
+            cpu = next(ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     try:
@@ -109,9 +107,7 @@ def dataset_markdown(res: dict[str, Any], level: str = "###") -> str:
             L.append(f"| {e['engine']} | skipped: {e['skipped']} | | | | |")
             continue
         if "build_s" not in e:
-            L.append(
-                f"| {e['engine']} | FAILED: {first_line(e.get('error'))} | | | | |"
-            )
+            L.append(f"| {e['engine']} | FAILED: {first_line(e.get('error'))} | | | | |")
             continue
         build = fmt(e["build_s"])
         if "prep_jsoncollection_s" in e:
@@ -216,14 +212,10 @@ def dataset_chart(res: dict[str, Any], path: Path) -> Path | None:
     if not rows:
         return None
     ks = res["ks"]
-    fig, axes = plt.subplots(
-        1, len(ks) + 1, figsize=(5.5 * (len(ks) + 1), 5.2), squeeze=False
-    )
+    fig, axes = plt.subplots(1, len(ks) + 1, figsize=(5.5 * (len(ks) + 1), 5.2), squeeze=False)
     ax = axes[0][0]
     built = [e for e in res["engines"] if "build_s" in e]
-    ax.barh(
-        [e["engine"] for e in built], [e["build_s"] for e in built], color="tab:gray"
-    )
+    ax.barh([e["engine"] for e in built], [e["build_s"] for e in built], color="tab:gray")
     ax.set_xlabel("build seconds")
     ax.set_title(f"{res['name']}: build")
     ax.invert_yaxis()
@@ -290,9 +282,7 @@ def scaling(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
     for r in results:
         for e in r["engines"]:
             for c in e.get("configs", []):
-                s = series.setdefault(
-                    label(e, c), {"build_s": {}, "index_mb": {}, "k": {}}
-                )
+                s = series.setdefault(label(e, c), {"build_s": {}, "index_mb": {}, "k": {}})
                 s["build_s"][r["n_docs"]] = e.get("build_s")
                 s["index_mb"][r["n_docs"]] = (
                     e["index_bytes"] / 2**20 if "index_bytes" in e else None
@@ -307,17 +297,14 @@ def scaling(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
 
     hdr_sizes = " | ".join(size_label(n) for n in sizes)
     L = [
-        "### Scaling: synthetic Zipf corpora "
-        + ", ".join(size_label(n) for n in sizes),
+        "### Scaling: synthetic Zipf corpora " + ", ".join(size_label(n) for n in sizes),
         "",
     ]
     skipped = sorted({f"{e['engine']} at {size_label(r['n_docs'])}: {e.get('skipped') or first_line(e.get('error'))}"
                       for r in results for e in r["engines"] if "skipped" in e or "configs" not in e})  # fmt: skip
     L += ["| engine | build s: " + hdr_sizes + " |", "|---|" + "---:|" * len(sizes)]
     for name, s in series.items():
-        L.append(
-            f"| {name} | " + " | ".join(fmt(s["build_s"].get(n)) for n in sizes) + " |"
-        )
+        L.append(f"| {name} | " + " | ".join(fmt(s["build_s"].get(n)) for n in sizes) + " |")
     for k in ks:
         L += [
             "",
@@ -329,9 +316,7 @@ def scaling(results: list[dict[str, Any]], out: Path) -> dict[str, Any]:
             cells = []
             for n in sizes:
                 m = s["k"].get(str(k), {}).get(n)
-                cells.append(
-                    f"{fmt(m['qps_1t'])} / {fmt(m[f'qps_batch{T}t'])}" if m else "–"
-                )
+                cells.append(f"{fmt(m['qps_1t'])} / {fmt(m[f'qps_batch{T}t'])}" if m else "–")
             L.append(f"| {name} | " + " | ".join(cells) + " |")
     if skipped:
         L += ["", "Not run: " + "; ".join(skipped)]
