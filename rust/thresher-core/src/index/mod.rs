@@ -19,6 +19,7 @@
 
 pub mod builder;
 pub mod segment;
+pub mod terms;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +32,8 @@ use crate::format::{
     write_atomic, write_component, Component, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION,
 };
 use crate::pool::ThreadPools;
-use crate::query::{exhaustive, Query, QueryInput};
-use crate::score::{CollectionStats, DocNorms, ScoringConfig, TermScorer};
+use crate::query::{exhaustive, Query, QueryInput, TopK};
+use crate::score::{CollectionStats, LengthNorm, ScoringConfig, TermScorer};
 use crate::types::{DocId, Score};
 
 pub use builder::{DocInput, IndexBuilder};
@@ -215,14 +216,12 @@ impl Default for LoadOptions {
     }
 }
 
-/// A segment with its doc-id base and its precomputed length factors.
+/// A segment with its doc-id base.
 pub struct SegmentView {
     /// The segment.
     pub segment: Segment,
     /// Global doc id of the segment's local doc 0.
     pub base: DocId,
-    /// Length factors for the index's scoring config.
-    pub norms: DocNorms,
 }
 
 /// A searchable index.
@@ -231,6 +230,7 @@ pub struct Index {
     analyzer: Analyzer,
     views: Vec<SegmentView>,
     stats: CollectionStats,
+    norm: LengthNorm,
     dir: Option<PathBuf>,
 }
 
@@ -269,27 +269,32 @@ impl Index {
         let mut views = Vec::with_capacity(segments.len());
         let mut base: u64 = 0;
         for segment in segments {
-            let norms = DocNorms::new(&meta.scoring, &stats, segment.lengths(), segment.norms());
+            if segment.length_key() != meta.scoring.kind.length_key() {
+                return Err(Error::corrupted(
+                    dir.as_deref()
+                        .unwrap_or(Path::new("<memory>"))
+                        .join(segment.name()),
+                    "segment block bounds were built for another scoring model",
+                ));
+            }
             let b = DocId::try_from(base).map_err(|_| {
                 Error::invalid_argument("an index holds at most 2^32 - 1 documents")
             })?;
             base += segment.num_docs() as u64;
-            views.push(SegmentView {
-                segment,
-                base: b,
-                norms,
-            });
+            views.push(SegmentView { segment, base: b });
         }
         if base > u64::from(u32::MAX) {
             return Err(Error::invalid_argument(
                 "an index holds at most 2^32 - 1 documents",
             ));
         }
+        let norm = LengthNorm::new(&meta.scoring, &stats);
         Ok(Self {
             meta,
             analyzer,
             views,
             stats,
+            norm,
             dir,
         })
     }
@@ -333,8 +338,14 @@ impl Index {
             }
             docs += sm.num_docs;
             total += sm.total_terms;
-            nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            if options.verify {
+                // O(documents): only when verifying, so that opening stays O(1) otherwise.
+                nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            }
             segments.push(seg);
+        }
+        if !options.verify {
+            nonempty = meta.num_nonempty_docs;
         }
         if docs != meta.num_docs || total != meta.total_terms || nonempty != meta.num_nonempty_docs
         {
@@ -428,7 +439,13 @@ impl Index {
     /// [`Error::InvalidArgument`] when `k == 0`.
     pub fn search(&self, query: &Query, k: usize) -> Result<Vec<(DocId, Score)>> {
         check_k(k)?;
-        Ok(exhaustive::search(self, query, k))
+        Ok(self.run(query, k))
+    }
+
+    fn run(&self, query: &Query, k: usize) -> Vec<(DocId, Score)> {
+        let mut top = TopK::new(k);
+        exhaustive::search(self, query, &mut top, None);
+        top.into_sorted()
     }
 
     /// Top-`k` documents for each query, in parallel over queries.
@@ -444,10 +461,7 @@ impl Index {
         use rayon::prelude::*;
         check_k(k)?;
         ThreadPools::install(threads, || {
-            queries
-                .par_iter()
-                .map(|q| exhaustive::search(self, q, k))
-                .collect()
+            queries.par_iter().map(|q| self.run(q, k)).collect()
         })
     }
 
@@ -462,13 +476,15 @@ impl Index {
 
     /// Number of documents containing `term` (over all segments).
     pub fn doc_freq(&self, term: &str) -> u64 {
-        self.views
-            .iter()
-            .map(|v| v.segment.term_id(term).map_or(0, |t| v.segment.doc_freq(t)))
-            .sum()
+        self.views.iter().map(|v| v.segment.doc_freq(term)).sum()
     }
 
-    /// The segments with their bases and length factors.
+    /// The length factors of this index's scoring model.
+    pub fn length_norm(&self) -> &LengthNorm {
+        &self.norm
+    }
+
+    /// The segments with their doc-id bases.
     pub fn segment_views(&self) -> &[SegmentView] {
         &self.views
     }

@@ -6,8 +6,10 @@
 //! Anserini's bag-of-words query (a `BoostQuery` per unique term, boost = count) does.
 
 pub mod exhaustive;
+pub mod filter;
 pub mod topk;
 
+pub use filter::DocFilter;
 pub use topk::TopK;
 
 use crate::analysis::Analyzer;
