@@ -26,7 +26,7 @@ pub mod types;
 pub use analysis::{Analyzer, AnalyzerConfig, StemmerKind};
 pub use error::{Error, Result};
 pub use index::{DocInput, Index, IndexBuilder, LoadOptions};
-pub use query::{Query, QueryInput};
+pub use query::{Algorithm, DocFilter, Query, QueryInput, SearchOptions};
 pub use score::{ScoringConfig, ScoringKind};
 
 /// Version of this library (written into every index's `meta.json`).

@@ -11,8 +11,16 @@ use std::path::{Path, PathBuf};
 
 use thresher_core::format::FORMAT_VERSION;
 use thresher_core::{
-    Analyzer, DocInput, Index, IndexBuilder, LoadOptions, QueryInput, ScoringConfig,
+    Algorithm, Analyzer, DocInput, Index, IndexBuilder, LoadOptions, QueryInput, ScoringConfig,
+    SearchOptions,
 };
+
+const ALGORITHMS: [Algorithm; 4] = [
+    Algorithm::Exhaustive,
+    Algorithm::MaxScore,
+    Algorithm::Bmw,
+    Algorithm::Auto,
+];
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
@@ -55,13 +63,17 @@ fn queries() -> Vec<Vec<String>> {
     .collect()
 }
 
-fn top10(index: &Index) -> Vec<Vec<(u32, u32)>> {
+fn top10(index: &Index, algorithm: Algorithm) -> Vec<Vec<(u32, u32)>> {
+    let options = SearchOptions {
+        algorithm,
+        allow: None,
+    };
     queries()
         .iter()
         .map(|q| {
             let q = index.query(QueryInput::Tokens(q)).unwrap();
             index
-                .search(&q, 10)
+                .search_with(&q, 10, &options)
                 .unwrap()
                 .into_iter()
                 .map(|(d, s)| (d, s.to_bits()))
@@ -77,7 +89,14 @@ fn check(dir: &Path) {
         let index = Index::load(&dir.join("index"), LoadOptions { mmap, verify: true })
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         assert_eq!(index.num_docs(), 700);
-        assert_eq!(top10(&index), expected, "{}", dir.display());
+        for algorithm in ALGORITHMS {
+            assert_eq!(
+                top10(&index, algorithm),
+                expected,
+                "{} {algorithm:?}",
+                dir.display()
+            );
+        }
     }
 }
 
@@ -107,7 +126,9 @@ fn a_fresh_build_matches_the_current_fixture() {
     let dir = data_dir().join(format!("v{FORMAT_VERSION}"));
     let expected: Vec<Vec<(u32, u32)>> =
         serde_json::from_slice(&std::fs::read(dir.join("expected.json")).unwrap()).unwrap();
-    assert_eq!(top10(&index), expected);
+    for algorithm in ALGORITHMS {
+        assert_eq!(top10(&index, algorithm), expected, "{algorithm:?}");
+    }
 }
 
 #[test]
@@ -126,6 +147,6 @@ fn write_current_fixture() {
     b.add_batch(corpus()).unwrap();
     let mut index = b.finish().unwrap();
     index.save(&dir.join("index")).unwrap();
-    let json = serde_json::to_string(&top10(&index)).unwrap();
+    let json = serde_json::to_string(&top10(&index, Algorithm::Exhaustive)).unwrap();
     std::fs::write(dir.join("expected.json"), json).unwrap();
 }

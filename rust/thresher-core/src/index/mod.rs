@@ -32,7 +32,9 @@ use crate::format::{
     write_atomic, write_component, Component, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION,
 };
 use crate::pool::ThreadPools;
-use crate::query::{exhaustive, Query, QueryInput, TopK};
+use crate::query::{
+    bmw, exhaustive, maxscore, Algorithm, Prepared, Query, QueryInput, SearchOptions, TopK,
+};
 use crate::score::{CollectionStats, LengthNorm, ScoringConfig, TermScorer};
 use crate::types::{DocId, Score};
 
@@ -357,6 +359,49 @@ impl Index {
         Self::from_segments(meta, analyzer, segments, Some(dir.to_path_buf()))
     }
 
+    /// Appends the segments of `other` (built with the same analyzer and scoring) after this
+    /// index's: their documents get the next doc ids, and collection statistics become those
+    /// of the union. Segments are shared, not copied; `save` writes the combined index.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the analyzers or scoring configs differ, an external id
+    /// repeats, or the union would exceed 2^32 - 1 documents.
+    pub fn append(&mut self, other: Index) -> Result<()> {
+        if self.meta.analyzer != other.meta.analyzer || self.meta.scoring != other.meta.scoring {
+            return Err(Error::invalid_argument(
+                "cannot append an index built with another analyzer or scoring",
+            ));
+        }
+        if self.meta.num_docs + other.meta.num_docs > u64::from(u32::MAX) {
+            return Err(Error::invalid_argument(
+                "an index holds at most 2^32 - 1 documents",
+            ));
+        }
+        let ids: std::collections::HashSet<&str> = self.doc_ids()?.into_iter().collect();
+        if let Some(dup) = other.doc_ids()?.into_iter().find(|id| ids.contains(id)) {
+            return Err(Error::invalid_argument(format!(
+                "duplicate document id {dup:?}"
+            )));
+        }
+        let mut meta = self.meta.clone();
+        meta.num_docs += other.meta.num_docs;
+        meta.num_nonempty_docs += other.meta.num_nonempty_docs;
+        meta.total_terms += other.meta.total_terms;
+        meta.segments
+            .extend(other.meta.segments.iter().cloned().map(|mut s| {
+                s.files.clear();
+                s
+            }));
+        let segments = std::mem::take(&mut self.views)
+            .into_iter()
+            .chain(other.views)
+            .map(|v| v.segment)
+            .collect();
+        let analyzer = self.analyzer.clone();
+        *self = Self::from_segments(meta, analyzer, segments, self.dir.take())?;
+        Ok(())
+    }
+
     /// Saves the index into `dir` (created if needed), atomically with respect to crashes.
     ///
     /// # Errors
@@ -433,18 +478,57 @@ impl Index {
         Query::new(input, &self.analyzer)
     }
 
-    /// Top-`k` documents for one query (exact; best first; ties by smaller doc id).
+    /// Top-`k` documents for one query (exact; best first; ties by smaller doc id), with the
+    /// automatic algorithm and no filter.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when `k == 0`.
     pub fn search(&self, query: &Query, k: usize) -> Result<Vec<(DocId, Score)>> {
-        check_k(k)?;
-        Ok(self.run(query, k))
+        self.search_with(query, k, &SearchOptions::default())
     }
 
-    fn run(&self, query: &Query, k: usize) -> Vec<(DocId, Score)> {
-        let mut top = TopK::new(k);
-        exhaustive::search(self, query, &mut top, None);
+    /// Top-`k` documents for one query with explicit options. Every algorithm returns the same
+    /// hits and bit-identical scores; with a filter, the hits are the top-`k` of the allowed
+    /// documents.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `k == 0` or the filter was made for another index size.
+    pub fn search_with(
+        &self,
+        query: &Query,
+        k: usize,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<(DocId, Score)>> {
+        self.check_search(k, options)?;
+        Ok(self.run(query, k, options))
+    }
+
+    fn check_search(&self, k: usize, options: &SearchOptions<'_>) -> Result<()> {
+        check_k(k)?;
+        if let Some(f) = options.allow {
+            if f.num_docs() != self.num_docs() {
+                return Err(Error::invalid_argument(format!(
+                    "the filter covers {} documents but the index has {}",
+                    f.num_docs(),
+                    self.num_docs()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&self, query: &Query, k: usize, options: &SearchOptions<'_>) -> Vec<(DocId, Score)> {
+        let prep = Prepared::new(self, query);
+        // No more slots than documents: a huge k must not allocate a huge heap.
+        let mut top = TopK::new(k.min(self.num_docs().max(1)));
+        let allow = options.allow;
+        match options.algorithm.resolve(&prep, k) {
+            Algorithm::MaxScore => maxscore::search(self, &prep, &mut top, allow),
+            Algorithm::Bmw => bmw::search(self, &prep, &mut top, allow),
+            Algorithm::Exhaustive | Algorithm::Auto => {
+                exhaustive::search(self, &prep, &mut top, allow)
+            }
+        }
         top.into_sorted()
     }
 
@@ -458,10 +542,27 @@ impl Index {
         k: usize,
         threads: Option<usize>,
     ) -> Result<Vec<Vec<(DocId, Score)>>> {
+        self.search_batch_with(queries, k, threads, &SearchOptions::default())
+    }
+
+    /// [`Index::search_batch`] with explicit options (one filter for all queries).
+    ///
+    /// # Errors
+    /// As [`Index::search_with`], and when `threads == Some(0)`.
+    pub fn search_batch_with(
+        &self,
+        queries: &[Query],
+        k: usize,
+        threads: Option<usize>,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<Vec<(DocId, Score)>>> {
         use rayon::prelude::*;
-        check_k(k)?;
+        self.check_search(k, options)?;
         ThreadPools::install(threads, || {
-            queries.par_iter().map(|q| self.run(q, k)).collect()
+            queries
+                .par_iter()
+                .map(|q| self.run(q, k, options))
+                .collect()
         })
     }
 
@@ -470,8 +571,13 @@ impl Index {
         query
             .terms()
             .iter()
-            .map(|(t, w)| TermScorer::new(&self.meta.scoring, &self.stats, self.doc_freq(t), *w))
+            .map(|(t, w)| self.term_scorer(self.doc_freq(t), *w))
             .collect()
+    }
+
+    /// The scorer of a term with document frequency `df` and query weight `weight`.
+    pub fn term_scorer(&self, df: u64, weight: f32) -> TermScorer {
+        TermScorer::new(&self.meta.scoring, &self.stats, df, weight)
     }
 
     /// Number of documents containing `term` (over all segments).

@@ -12,7 +12,8 @@ use std::cell::RefCell;
 
 use crate::index::Index;
 use crate::postings::BLOCK_LEN;
-use crate::query::{DocFilter, Query, TopK};
+use crate::query::prepared::Prepared;
+use crate::query::{DocFilter, TopK};
 use crate::types::{DocId, Score};
 
 /// Reusable per-thread buffers.
@@ -26,14 +27,13 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// Adds the `k` best documents for `query` to `top` (global doc ids). Only documents
-/// containing at least one query term, and allowed by `allow`, are offered.
-pub fn search(index: &Index, query: &Query, top: &mut TopK, allow: Option<&DocFilter>) {
-    let scorers = index.term_scorers(query);
+/// Offers every document containing at least one query term, and allowed by `allow`, to
+/// `top` (global doc ids).
+pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
     let norm = index.length_norm();
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
-        for view in index.segment_views() {
+        for (si, view) in index.segment_views().iter().enumerate() {
             let seg = &view.segment;
             let n = seg.num_docs();
             if s.acc.len() < n {
@@ -44,8 +44,8 @@ pub fn search(index: &Index, query: &Query, top: &mut TopK, allow: Option<&DocFi
             let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
             let mut factors = [0f32; BLOCK_LEN];
             let mut scores = [0f32; BLOCK_LEN];
-            for ((term, _), scorer) in query.terms().iter().zip(&scorers) {
-                let Some(list) = seg.term_info(term).and_then(|i| seg.postings(i)) else {
+            for (info, scorer) in prep.infos[si].iter().zip(&prep.scorers) {
+                let Some(list) = info.and_then(|i| seg.postings(i)) else {
                     continue;
                 };
                 // A damaged block (index opened without verification) ends the list.
