@@ -137,7 +137,60 @@ fn main() {
     run(&index, queries, &ks, reps, &algorithms);
 }
 
+/// `--per-query FILE`: per query and k, the postings and terms of the query and the best time
+/// of each algorithm over `reps` runs, as CSV (the data behind the `auto` rule).
+fn per_query(
+    index: &Index,
+    queries: &[Query],
+    ks: &[usize],
+    reps: usize,
+    algorithms: &[Algorithm],
+    out: &str,
+) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(out).expect("csv"));
+    let names: Vec<&str> = algorithms.iter().map(|a| a.name()).collect();
+    writeln!(
+        f,
+        "k,terms,postings,max_df,min_df,num_docs,{}",
+        names.join(",")
+    )
+    .unwrap();
+    for &k in ks {
+        for q in queries {
+            let dfs: Vec<u64> = q.terms().iter().map(|(t, _)| index.doc_freq(t)).collect();
+            let mut best = vec![f64::INFINITY; algorithms.len()];
+            for _ in 0..reps {
+                for (a, &algorithm) in algorithms.iter().enumerate() {
+                    let options = SearchOptions {
+                        algorithm,
+                        allow: None,
+                    };
+                    let c = thread_cpu();
+                    std::hint::black_box(index.search_with(q, k, &options).expect("search"));
+                    best[a] = best[a].min(thread_cpu() - c);
+                }
+            }
+            let times: Vec<String> = best.iter().map(|t| format!("{:.3e}", t)).collect();
+            writeln!(
+                f,
+                "{k},{},{},{},{},{},{}",
+                dfs.len(),
+                dfs.iter().sum::<u64>(),
+                dfs.iter().max().unwrap_or(&0),
+                dfs.iter().min().unwrap_or(&0),
+                index.num_docs(),
+                times.join(",")
+            )
+            .unwrap();
+        }
+    }
+}
+
 fn run(index: &Index, queries: Vec<Query>, ks: &[usize], reps: usize, algorithms: &[Algorithm]) {
+    if let Some(out) = arg(&std::env::args().collect::<Vec<_>>(), "--per-query") {
+        return per_query(index, &queries, ks, reps, algorithms, &out);
+    }
     let size: usize = index
         .segment_views()
         .iter()

@@ -32,6 +32,12 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 /// Reads a LEB128 varint at `*pos`, advancing it. `None` when truncated or longer than 64 bits.
 #[inline]
 pub fn get_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
+    // Fast path: most varints (frontier deltas, widths, small dfs) fit one byte.
+    let first = *buf.get(*pos)?;
+    if first < 0x80 {
+        *pos += 1;
+        return Some(u64::from(first));
+    }
     let mut v = 0u64;
     let mut shift = 0u32;
     loop {

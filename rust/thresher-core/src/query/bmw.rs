@@ -40,7 +40,8 @@ fn bubble(order: &mut [usize], cs: &[TermCursor<'_>], from: usize) {
     }
 }
 
-fn segment(
+/// Block-max WAND over one segment's cursors (also MaxScore's single-list case).
+pub(crate) fn segment(
     cs: &mut [TermCursor<'_>],
     base: DocId,
     top: &mut TopK,

@@ -27,8 +27,19 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
     let mut contrib = vec![0.0; prep.num_terms()];
     for (seg, view) in index.segment_views().iter().enumerate() {
         let mut cursors = prep.cursors(index, seg, view);
-        if !cursors.is_empty() {
-            segment(&mut cursors, view.base, top, allow, &pruner, &mut contrib);
+        match cursors.len() {
+            0 => {}
+            // With one list MaxScore cannot skip anything (the list is always essential);
+            // block-max WAND's block skipping is the same algorithm done right for that case.
+            1 => crate::query::bmw::segment(
+                &mut cursors,
+                view.base,
+                top,
+                allow,
+                &pruner,
+                &mut contrib,
+            ),
+            _ => segment(&mut cursors, view.base, top, allow, &pruner, &mut contrib),
         }
     }
 }
@@ -61,7 +72,34 @@ fn segment(
         ne += 1;
     }
     let mut cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+    // Candidates up to `window_end` passed the window check below.
+    let mut window_end: Option<DocId> = None;
     while ne < n && cur != END {
+        if window_end.is_none_or(|w| cur > w) {
+            // A new window: from `cur` to the end of the shortest current block of the
+            // essential lists. If their block maxima plus the non-essential maxima cannot beat
+            // the threshold, no document in the window can: skip it whole (Lucene's
+            // MaxScoreBulkScorer does this per window; for a single essential list it is
+            // block-max WAND's block skipping).
+            let mut bsum: Score = 0.0;
+            let mut end = END;
+            for c in cs[ne..].iter_mut() {
+                c.shallow_seek(cur);
+                bsum += c.block_max_score();
+                end = end.min(c.block_end());
+            }
+            let rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
+            if bsum + rest <= theta {
+                let target = end.saturating_add(1);
+                for c in cs[ne..].iter_mut() {
+                    c.seek(target);
+                }
+                cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+                window_end = None;
+                continue;
+            }
+            window_end = Some(end);
+        }
         let doc = cur;
         let allowed = allow.is_none_or(|a| a.contains(base + doc));
         let mut next = END;
@@ -80,11 +118,25 @@ fn segment(
         if allowed {
             let mut alive = ne == 0 || partial + ub[ne - 1] > theta;
             if alive && ne > 0 {
-                let mut acc: Score = 0.0;
-                for (c, b) in cs[..ne].iter_mut().zip(bm.iter_mut()) {
-                    c.shallow_seek(doc);
-                    acc += c.block_max_score();
-                    *b = acc;
+                // Replace maximum scores by block-maximum scores from the largest list down,
+                // stopping as soon as the bound proves the candidate hopeless. Each estimate is
+                // a fresh sum of non-negative leaves (no subtraction), as Pruner requires.
+                let mut bms: Score = 0.0;
+                for j in (0..ne).rev() {
+                    cs[j].shallow_seek(doc);
+                    bm[j] = cs[j].block_max_score();
+                    bms += bm[j];
+                    let rest = if j > 0 { ub[j - 1] } else { 0.0 };
+                    if partial + (bms + rest) <= theta {
+                        alive = false;
+                        break;
+                    }
+                }
+            }
+            if alive && ne > 0 {
+                // bm[i] becomes the sum of the block maxima of lists 0..=i.
+                for i in 1..ne {
+                    bm[i] += bm[i - 1];
                 }
                 for i in (0..ne).rev() {
                     if partial + bm[i] <= theta {

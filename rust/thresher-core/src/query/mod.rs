@@ -129,18 +129,28 @@ impl Algorithm {
 
     /// The algorithm that runs `prep` for `k` hits.
     ///
-    /// `Auto` chooses exhaustive when `k` is large relative to the postings to score
-    /// (`k * 64 >= postings`: pruning then saves little and costs bookkeeping per candidate),
-    /// else MaxScore. Pruning algorithms need non-negative scores, so a query with a
-    /// negative-weight term (Robertson BM25, a term in more than half the documents) always
-    /// runs exhaustively, whatever was asked: the results are identical by construction.
+    /// `Auto` runs exhaustive when the query's terms have at most
+    /// [`AUTO_EXHAUSTIVE_POSTINGS`] postings in all, or at most [`AUTO_POSTINGS_PER_HIT`]
+    /// postings per requested hit (`P <= max(20_000, 1_000 * k)`), and block-max MaxScore
+    /// otherwise (which itself switches to block-max WAND's block skipping for a single-term
+    /// query). Measured per query with `examples/qps.rs --per-query` on SciFact, Cranfield and a
+    /// 1M-document synthetic Zipf collection at k = 10, 100, 1000 (see ARCHITECTURE.md): below
+    /// those sizes exhaustive's vectorised term-at-a-time pass beats the per-candidate cost of
+    /// pruning (it won every SciFact and Cranfield query class), above them MaxScore beats
+    /// block-max WAND on the 2-6-term queries measured.
+    ///
+    /// Pruning algorithms need non-negative scores, so a query with a negative-weight term
+    /// (Robertson BM25, a term in more than half the documents) always runs exhaustively,
+    /// whatever was asked: the results are identical by construction.
     pub fn resolve(self, prep: &Prepared<'_>, k: usize) -> Self {
         if !prep.prunable() {
             return Self::Exhaustive;
         }
         match self {
             Self::Auto => {
-                if (k as u64).saturating_mul(64) >= prep.total_postings {
+                let budget =
+                    AUTO_EXHAUSTIVE_POSTINGS.max((k as u64).saturating_mul(AUTO_POSTINGS_PER_HIT));
+                if prep.total_postings <= budget {
                     Self::Exhaustive
                 } else {
                     Self::MaxScore
@@ -150,6 +160,11 @@ impl Algorithm {
         }
     }
 }
+
+/// `auto` runs exhaustive for queries with at most this many postings ([`Algorithm::resolve`]).
+pub const AUTO_EXHAUSTIVE_POSTINGS: u64 = 20_000;
+/// ... or at most this many postings per requested hit ([`Algorithm::resolve`]).
+pub const AUTO_POSTINGS_PER_HIT: u64 = 1_000;
 
 /// How a search runs.
 #[derive(Debug, Clone, Copy, Default)]
