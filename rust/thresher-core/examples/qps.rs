@@ -94,6 +94,7 @@ fn main() {
         (index, qs)
     } else {
         let dir = PathBuf::from(arg(&args, "--index").expect("--index or --synthetic"));
+        let (rss0, _) = rss_mb();
         let t = Instant::now();
         let index = Index::load(
             &dir,
@@ -103,7 +104,17 @@ fn main() {
             },
         )
         .expect("load");
-        eprintln!("loaded in {:.4}s", t.elapsed().as_secs_f64());
+        let on_disk: u64 = std::fs::read_dir(&dir)
+            .expect("index dir")
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        println!(
+            "loaded {:.1} MB on disk in {:.4} s (mmap, verify=false); VmRSS before {rss0:.1} MB, after {:.1} MB",
+            on_disk as f64 / 1e6,
+            t.elapsed().as_secs_f64(),
+            rss_mb().0
+        );
         let keep: Option<HashSet<String>> = arg(&args, "--qrels").map(|p| {
             std::io::BufReader::new(std::fs::File::open(p).expect("qrels"))
                 .lines()
@@ -135,6 +146,19 @@ fn main() {
         (index, qs)
     };
     run(&index, queries, &ks, reps, &algorithms);
+}
+
+/// VmRSS and VmHWM of this process in MB (Linux), for the memory-mapped search footprint.
+fn rss_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// `--per-query FILE`: per query and k, the postings and terms of the query and the best time
@@ -202,6 +226,10 @@ fn run(index: &Index, queries: Vec<Query>, ks: &[usize], reps: usize, algorithms
         queries.len(),
         size as f64 / 1e6
     );
+    let report_rss = || {
+        let (rss, hwm) = rss_mb();
+        println!("process VmRSS {rss:.1} MB, VmHWM {hwm:.1} MB");
+    };
     for &k in ks {
         let mut wall: Vec<Vec<f64>> = vec![Vec::new(); algorithms.len()];
         let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); algorithms.len()];
@@ -235,5 +263,6 @@ fn run(index: &Index, queries: Vec<Query>, ks: &[usize], reps: usize, algorithms
                 n / cpu[a][0]
             );
         }
+        report_rss();
     }
 }
