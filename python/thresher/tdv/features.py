@@ -27,10 +27,12 @@ Blocks (all return a sparse ``n_terms x n_features`` matrix):
     content words cluster), normalised entropy of the term's tf spread over
     documents, the mean ``log(|d|/avgdl)`` of documents holding the term, and
     two lexical shape features (``log len(term)``, has-digit). Each scalar is
-    standardised with the training collection's mean/std and expanded with
-    a truncated-linear spline basis ``relu(z - k_j)`` at training-collection
-    quantile knots, so a linear layer can learn a non-linear response (e.g.
-    TDV as a bump-shaped function of idf).
+    standardised with the training collection's mean/std, clipped to
+    ``[-4, 4]``, and expanded with bounded piecewise-linear "hat" functions
+    centred on training-collection quantile knots, so a linear layer can
+    learn a non-linear response (e.g. TDV as a bump-shaped function of idf).
+    Bounded features matter: with unbounded splines the few very frequent
+    terms (z-scores of 4+) swing in and out of the index at every Adam step.
 
 ``CooccurrenceFeatures`` -- option (c)
     Document-level co-occurrence of each term with the ``n_context`` most
@@ -291,23 +293,40 @@ class StatsFeatures(FeatureBlock):
     def n_features(self):
         return len(_STAT_NAMES) * (1 + self.n_knots)
 
+    def _z(self, raw: np.ndarray) -> np.ndarray:
+        return np.clip((raw - self.mean) / self.std, -4.0, 4.0)
+
     def fit(self, vocab, X):
         raw = term_statistics(vocab, X)
         self.mean = raw.mean(axis=0)
         self.std = raw.std(axis=0)
         self.std[self.std < 1e-12] = 1.0
-        z = (raw - self.mean) / self.std
-        qs = np.linspace(0, 1, self.n_knots + 2)[1:-1]
-        self.knots = np.quantile(z, qs, axis=0).T  # n_stats x n_knots
+        z = self._z(raw)
+        qs = np.linspace(0, 1, self.n_knots)
+        knots = np.quantile(z, qs, axis=0).T  # n_stats x n_knots, non-decreasing
+        # keep knots strictly increasing (binary / discrete statistics)
+        for j in range(1, self.n_knots):
+            knots[:, j] = np.maximum(knots[:, j], knots[:, j - 1] + 1e-3)
+        self.knots = knots
         return self
 
     def transform(self, vocab, X):
         if self.mean is None:
             raise ValueError("StatsFeatures used before fit/load")
-        z = (term_statistics(vocab, X) - self.mean) / self.std
-        parts = [z]
+        z = self._z(term_statistics(vocab, X))
+        parts = [z / 4.0]
+        k = self.knots
         for j in range(self.n_knots):
-            parts.append(np.maximum(z - self.knots[:, j], 0.0))
+            left = k[:, j - 1] if j > 0 else k[:, j] - 1.0
+            right = k[:, j + 1] if j + 1 < self.n_knots else k[:, j] + 1.0
+            up = (z - left) / (k[:, j] - left)
+            down = (right - z) / (right - k[:, j])
+            hat = np.clip(np.minimum(up, down), 0.0, 1.0)
+            if j == 0:
+                hat = np.where(z <= k[:, j], 1.0, hat)
+            if j == self.n_knots - 1:
+                hat = np.where(z >= k[:, j], 1.0, hat)
+            parts.append(hat)
         return sp.csr_matrix(np.hstack(parts))
 
     def state(self):

@@ -232,6 +232,7 @@ def batch_loss_and_grad(
     cfg: ScoringConfig,
     l1: float,
     margin: float = 1.0,
+    scale: float = 1.0,
 ) -> tuple[float, np.ndarray, dict]:
     """Loss of a batch of (query, positive, negative) triples and its gradient in ``tau``.
 
@@ -240,6 +241,11 @@ def batch_loss_and_grad(
     the batch's weighted document vectors (``||d+ + d-||_1`` summed over the
     batch, as the reference implementation does; entries are non-negative so
     it equals the sum of weighted lengths). ``Qb`` row ``i`` is query ``i``.
+
+    With ``scale != 1`` the hinge sees ``scale * s`` (a ranking-neutral score
+    scale; ``hinge(margin - scale * gap) = scale * hinge(margin / scale - gap)``,
+    i.e. an effective margin of ``margin / scale``); ``info["dscale"]`` is the
+    loss gradient in ``scale``.
     """
     Qb = sp.csr_matrix(Qb, dtype=np.float64)
     Qb.sort_indices()
@@ -258,12 +264,15 @@ def batch_loss_and_grad(
         idf = np.log(m + 1.0) - np.log1p(S)
     s_pos = _scores_fwd_bwd(tau, idf, L, avgdl, cst, Qb, pos, cfg)
     s_neg = _scores_fwd_bwd(tau, idf, L, avgdl, cst, Qb, neg, cfg)
-    h = np.maximum(0.0, margin - (s_pos - s_neg))
+    gap = s_pos - s_neg
+    h = np.maximum(0.0, margin - scale * gap)
     l1_term = float(L[pos].sum() + L[neg].sum())
     hinge = float(h.mean())
     loss = (1.0 - l1) * hinge + l1 * l1_term
 
     active = (h > 0).astype(np.float64) * (1.0 - l1) / B
+    dscale = -float(np.sum(active * gap))
+    active = active * scale
     dtau = np.zeros_like(tau)
     didf = np.zeros_like(tau)
     dL = np.zeros(X.shape[0])
@@ -282,5 +291,11 @@ def batch_loss_and_grad(
     if cfg.idf == "frej":
         dtau += didf * (-cst.cf / (1.0 + S))
         dtau[jmax] += didf.sum() * cst.cf[jmax] / (m + 1.0)
-    info = {"hinge": hinge, "l1": l1_term, "s_pos": s_pos, "s_neg": s_neg}
+    info = {
+        "hinge": hinge,
+        "l1": l1_term,
+        "s_pos": s_pos,
+        "s_neg": s_neg,
+        "dscale": dscale,
+    }
     return loss, dtau, info

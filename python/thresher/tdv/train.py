@@ -66,6 +66,7 @@ class TrainConfig:
     hard_depth: int = 100
     dev_fraction: float = 0.2
     margin: float = 1.0
+    learn_scale: bool = False
     optimizer: str = "adam"
     lbfgs_iters: int = 10
     seed: int = 0
@@ -184,20 +185,27 @@ def _adam():
 
 
 class _Objective:
-    """Loss and gradient in theta = (w, beta) for a batch."""
+    """Loss and gradient in theta = (w, beta[, log_scale]) for a batch."""
 
     def __init__(self, E: sp.csr_matrix, cst: CollectionConstants, cfg: TrainConfig):
         self.E = E
         self.ET = E.T.tocsr()
         self.cst = cst
         self.cfg = cfg
+        self.nw = E.shape[1]
+
+    def init(self) -> np.ndarray:
+        theta = np.zeros(self.nw + (2 if self.cfg.learn_scale else 1))
+        theta[self.nw] = 1.0  # beta: tau = 1 everywhere, i.e. plain BM25
+        return theta
 
     def tau(self, theta):
-        return np.maximum(self.E @ theta[:-1] + theta[-1], 0.0)
+        return np.maximum(self.E @ theta[: self.nw] + theta[self.nw], 0.0)
 
     def __call__(self, theta, Qb, pos, neg, l1=None):
-        z = self.E @ theta[:-1] + theta[-1]
+        z = self.E @ theta[: self.nw] + theta[self.nw]
         tau = np.maximum(z, 0.0)
+        scale = float(np.exp(theta[-1])) if self.cfg.learn_scale else 1.0
         loss, dtau, info = batch_loss_and_grad(
             tau,
             self.cst,
@@ -207,11 +215,15 @@ class _Objective:
             self.cfg.scoring,
             self.cfg.l1 if l1 is None else l1,
             self.cfg.margin,
+            scale,
         )
         dz = dtau * (z > 0)
         grad = np.empty_like(theta)
-        grad[:-1] = self.ET @ dz
-        grad[-1] = dz.sum()
+        grad[: self.nw] = self.ET @ dz
+        grad[self.nw] = dz.sum()
+        if self.cfg.learn_scale:
+            grad[-1] = info["dscale"] * scale
+        info["scale"] = scale
         return loss, grad, info
 
 
@@ -309,8 +321,7 @@ def train(
     cst = CollectionConstants.from_tf(corpus.tf)
     E = features.fit_transform(corpus.vocab, cst.X)
     obj = _Objective(E, cst, cfg)
-    theta = np.zeros(E.shape[1] + 1)
-    theta[-1] = 1.0
+    theta = obj.init()
     pools = _hard_pool(train_set, cst, cfg) if cfg.negatives != "random" else None
 
     history: list[dict] = []
@@ -373,6 +384,7 @@ def train(
             "epoch": epoch,
             "loss": float(np.mean(losses)),
             "hinge": float(np.mean(hinges)),
+            "scale": info["scale"],
             "seconds": time.perf_counter() - te,
         }
         rec.update(_evaluate(tau, cst, cfg, dev))
@@ -393,6 +405,7 @@ def train(
             break
 
     theta = best["theta"]
+    nw = obj.nw
     meta = {
         "config": cfg.to_dict(),
         "best_epoch": best["epoch"],
@@ -403,7 +416,9 @@ def train(
         "n_docs": corpus.n_docs,
         "n_terms": corpus.n_terms,
     }
-    model = TDVModel(features, theta[:-1], float(theta[-1]), cfg.scoring, meta)
+    if cfg.learn_scale:
+        meta["score_scale"] = float(np.exp(theta[-1]))
+    model = TDVModel(features, theta[:nw], float(theta[nw]), cfg.scoring, meta)
     return TrainResult(
         model=model,
         history=history,
