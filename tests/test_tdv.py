@@ -135,7 +135,7 @@ def test_gradient_in_parameters_matches_finite_differences(learn_scale):
 
 
 def test_init_equals_plain_bm25_scores(toy):
-    corpus, queries, qrels = toy
+    corpus, queries, _qrels = toy
     feats = make_features("ab")
     model = TDVModel(feats.fit(corpus.vocab, corpus.tf))  # w = 0, beta = 1
     w = model.term_weights(corpus.vocab, corpus.tf)
@@ -180,9 +180,14 @@ def test_bm25_matches_lucene_formula():
 
 
 def _cfg(**kw):
-    base = dict(
-        max_epochs=6, patience=100, seed=7, negatives="mixed", margin=3.0, lr=1e-2
-    )
+    base = {
+        "max_epochs": 6,
+        "patience": 100,
+        "seed": 7,
+        "negatives": "mixed",
+        "margin": 3.0,
+        "lr": 1e-2,
+    }
     base.update(kw)
     return TrainConfig(**base)
 
@@ -266,7 +271,7 @@ def test_standin_analyzer_matches_lucene_conventions():
 
 
 def test_pruning_drops_exactly_the_zero_tdv_terms(toy):
-    corpus, queries, _ = toy
+    corpus, _queries, _ = toy
     rng = np.random.default_rng(0)
     w = rng.uniform(0.2, 2.0, corpus.n_terms)
     w[rng.random(corpus.n_terms) < 0.3] = 0.0
