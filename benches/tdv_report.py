@@ -44,7 +44,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 
-from thresher.tdv import (
+from thresher.tdv import (  # noqa: E402
     Corpus,
     ScoringConfig,
     TDVModel,
@@ -82,9 +82,7 @@ def analyzer():
     try:
         from thresher import Analyzer  # type: ignore[attr-defined]
 
-        return Analyzer(
-            stemmer="porter"
-        ).tokenize, "thresher.Analyzer(stemmer='porter')"
+        return Analyzer(stemmer="porter").tokenize, "thresher.Analyzer(stemmer='porter')"
     except (ImportError, AttributeError, TypeError):
         return (
             standin_analyzer(),
@@ -146,9 +144,7 @@ def scifact_experiment(sf, features, overrides=None, curve=False):
 
     def cb(rec, tau):
         if curve:
-            m = evaluate(
-                retrieve(corpus, tq, tau, cfg.scoring, k=10), test, ("nDCG@10",)
-            )
+            m = evaluate(retrieve(corpus, tq, tau, cfg.scoring, k=10), test, ("nDCG@10",))
             trace.append(
                 {
                     "epoch": rec["epoch"],
@@ -158,9 +154,7 @@ def scifact_experiment(sf, features, overrides=None, curve=False):
                 }
             )
 
-    res = train(
-        corpus, queries, qrels["train"], features=features, config=cfg, callback=cb
-    )
+    res = train(corpus, queries, qrels["train"], features=features, config=cfg, callback=cb)
     w = res.model.term_weights(corpus.vocab, corpus.tf)
     out = evaluate(retrieve(corpus, tq, w, cfg.scoring), test, MEASURES)
     out.update(kept_stats(corpus, w))
@@ -209,9 +203,7 @@ def cranfield_cv(cr, features, overrides=None, curve_fold: int | None = None):
                     }
                 )
 
-        res = train(
-            corpus, queries, train_q, features=features, config=cfg, callback=cb
-        )
+        res = train(corpus, queries, train_q, features=features, config=cfg, callback=cb)
         w = res.model.term_weights(corpus.vocab, corpus.tf)
         run.update(retrieve(corpus, hq, w, cfg.scoring))
         kept.append(kept_stats(corpus, w))
@@ -248,18 +240,14 @@ def transfer(sf, cr, sf_model: TDVModel, features, overrides=None):
     corpus, queries, qrels = cr
     allq = qrels["test"]
     w = sf_model.term_weights(corpus.vocab, corpus.tf)
-    r = evaluate(
-        retrieve(corpus, {q: queries[q] for q in allq}, w, cfg.scoring), allq, MEASURES
-    )
+    r = evaluate(retrieve(corpus, {q: queries[q] for q in allq}, w, cfg.scoring), allq, MEASURES)
     r.update(kept_stats(corpus, w))
     out["scifact->cranfield"] = r
     res = train(corpus, queries, allq, features=features, config=cfg)
     corpus, queries, qrels = sf
     test = qrels["test"]
     w = res.model.term_weights(corpus.vocab, corpus.tf)
-    r = evaluate(
-        retrieve(corpus, {q: queries[q] for q in test}, w, cfg.scoring), test, MEASURES
-    )
+    r = evaluate(retrieve(corpus, {q: queries[q] for q in test}, w, cfg.scoring), test, MEASURES)
     r.update(kept_stats(corpus, w))
     out["cranfield->scifact"] = r
     return out
@@ -290,15 +278,10 @@ def write_csv(path: Path, rows: list[dict]):
     keys = list(rows[0])
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")
-        f.writelines(
-            ",".join("" if r[k] is None else f"{r[k]}" for k in keys) + "\n"
-            for r in rows
-        )
+        f.writelines(",".join("" if r[k] is None else f"{r[k]}" for k in keys) + "\n" for r in rows)
 
 
-def plot(
-    out: Path, curves: dict[str, list[dict]], bm25: dict[str, float]
-) -> str | None:
+def plot(out: Path, curves: dict[str, list[dict]], bm25: dict[str, float]) -> str | None:
     try:
         import matplotlib
 
@@ -333,9 +316,7 @@ def plot(
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument(
-        "--data", default=os.environ.get("THRESHER_DATA", "/work/shared/data")
-    )
+    ap.add_argument("--data", default=os.environ.get("THRESHER_DATA", "/work/shared/data"))
     ap.add_argument("--out", default=str(ROOT / "benches" / "out" / "tdv"))
     ap.add_argument("--quick", action="store_true", help="skip the comparisons")
     args = ap.parse_args(argv)

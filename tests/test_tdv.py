@@ -1,11 +1,15 @@
 """Tests for thresher.tdv (numpy/scipy TDV training)."""
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.optimize import check_grad
+
 from thresher.tdv import (
     FORMAT_VERSION,
     Corpus,
@@ -42,9 +46,7 @@ def _synthetic(seed: int = 0, n_docs: int = 120, n_queries: int = 40):
     for _ in range(n_docs):
         k = int(rng.integers(len(topics)))
         n = int(rng.integers(15, 40))
-        words = list(rng.choice(topics[k], size=n // 2)) + list(
-            rng.choice(common, size=n - n // 2)
-        )
+        words = list(rng.choice(topics[k], size=n // 2)) + list(rng.choice(common, size=n - n // 2))
         docs.append([str(w) for w in words])
         doc_topic.append(k)
     doc_ids = [f"d{i}" for i in range(n_docs)]
@@ -150,9 +152,7 @@ def test_init_equals_plain_bm25_scores(toy):
     Q = corpus.query_matrix([queries[q] for q in qids])
     docs = np.arange(len(qids)) % corpus.n_docs
     cst = CollectionConstants.from_tf(corpus.tf)
-    _, _, info = batch_loss_and_grad(
-        np.ones(corpus.n_terms), cst, Q, docs, docs, cfg, 0.0
-    )
+    _, _, info = batch_loss_and_grad(np.ones(corpus.n_terms), cst, Q, docs, docs, cfg, 0.0)
     expected = np.asarray((Q @ plain.T).toarray())[np.arange(len(qids)), docs]
     np.testing.assert_allclose(info["s_pos"], expected, rtol=1e-12)
 
@@ -198,13 +198,9 @@ def test_training_is_reproducible_with_a_seed(toy):
     r2 = train(corpus, queries, qrels, features="ab", config=_cfg())
     np.testing.assert_array_equal(r1.model.w, r2.model.w)
     assert r1.model.beta == r2.model.beta
-    assert [h["dev_ndcg10"] for h in r1.history] == [
-        h["dev_ndcg10"] for h in r2.history
-    ]
+    assert [h["dev_ndcg10"] for h in r1.history] == [h["dev_ndcg10"] for h in r2.history]
     r3 = train(corpus, queries, qrels, features="ab", config=_cfg(seed=8))
-    assert r3.dev_queries != r1.dev_queries or not np.array_equal(
-        r3.model.w, r1.model.w
-    )
+    assert r3.dev_queries != r1.dev_queries or not np.array_equal(r3.model.w, r1.model.w)
 
 
 def test_training_records_history_and_keeps_best_epoch(toy):
@@ -214,9 +210,7 @@ def test_training_records_history_and_keeps_best_epoch(toy):
     assert res.history[0]["postings_kept"] == 1.0
     best = max(res.history, key=lambda h: h["dev_ndcg10"])
     assert res.history[res.best_epoch]["dev_ndcg10"] == best["dev_ndcg10"]
-    assert {"loss", "hinge", "postings_kept", "vocab_kept", "dev_ndcg10"} <= set(
-        res.history[1]
-    )
+    assert {"loss", "hinge", "postings_kept", "vocab_kept", "dev_ndcg10"} <= set(res.history[1])
 
 
 def test_lbfgs_optimizer_runs(toy):
@@ -290,9 +284,7 @@ def test_pruning_drops_exactly_the_zero_tdv_terms(toy):
 
 
 def test_reweighted_lengths_and_idf_are_recomputed():
-    corpus = Corpus.from_tokens(
-        ["x", "y", "z"], [["a", "b", "b"], ["a", "c"], ["c", "c", "d"]]
-    )
+    corpus = Corpus.from_tokens(["x", "y", "z"], [["a", "b", "b"], ["a", "c"], ["c", "c", "d"]])
     w = np.zeros(corpus.n_terms)
     w[corpus.term_index["a"]] = 0.5
     w[corpus.term_index["c"]] = 2.0
@@ -325,9 +317,7 @@ def test_save_load_round_trip_and_transfer(tmp_path, toy):
     )
     # another collection, with unseen terms: weights for its own vocabulary
     other, _, _ = _synthetic(seed=5, n_docs=30)
-    extra = Corpus.from_tokens(
-        other.doc_ids, [[*toks, "unseenterm"] for toks in _tokens(other)]
-    )
+    extra = Corpus.from_tokens(other.doc_ids, [[*toks, "unseenterm"] for toks in _tokens(other)])
     w = loaded.term_weights(extra.vocab, extra.tf)
     assert w.shape == (extra.n_terms,) and np.all(np.isfinite(w)) and np.all(w >= 0)
 
@@ -336,13 +326,7 @@ def _tokens(corpus):
     out = []
     for d in range(corpus.n_docs):
         row = corpus.tf[d]
-        out.append(
-            [
-                corpus.vocab[t]
-                for t, c in zip(row.indices, row.data)
-                for _ in range(int(c))
-            ]
-        )
+        out.append([corpus.vocab[t] for t, c in zip(row.indices, row.data) for _ in range(int(c))])
     return out
 
 
@@ -372,7 +356,7 @@ def test_load_rejects_corrupted_files(tmp_path, toy):
     data = good.read_bytes()
     bad = tmp_path / "truncated.npz"
     bad.write_bytes(data[: len(data) // 2])
-    with pytest.raises(ValueError, match="truncated.npz"):
+    with pytest.raises(ValueError, match=r"truncated\.npz"):
         TDVModel.load(bad)
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a model at all")
@@ -486,16 +470,11 @@ def test_ndcg_matches_ir_measures():
     n_q, n_d = 5, 30
     scores = rng.random((n_q, n_d))
     qrels = {
-        f"q{i}": {f"d{j}": int(rng.integers(0, 3)) for j in rng.choice(n_d, 6)}
-        for i in range(n_q)
+        f"q{i}": {f"d{j}": int(rng.integers(0, 3)) for j in rng.choice(n_d, 6)} for i in range(n_q)
     }
     S = sp.csr_matrix(np.eye(n_d))
     idx, sc = search(S, sp.csr_matrix(scores), 20)
     rel = [{int(d[1:]): g for d, g in qrels[f"q{i}"].items()} for i in range(n_q)]
     mine = ndcg(idx, rel, 10).mean()
-    run = {
-        f"q{i}": {f"d{d}": float(s) for d, s in zip(idx[i], sc[i])} for i in range(n_q)
-    }
-    assert mine == pytest.approx(
-        evaluate(run, qrels, ("nDCG@10",))["nDCG@10"], abs=1e-9
-    )
+    run = {f"q{i}": {f"d{d}": float(s) for d, s in zip(idx[i], sc[i])} for i in range(n_q)}
+    assert mine == pytest.approx(evaluate(run, qrels, ("nDCG@10",))["nDCG@10"], abs=1e-9)

@@ -191,9 +191,7 @@ class Corpus:
         doc_ids = _check_ids(doc_ids, "document")
         docs_tokens = list(docs_tokens)
         if len(docs_tokens) != len(doc_ids):
-            raise ValueError(
-                f"{len(doc_ids)} document ids but {len(docs_tokens)} token lists"
-            )
+            raise ValueError(f"{len(doc_ids)} document ids but {len(docs_tokens)} token lists")
         if vocab is None:
             vocab = sorted({t for toks in docs_tokens for t in toks})
         vocab = list(vocab)
@@ -234,9 +232,7 @@ class Corpus:
         return reweight(self.tf, weights)
 
 
-def _count_matrix(
-    token_lists: Sequence[Sequence[str]], index: Mapping[str, int]
-) -> sp.csr_matrix:
+def _count_matrix(token_lists: Sequence[Sequence[str]], index: Mapping[str, int]) -> sp.csr_matrix:
     rows: list[int] = []
     cols: list[int] = []
     get = index.get

@@ -52,6 +52,9 @@ Blocks (all return a sparse ``n_terms x n_features`` matrix):
 :class:`FeaturePipeline` horizontally stacks blocks (e.g. (a)+(b)).
 """
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 import json
@@ -75,18 +78,14 @@ __all__ = [
 
 def _as_tf(X, n_terms: int) -> sp.csr_matrix:
     if X is None:
-        raise ValueError(
-            "these term features need the collection's document-term tf matrix"
-        )
+        raise ValueError("these term features need the collection's document-term tf matrix")
     X = sp.csr_matrix(X, dtype=np.float64)
     if X.shape[1] != n_terms:
         raise ValueError(
             f"document-term matrix has {X.shape[1]} columns but the vocabulary has {n_terms} terms"
         )
     if X.nnz and (not np.all(np.isfinite(X.data)) or X.data.min() < 0):
-        raise ValueError(
-            "document-term matrix must hold finite non-negative term frequencies"
-        )
+        raise ValueError("document-term matrix must hold finite non-negative term frequencies")
     X.eliminate_zeros()
     return X
 
@@ -130,9 +129,7 @@ class SubwordFeatures(FeatureBlock):
         char_ngrams: tuple[int, int] | None = None,
     ) -> None:
         if model not in ("bpe", "wordpiece"):
-            raise ValueError(
-                f"subword model must be 'bpe' or 'wordpiece', got {model!r}"
-            )
+            raise ValueError(f"subword model must be 'bpe' or 'wordpiece', got {model!r}")
         self.model = model
         self.vocab_size = int(vocab_size)
         self.n_buckets = int(n_buckets)
@@ -165,9 +162,7 @@ class SubwordFeatures(FeatureBlock):
                 show_progress=False,
             )
         else:
-            tok = Tokenizer(
-                models.WordPiece(unk_token="[UNK]", continuing_subword_prefix="##")
-            )
+            tok = Tokenizer(models.WordPiece(unk_token="[UNK]", continuing_subword_prefix="##"))
             trainer = trainers.WordPieceTrainer(
                 vocab_size=self.vocab_size,
                 special_tokens=["[UNK]"],
@@ -195,11 +190,7 @@ class SubwordFeatures(FeatureBlock):
             if self.char_ngrams:
                 w = "<" + t + ">"
                 lo, hi = self.char_ngrams
-                p += [
-                    "c:" + w[i : i + n]
-                    for n in range(lo, hi + 1)
-                    for i in range(len(w) - n + 1)
-                ]
+                p += ["c:" + w[i : i + n] for n in range(lo, hi + 1) for i in range(len(w) - n + 1)]
             out.append(p)
         return out
 
@@ -342,9 +333,7 @@ class StatsFeatures(FeatureBlock):
 class CooccurrenceFeatures(FeatureBlock):
     kind = "cooc"
 
-    def __init__(
-        self, dim: int = 64, n_context: int = 2000, alpha: float = 0.75, seed: int = 0
-    ):
+    def __init__(self, dim: int = 64, n_context: int = 2000, alpha: float = 0.75, seed: int = 0):
         self.dim = int(dim)
         self.n_context = int(n_context)
         self.alpha = float(alpha)
@@ -383,11 +372,7 @@ class CooccurrenceFeatures(FeatureBlock):
         col = np.asarray(C.sum(axis=0)).ravel() ** self.alpha
         col_p = col / col.sum()
         rows = np.repeat(np.arange(C.shape[0]), np.diff(C.indptr))
-        pmi = (
-            np.log(C.data / total)
-            - np.log(row[rows] / total)
-            - np.log(col_p[C.indices])
-        )
+        pmi = np.log(C.data / total) - np.log(row[rows] / total) - np.log(col_p[C.indices])
         M = sp.csr_matrix((np.maximum(pmi, 0.0), C.indices, C.indptr), shape=C.shape)
         M.eliminate_zeros()
         return M
@@ -414,9 +399,7 @@ class CooccurrenceFeatures(FeatureBlock):
         self.sv = s
         self.basis = vt.T  # n_context x k
         if k < self.dim:
-            self.basis = np.hstack(
-                [self.basis, np.zeros((self.basis.shape[0], self.dim - k))]
-            )
+            self.basis = np.hstack([self.basis, np.zeros((self.basis.shape[0], self.dim - k))])
             self.sv = np.concatenate([s, np.ones(self.dim - k)])
         return self
 
@@ -468,9 +451,7 @@ def read_vec(
                 raise ValueError(f"{path}:{n}: expected a word and {dim} numbers")
             vec = np.asarray(parts[1:], dtype=np.float64)
             if not np.all(np.isfinite(vec)):
-                raise ValueError(
-                    f"{path}:{n}: NaN or infinite value in vector of {parts[0]!r}"
-                )
+                raise ValueError(f"{path}:{n}: NaN or infinite value in vector of {parts[0]!r}")
             words.append(parts[0])
             rows.append(vec)
     mat = np.vstack(rows) if rows else np.zeros((0, dim))
@@ -482,11 +463,7 @@ def read_vec(
         if len(toks) == 1:
             acc.setdefault(toks[0], []).append(i)
     terms = list(acc)
-    out = (
-        np.vstack([mat[acc[t]].mean(axis=0) for t in terms])
-        if terms
-        else np.zeros((0, dim))
-    )
+    out = np.vstack([mat[acc[t]].mean(axis=0) for t in terms]) if terms else np.zeros((0, dim))
     return terms, out
 
 
@@ -494,11 +471,7 @@ class VecFeatures(FeatureBlock):
     kind = "vec"
 
     def __init__(self, terms: Sequence[str] = (), vectors: np.ndarray | None = None):
-        vectors = (
-            np.zeros((0, 0))
-            if vectors is None
-            else np.asarray(vectors, dtype=np.float64)
-        )
+        vectors = np.zeros((0, 0)) if vectors is None else np.asarray(vectors, dtype=np.float64)
         if vectors.ndim != 2 or vectors.shape[0] != len(terms):
             raise ValueError(f"{len(terms)} terms but vectors of shape {vectors.shape}")
         if not np.all(np.isfinite(vectors)):
@@ -537,8 +510,7 @@ class VecFeatures(FeatureBlock):
 # --------------------------------------------------------------------------- pipeline
 
 _KINDS: dict[str, type[FeatureBlock]] = {
-    c.kind: c
-    for c in (SubwordFeatures, StatsFeatures, CooccurrenceFeatures, VecFeatures)
+    c.kind: c for c in (SubwordFeatures, StatsFeatures, CooccurrenceFeatures, VecFeatures)
 }
 
 
@@ -566,8 +538,7 @@ class FeaturePipeline:
             m = sp.csr_matrix(b.transform(vocab, X), dtype=np.float64)
             if m.shape != (len(vocab), b.n_features):
                 raise ValueError(
-                    f"{b.kind} features have shape {m.shape}, expected "
-                    f"{(len(vocab), b.n_features)}"
+                    f"{b.kind} features have shape {m.shape}, expected {(len(vocab), b.n_features)}"
                 )
             if m.nnz and not np.all(np.isfinite(m.data)):
                 raise ValueError(f"NaN or infinite value in {b.kind} term features")
@@ -590,9 +561,7 @@ class FeaturePipeline:
         return out
 
     @classmethod
-    def from_state(
-        cls, desc: list[dict], state: dict[str, np.ndarray]
-    ) -> FeaturePipeline:
+    def from_state(cls, desc: list[dict], state: dict[str, np.ndarray]) -> FeaturePipeline:
         blocks = []
         for i, d in enumerate(desc):
             kind = d.get("kind")
@@ -600,9 +569,7 @@ class FeaturePipeline:
                 raise ValueError(f"unknown feature block kind {kind!r}")
             b = _KINDS[kind](**d.get("params", {}))
             prefix = f"f{i}."
-            b.load_state(
-                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-            )
+            b.load_state({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)})
             blocks.append(b)
         return cls(blocks)
 

@@ -15,9 +15,7 @@ import numpy as np
 __all__ = ["evaluate", "ndcg", "run_dict"]
 
 
-def ndcg(
-    ranked: np.ndarray, qrels: Sequence[Mapping[int, int]], k: int = 10
-) -> np.ndarray:
+def ndcg(ranked: np.ndarray, qrels: Sequence[Mapping[int, int]], k: int = 10) -> np.ndarray:
     """Per-query nDCG@k. ``ranked[i]`` holds document indices best first;
     ``qrels[i]`` maps document index to grade for query ``i``."""
     disc = 1.0 / np.log2(np.arange(2, k + 2))

@@ -16,6 +16,9 @@ holding the state of feature block ``i`` (tokenizer JSON, normalisation
 constants, SVD basis, user vectors).
 """
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 import json
@@ -79,9 +82,7 @@ class TDVModel:
     def tdv_from_features(self, E: sp.csr_matrix) -> np.ndarray:
         return np.maximum(E @ self.w + self.beta, 0.0)
 
-    def term_weights(
-        self, vocab: Sequence[str], doc_term: sp.csr_matrix | None
-    ) -> np.ndarray:
+    def term_weights(self, vocab: Sequence[str], doc_term: sp.csr_matrix | None) -> np.ndarray:
         """TDV of each term of ``vocab`` (float32, aligned to ``vocab``; 0 = drop).
 
         ``doc_term`` is the collection's ``n_docs x len(vocab)`` tf matrix
@@ -91,9 +92,7 @@ class TDVModel:
         E = self.features.transform(vocab, doc_term)
         return self.tdv_from_features(E).astype(np.float32)
 
-    def reweighted(
-        self, vocab: Sequence[str], doc_term: sp.csr_matrix
-    ) -> sp.csr_matrix:
+    def reweighted(self, vocab: Sequence[str], doc_term: sp.csr_matrix) -> sp.csr_matrix:
         """``TDV * tf`` document-term matrix of a collection (for evaluation without an index)."""
         return reweight(doc_term, self.term_weights(vocab, doc_term))
 
@@ -149,9 +148,7 @@ class TDVModel:
         except (KeyError, TypeError, json.JSONDecodeError, Exception) as e:
             if isinstance(e, ValueError) and str(e).startswith(str(path)):
                 raise
-            raise ValueError(
-                f"{path}: corrupted TDV model file ({type(e).__name__}: {e})"
-            ) from e
+            raise ValueError(f"{path}: corrupted TDV model file ({type(e).__name__}: {e})") from e
         if not np.all(np.isfinite(model.w)) or not np.isfinite(model.beta):
             raise ValueError(f"{path}: corrupted TDV model file (non-finite weights)")
         return model

@@ -1,5 +1,8 @@
 """Retrieval with the scipy scorer, optionally over a TDV-reweighted index."""
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N806
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

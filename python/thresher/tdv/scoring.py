@@ -35,6 +35,9 @@ Differences from Lucene that remain: Lucene stores document lengths in one
 byte (``SmallFloat.intToByte4``); we use exact lengths.
 """
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -65,15 +68,11 @@ class ScoringConfig:
 
     def __post_init__(self) -> None:
         if self.model not in _MODELS:
-            raise ValueError(
-                f"scoring model must be one of {_MODELS}, got {self.model!r}"
-            )
+            raise ValueError(f"scoring model must be one of {_MODELS}, got {self.model!r}")
         if self.idf not in _IDFS:
             raise ValueError(f"idf must be one of {_IDFS}, got {self.idf!r}")
         if not self.k1 > 0 or not 0 <= self.b <= 1:
-            raise ValueError(
-                f"need k1 > 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}"
-            )
+            raise ValueError(f"need k1 > 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -28,6 +28,9 @@
 * Everything random draws from ``numpy.random.default_rng(seed)``.
 """
 
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 import time
@@ -78,9 +81,7 @@ class TrainConfig:
                 f"negatives must be 'random', 'bm25' or 'mixed', got {self.negatives!r}"
             )
         if self.optimizer not in ("adam", "lbfgs"):
-            raise ValueError(
-                f"optimizer must be 'adam' or 'lbfgs', got {self.optimizer!r}"
-            )
+            raise ValueError(f"optimizer must be 'adam' or 'lbfgs', got {self.optimizer!r}")
         if not 0 <= self.l1 < 1:
             raise ValueError(f"l1 must be in [0, 1), got {self.l1}")
         if self.batch_size < 1 or self.max_epochs < 0:
@@ -120,9 +121,7 @@ class TrainingSet:
                 f"{what} qrels name {len(missing_q)} query id(s) absent from the queries, "
                 f"e.g. {missing_q[:5]}"
             )
-        missing_d = sorted(
-            {d for rel in qrels.values() for d in rel if d not in corpus.doc_index}
-        )
+        missing_d = sorted({d for rel in qrels.values() for d in rel if d not in corpus.doc_index})
         if missing_d:
             raise ValueError(
                 f"{what} qrels name {len(missing_d)} document id(s) absent from the corpus, "
@@ -131,14 +130,11 @@ class TrainingSet:
         self.query_ids = [q for q in qrels if any(g > 0 for g in qrels[q].values())]
         for q in self.query_ids:
             if isinstance(queries[q], str):
-                raise TypeError(
-                    f"query {q!r} is a string; pass analysed terms (a list)"
-                )
+                raise TypeError(f"query {q!r} is a string; pass analysed terms (a list)")
         self.Q = corpus.query_matrix([queries[q] for q in self.query_ids])
         self.Q.sort_indices()
         self.rel = [
-            {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()}
-            for q in self.query_ids
+            {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()} for q in self.query_ids
         ]
         pq, pd = [], []
         for i, rel in enumerate(self.rel):
@@ -157,9 +153,7 @@ class TrainingSet:
         out.rel = [self.rel[i] for i in rows]
         remap = {r: i for i, r in enumerate(rows)}
         keep = np.isin(self.pair_query, rows)
-        out.pair_query = np.array(
-            [remap[int(q)] for q in self.pair_query[keep]], dtype=np.int64
-        )
+        out.pair_query = np.array([remap[int(q)] for q in self.pair_query[keep]], dtype=np.int64)
         out.pair_doc = self.pair_doc[keep]
         return out
 
@@ -227,16 +221,12 @@ class _Objective:
         return loss, grad, info
 
 
-def _hard_pool(
-    ts: TrainingSet, cst: CollectionConstants, cfg: TrainConfig
-) -> list[np.ndarray]:
+def _hard_pool(ts: TrainingSet, cst: CollectionConstants, cfg: TrainConfig) -> list[np.ndarray]:
     S = score_matrix(cst.X, cfg.scoring)
     idx, sc = search(S, ts.Q, cfg.hard_depth)
     pools = []
     for i, rel in enumerate(ts.rel):
-        cand = [
-            int(d) for d, s in zip(idx[i], sc[i]) if s > 0 and rel.get(int(d), 0) <= 0
-        ]
+        cand = [int(d) for d, s in zip(idx[i], sc[i]) if s > 0 and rel.get(int(d), 0) <= 0]
         pools.append(np.asarray(cand, dtype=np.int64))
     return pools
 
@@ -247,9 +237,7 @@ def _sample_negatives(rng, ts, n_docs, cfg, pools):
     for k in range(n):
         i = int(ts.pair_query[k])
         rel = ts.rel[i]
-        use_hard = cfg.negatives == "bm25" or (
-            cfg.negatives == "mixed" and rng.random() < 0.5
-        )
+        use_hard = cfg.negatives == "bm25" or (cfg.negatives == "mixed" and rng.random() < 0.5)
         pool = pools[i] if pools is not None else None
         if use_hard and pool is not None and len(pool):
             neg[k] = pool[rng.integers(len(pool))]
@@ -297,9 +285,7 @@ def train(
     rng = np.random.default_rng(cfg.seed)
     full = TrainingSet(corpus, queries, qrels, "training")
     if len(full.pair_query) == 0:
-        raise ValueError(
-            "no training pairs: the qrels hold no (query, relevant document) pair"
-        )
+        raise ValueError("no training pairs: the qrels hold no (query, relevant document) pair")
     if dev_qrels is not None:
         train_set = full
         dev = TrainingSet(
@@ -392,9 +378,7 @@ def train(
         if callback is not None:
             callback(rec, tau)
         if cfg.progress:
-            epochs.set_postfix(
-                dev=rec.get("dev_ndcg10", float("nan")), kept=rec["postings_kept"]
-            )
+            epochs.set_postfix(dev=rec.get("dev_ndcg10", float("nan")), kept=rec["postings_kept"])
         score = rec.get("dev_ndcg10", epoch)  # without dev: the last epoch wins
         if eligible(rec) and score > best["score"]:
             best = {"theta": theta.copy(), "epoch": epoch, "score": score}
@@ -442,7 +426,5 @@ def train_from_texts(
     needed = set(qrels) | set(kwargs.get("dev_qrels") or {})
     q_tokens = {q: analyze(t) for q, t in queries.items() if q in needed}
     if kwargs.get("dev_queries") is not None:
-        kwargs["dev_queries"] = {
-            q: analyze(t) for q, t in kwargs["dev_queries"].items()
-        }
+        kwargs["dev_queries"] = {q: analyze(t) for q, t in kwargs["dev_queries"].items()}
     return corpus, train(corpus, q_tokens, qrels, **kwargs)
