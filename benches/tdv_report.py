@@ -64,7 +64,7 @@ CHOSEN = {
     "config": {
         "lr": 1e-3,
         "l1": 1e-5,
-        "margin": 5.0,
+        "margin": 8.0,
         "negatives": "bm25",
         "batch_size": 64,
         "max_epochs": 150,
@@ -429,7 +429,7 @@ def main(argv=None):
             print("negatives", n, s["nDCG@10"], c["nDCG@10"], flush=True)
         results["negatives"] = neg
         mar = {}
-        for m in (1.0, 3.0, 5.0, 8.0):
+        for m in (1.0, 3.0, 5.0, 8.0, 12.0):
             s, _, _ = scifact_experiment(sf, feats, {"margin": m})
             c, _ = cranfield_cv(cr, feats, {"margin": m})
             mar[str(m)] = {"scifact": s, "cranfield": c}
