@@ -520,6 +520,13 @@ def render(r: dict, png: str | None) -> str:
         for k, v in r[section].items():
             lines.append(fmt_row(f"{k} SciFact", v["scifact"], bm["scifact"]))
             lines.append(fmt_row(f"{k} Cranfield", v["cranfield"], bm["cranfield"]))
+    if "features" in r:
+        lines += [
+            "",
+            "Rows with 100% postings kept: no epoch kept at most the `max_postings` share of "
+            "postings (or none beat epoch 0 on dev), so training returned the initial model, "
+            "i.e. plain BM25.",
+        ]
     if "seeds" in r:
         lines += ["", "## Seeds (chosen configuration)", "", HEADER]
         gains = []
@@ -552,12 +559,6 @@ def render(r: dict, png: str | None) -> str:
             for label, m in rust[coll].items():
                 cells = " | ".join(f"{m[x]:.4f}" for x in MEASURES)
                 lines.append(f"| {coll} | {label} | {cells} |")
-    lines += [
-        "",
-        "Rows with 100% postings kept: no epoch kept at most the `max_postings` share of "
-        "postings (or none beat epoch 0 on dev), so training returned the initial model, "
-        "i.e. plain BM25.",
-    ]
     lines += ["", "## Training curve", ""]
     if png:
         lines.append(f"![nDCG@10 vs postings kept]({png})")
