@@ -35,10 +35,7 @@ from thresher.tdv.scoring import CollectionConstants
 from thresher.tdv.train import _Objective
 
 # The subword features need HF ``tokenizers`` (a dependency of thresher) and the stand-in
-# analyzer needs PyStemmer (a dev dependency); both are installed by `make install`, so these
-# tests run everywhere the suite runs (the markers only document the requirement).
-needs_tokenizers = pytest.mark.usefixtures()
-needs_stemmer = pytest.mark.usefixtures()
+# analyzer needs PyStemmer (a dev dependency): `make install` installs both, so nothing skips.
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -142,7 +139,6 @@ def test_gradient_in_parameters_matches_finite_differences(learn_scale):
 # --------------------------------------------------------------------------- init == BM25
 
 
-@needs_tokenizers
 def test_init_equals_plain_bm25_scores(toy):
     corpus, queries, _qrels = toy
     feats = make_features("ab")
@@ -199,7 +195,6 @@ def _cfg(**kw):
     return TrainConfig(**base)
 
 
-@needs_tokenizers
 def test_training_is_reproducible_with_a_seed(toy):
     corpus, queries, qrels = toy
     r1 = train(corpus, queries, qrels, features="ab", config=_cfg())
@@ -233,7 +228,6 @@ def test_lbfgs_optimizer_runs(toy):
     assert np.all(np.isfinite(res.model.w))
 
 
-@needs_stemmer
 def test_train_from_texts_with_analyzer():
     analyze = standin_analyzer()
     texts = [
@@ -256,7 +250,6 @@ def test_train_from_texts_with_analyzer():
     assert res.model.term_weights(corpus.vocab, corpus.tf).shape == (corpus.n_terms,)
 
 
-@needs_stemmer
 def test_standin_analyzer_matches_lucene_conventions():
     analyze = standin_analyzer()
     assert analyze("The studies' results: 1,000 genomes, e.g. John's.") == [
@@ -312,7 +305,6 @@ def test_reweighted_lengths_and_idf_are_recomputed():
 # --------------------------------------------------------------------------- save / load
 
 
-@needs_tokenizers
 def test_save_load_round_trip_and_transfer(tmp_path, toy):
     corpus, queries, qrels = toy
     res = train(corpus, queries, qrels, features="abc", config=_cfg(max_epochs=3))
@@ -453,7 +445,6 @@ def test_bad_config_values():
 # --------------------------------------------------------------------------- features
 
 
-@needs_stemmer
 def test_vec_features_from_file(tmp_path, toy):
     p = tmp_path / "v.vec"
     p.write_text("3 2\nstudies 1 0\nstudy 0 1\nflower 2 2\n")
@@ -466,7 +457,6 @@ def test_vec_features_from_file(tmp_path, toy):
     np.testing.assert_allclose(E, [[2, 2, 0], [0, 0, 1]])
 
 
-@needs_tokenizers
 def test_subword_features_cover_unseen_terms(toy):
     corpus = toy[0]
     feats = make_features("a").fit(corpus.vocab, corpus.tf)
