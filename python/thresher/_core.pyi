@@ -77,9 +77,22 @@ class Index:
     @staticmethod
     def load(path: str | PathLike[str], *, mmap: bool = True, verify: bool = True) -> Index: ...
     def save(self, path: str | PathLike[str]) -> None: ...
-    def search(self, query: _Query, k: int = 10) -> tuple[list[int], list[float]]: ...
+    def search(
+        self,
+        query: _Query,
+        k: int = 10,
+        *,
+        algorithm: str = "auto",
+        allow: npt.NDArray[np.bool_] | npt.NDArray[np.int64] | None = None,
+    ) -> tuple[list[int], list[float]]: ...
     def search_batch(
-        self, queries: Iterable[_Query], k: int = 10, threads: int | None = None
+        self,
+        queries: Iterable[_Query],
+        k: int = 10,
+        threads: int | None = None,
+        *,
+        algorithm: str = "auto",
+        allow: npt.NDArray[np.bool_] | npt.NDArray[np.int64] | None = None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
     def doc_ids(self) -> list[str]: ...
     def doc_id(self, doc: int) -> str: ...

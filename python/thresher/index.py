@@ -21,6 +21,9 @@ from thresher._core import Analyzer
 
 Query = str | Sequence[str] | Mapping[str, float]
 Document = str | bytes | Sequence[str]
+Allow = np.ndarray | Iterable[str] | Iterable[int]
+
+ALGORITHMS = ("auto", "maxscore", "bmw", "exhaustive")
 Progress = bool | Callable[[int], Any] | None
 
 DEFAULT_FIELDS = ("title", "text")
@@ -43,6 +46,16 @@ def _check_threads(threads: object) -> int | None:
     if threads <= 0:
         raise ValueError(f"threads must be a positive integer or None, got {threads}")
     return int(threads)
+
+
+def _check_algorithm(algorithm: object) -> str:
+    if not isinstance(algorithm, str):
+        raise TypeError(f"algorithm must be a str, not {type(algorithm).__name__}")
+    if algorithm not in ALGORITHMS:
+        raise ValueError(
+            f"unknown algorithm {algorithm!r}; valid algorithms: {', '.join(ALGORITHMS)}"
+        )
+    return algorithm
 
 
 def _check_query(q: object) -> Query:
@@ -132,6 +145,7 @@ class Index:
     def __init__(self, inner: _core.Index) -> None:
         self._inner = inner
         self._doc_ids: np.ndarray | None = None
+        self._numbers: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -282,25 +296,55 @@ class Index:
         self._inner.save(os.fspath(path))
 
     # ------------------------------------------------------------------ search
-    def search(self, query: Query, k: int = 10) -> list[tuple[str, float]]:
+    def search(
+        self,
+        query: Query,
+        k: int = 10,
+        *,
+        algorithm: str = "auto",
+        allow: Allow | None = None,
+    ) -> list[tuple[str, float]]:
         """Exact top-``k`` documents for one query, best first (ties: earlier document first).
 
         Args:
             query: text (analysed like the documents), a list of terms, or ``{term: weight}``.
             k: number of hits (more than the number of matching documents returns them all).
+            algorithm: ``"auto"`` (default), ``"maxscore"`` (block-max MaxScore), ``"bmw"``
+                (block-max WAND) or ``"exhaustive"``. All return identical hits and scores;
+                ``auto`` picks the fastest by a measured rule (see ``ARCHITECTURE.md``).
+            allow: only return these documents: a numpy ``bool`` mask of ``len(index)``, an
+                array or collection of internal document numbers (``int``), or a collection of
+                external ids (``str``). The hits are the top-``k`` of the allowed documents.
 
         Returns:
             ``[(doc_id, score), ...]``; only documents containing a query term.
+
+        Raises:
+            ValueError: bad ``k``, unknown ``algorithm``, a mask of the wrong length, a document
+                number out of range or an unknown id in ``allow``.
         """
         k = _check_k(k)
-        docs, scores = self._inner.search(_check_query(query), k)
+        docs, scores = self._inner.search(
+            _check_query(query),
+            k,
+            algorithm=_check_algorithm(algorithm),
+            allow=self._allow(allow),
+        )
         ids = self.doc_ids
         return [(str(ids[d]), s) for d, s in zip(docs, scores)]
 
     def search_batch(
-        self, queries: Sequence[Query], k: int = 10, threads: int | None = None
+        self,
+        queries: Sequence[Query],
+        k: int = 10,
+        threads: int | None = None,
+        *,
+        algorithm: str = "auto",
+        allow: Allow | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Exact top-``k`` for many queries, in parallel, with the GIL released.
+
+        ``algorithm`` and ``allow`` are as in :meth:`search`; one filter applies to every query.
 
         Returns:
             ``(docs, scores)``: ``int64`` internal document numbers and ``float32`` scores,
@@ -312,7 +356,59 @@ class Index:
         threads = _check_threads(threads)
         if isinstance(queries, (str, bytes)):
             raise TypeError("queries must be a sequence of queries, not a single str")
-        return self._inner.search_batch([_check_query(q) for q in queries], k, threads)
+        return self._inner.search_batch(
+            [_check_query(q) for q in queries],
+            k,
+            threads,
+            algorithm=_check_algorithm(algorithm),
+            allow=self._allow(allow),
+        )
+
+    def _allow(self, allow: object) -> np.ndarray | None:
+        """Normalises an ``allow`` argument to a bool mask or an ``int64`` array of numbers."""
+        if allow is None:
+            return None
+        if isinstance(allow, (str, bytes)):
+            raise TypeError("allow must be a collection of ids, not a single str")
+        if isinstance(allow, np.ndarray):
+            arr = allow
+        elif isinstance(allow, Iterable):
+            items = list(allow)
+            if items and all(isinstance(x, str) for x in items):
+                return self._numbers_of(items)
+            arr = np.asarray(items) if items else np.zeros(0, dtype=np.int64)
+        else:
+            raise TypeError(
+                "allow must be a numpy bool mask, or a collection of document numbers (int) "
+                f"or ids (str), not {type(allow).__name__}"
+            )
+        if arr.ndim != 1:
+            raise ValueError(f"allow must be one-dimensional, got shape {arr.shape}")
+        if arr.dtype == np.bool_:
+            if len(arr) != len(self):
+                raise ValueError(
+                    f"the allow mask has {len(arr)} entries but the index has {len(self)} documents"
+                )
+            return np.ascontiguousarray(arr)
+        if arr.dtype.kind in "iu":
+            return np.ascontiguousarray(arr, dtype=np.int64)
+        if arr.dtype.kind in "UO" and all(isinstance(x, str) for x in arr):
+            return self._numbers_of(list(arr))
+        raise TypeError(
+            "allow must hold bools (a mask), ints (document numbers) or strs (ids), "
+            f"not {arr.dtype}"
+        )
+
+    def _numbers_of(self, ids: list[str]) -> np.ndarray:
+        if self._numbers is None:
+            self._numbers = {str(d): i for i, d in enumerate(self.doc_ids)}
+        numbers = self._numbers
+        missing = [d for d in ids if d not in numbers]
+        if missing:
+            raise ValueError(
+                f"allow names {len(missing)} unknown document id(s), e.g. {missing[0]!r}"
+            )
+        return np.fromiter((numbers[d] for d in ids), dtype=np.int64, count=len(ids))
 
     # ------------------------------------------------------------------ introspection
     @property

@@ -5,6 +5,8 @@
 //! - [`analysis`]: text -> terms (Lucene-compatible English analyzer).
 //! - [`corpus`]: reading BEIR / JSONL corpora.
 //! - [`index`]: building, saving, loading and searching an [`Index`] of immutable segments.
+//! - [`postings`]: compressed posting lists (128-posting SIMD bit-packed blocks with skip
+//!   data and block-max frontiers) and the cursor traits the query algorithms walk.
 //! - [`score`]: BM25 variants and TF-IDF.
 //! - [`query`]: query representation, [`query::TopK`] and the query algorithms.
 //! - [`format`]: the on-disk container (header, footer, CRC32, atomic writes).
@@ -16,6 +18,7 @@ pub mod error;
 pub mod format;
 pub mod index;
 pub mod pool;
+pub mod postings;
 pub mod query;
 pub mod score;
 pub mod types;
@@ -23,7 +26,7 @@ pub mod types;
 pub use analysis::{Analyzer, AnalyzerConfig, StemmerKind};
 pub use error::{Error, Result};
 pub use index::{DocInput, Index, IndexBuilder, LoadOptions};
-pub use query::{Query, QueryInput};
+pub use query::{Algorithm, DocFilter, Query, QueryInput, SearchOptions};
 pub use score::{ScoringConfig, ScoringKind};
 
 /// Version of this library (written into every index's `meta.json`).

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use numpy::{IntoPyArray, PyArray2};
+use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use thresher_core::corpus::CorpusReader;
 use thresher_core::{
-    DocInput, Error, Index, IndexBuilder, LoadOptions, Query, QueryInput, ScoringConfig,
-    ScoringKind,
+    Algorithm, DocFilter, DocInput, Error, Index, IndexBuilder, LoadOptions, Query, QueryInput,
+    ScoringConfig, ScoringKind, SearchOptions,
 };
 
 use crate::analyzer::PyAnalyzer;
@@ -66,6 +66,43 @@ fn check_threads(threads: Option<i64>) -> PyResult<Option<usize>> {
     }
 }
 
+/// An `allow` filter as the Python wrapper passes it: a bool mask over the index, or internal
+/// document numbers (the wrapper maps external ids to numbers).
+#[derive(FromPyObject)]
+enum PyAllow<'py> {
+    Mask(PyReadonlyArray1<'py, bool>),
+    Docs(PyReadonlyArray1<'py, i64>),
+}
+
+/// Builds the filter (with the GIL held: the arrays are borrowed from Python).
+fn doc_filter(allow: Option<&Bound<'_, PyAny>>, num_docs: usize) -> PyResult<Option<DocFilter>> {
+    let Some(obj) = allow else { return Ok(None) };
+    let allow: PyAllow<'_> = obj.extract().map_err(|_| {
+        PyTypeError::new_err(
+            "allow must be a 1-D numpy array of bool (a mask over the index) or of int64 \
+             (internal document numbers)",
+        )
+    })?;
+    let filter = match allow {
+        PyAllow::Mask(m) => DocFilter::from_mask(m.as_slice()?, num_docs),
+        PyAllow::Docs(d) => {
+            let d = d.as_slice()?;
+            if let Some(&bad) = d.iter().find(|&&x| x < 0) {
+                return Err(PyValueError::new_err(format!(
+                    "document number {bad} in allow is out of range (the index has {num_docs} documents)"
+                )));
+            }
+            let d: Vec<u64> = d.iter().map(|&x| x as u64).collect();
+            DocFilter::from_docs(&d, num_docs)
+        }
+    };
+    Ok(Some(filter.map_err(CoreError)?))
+}
+
+fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
+    Ok(Algorithm::from_name(name).map_err(CoreError)?)
+}
+
 /// `(docs, scores)` arrays of a batch search.
 type BatchHits<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>);
 
@@ -101,35 +138,45 @@ impl PyIndex {
     }
 
     /// Top-k hits of one query as (internal doc number, score) lists.
-    #[pyo3(signature = (query, k = 10))]
+    #[pyo3(signature = (query, k = 10, *, algorithm = "auto", allow = None))]
     fn search(
         &self,
         py: Python<'_>,
         query: &Bound<'_, PyAny>,
         k: i64,
+        algorithm: &str,
+        allow: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(Vec<u32>, Vec<f32>)> {
         let k = check_k(k)?;
+        let algorithm = parse_algorithm(algorithm)?;
         let q = extract_query(query)?;
-        let inner = self.inner.clone();
-        let hits = py.detach(move || -> CoreResult<Vec<(u32, f32)>> {
-            let index = inner.read().unwrap_or_else(|e| e.into_inner());
+        let index = self.read();
+        let filter = doc_filter(allow, index.num_docs())?;
+        let hits = py.detach(|| -> CoreResult<Vec<(u32, f32)>> {
             let q = q.to_query(&index)?;
-            Ok(index.search(&q, k)?)
+            let options = SearchOptions {
+                algorithm,
+                allow: filter.as_ref(),
+            };
+            Ok(index.search_with(&q, k, &options)?)
         })?;
         Ok(hits.into_iter().unzip())
     }
 
     /// Top-k of many queries: (docs int64 (n, k), scores float32 (n, k)), padded with -1 / -inf.
-    #[pyo3(signature = (queries, k = 10, threads = None))]
+    #[pyo3(signature = (queries, k = 10, threads = None, *, algorithm = "auto", allow = None))]
     fn search_batch<'py>(
         &self,
         py: Python<'py>,
         queries: &Bound<'py, PyAny>,
         k: i64,
         threads: Option<i64>,
+        algorithm: &str,
+        allow: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<BatchHits<'py>> {
         let k = check_k(k)?;
         let threads = check_threads(threads)?;
+        let algorithm = parse_algorithm(algorithm)?;
         if queries.is_instance_of::<PyString>() {
             return Err(PyTypeError::new_err(
                 "queries must be a sequence of queries, not a single str",
@@ -139,17 +186,21 @@ impl PyIndex {
             .try_iter()?
             .map(|q| extract_query(&q?))
             .collect::<PyResult<_>>()?;
-        let inner = self.inner.clone();
+        let index = self.read();
         let n = qs.len();
         // Never more columns than documents: k larger than the index returns everything.
-        let k_eff = k.min(self.read().num_docs().max(1));
-        let (docs, scores) = py.detach(move || -> CoreResult<(Vec<i64>, Vec<f32>)> {
-            let index = inner.read().unwrap_or_else(|e| e.into_inner());
+        let k_eff = k.min(index.num_docs().max(1));
+        let filter = doc_filter(allow, index.num_docs())?;
+        let (docs, scores) = py.detach(|| -> CoreResult<(Vec<i64>, Vec<f32>)> {
             let parsed: Vec<Query> = qs
                 .iter()
                 .map(|q| q.to_query(&index))
                 .collect::<CoreResult<_>>()?;
-            let results = index.search_batch(&parsed, k_eff, threads)?;
+            let options = SearchOptions {
+                algorithm,
+                allow: filter.as_ref(),
+            };
+            let results = index.search_batch_with(&parsed, k_eff, threads, &options)?;
             let mut docs = vec![-1i64; n * k_eff];
             let mut scores = vec![f32::NEG_INFINITY; n * k_eff];
             for (i, hits) in results.into_iter().enumerate() {

@@ -142,34 +142,19 @@ impl IndexBuilder {
                 "cannot build an index from an empty corpus (no documents)",
             ));
         }
-        let mut terms: Vec<(&str, u32)> = self
+        let mut terms: Vec<(&str, &[(u32, u32)])> = self
             .term_ids
             .iter()
-            .map(|(t, &id)| (t.as_str(), id))
+            .map(|(t, &id)| (t.as_str(), self.postings[id as usize].as_slice()))
             .collect();
         terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let total: usize = self.postings.iter().map(Vec::len).sum();
-        let mut offsets = Vec::with_capacity(terms.len() + 1);
-        let mut docs = Vec::with_capacity(total);
-        let mut tfs = Vec::with_capacity(total);
-        offsets.push(0u64);
-        for (_, id) in &terms {
-            for &(d, tf) in &self.postings[*id as usize] {
-                docs.push(d);
-                tfs.push(tf);
-            }
-            offsets.push(docs.len() as u64);
-        }
-        let names: Vec<&str> = terms.iter().map(|(t, _)| *t).collect();
         let parts = SegmentParts {
-            terms: &names,
-            posting_offsets: &offsets,
-            docs: &docs,
-            tfs: &tfs,
+            terms,
             lengths: &self.lengths,
             ids: &self.ids,
+            length_key: self.scoring.kind.length_key(),
         };
-        let (t, p, d) = parts.encode();
+        let (t, p, d) = parts.encode()?;
         let name = new_segment_name();
         let segment = Segment::from_parts(&name, t, p, d, Path::new("<memory>"))?;
         let meta = IndexMeta::new(

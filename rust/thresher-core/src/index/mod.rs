@@ -19,6 +19,7 @@
 
 pub mod builder;
 pub mod segment;
+pub mod terms;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,8 +32,10 @@ use crate::format::{
     write_atomic, write_component, Component, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION,
 };
 use crate::pool::ThreadPools;
-use crate::query::{exhaustive, Query, QueryInput};
-use crate::score::{CollectionStats, DocNorms, ScoringConfig, TermScorer};
+use crate::query::{
+    bmw, exhaustive, maxscore, Algorithm, Prepared, Query, QueryInput, SearchOptions, TopK,
+};
+use crate::score::{CollectionStats, LengthNorm, ScoringConfig, TermScorer};
 use crate::types::{DocId, Score};
 
 pub use builder::{DocInput, IndexBuilder};
@@ -215,14 +218,12 @@ impl Default for LoadOptions {
     }
 }
 
-/// A segment with its doc-id base and its precomputed length factors.
+/// A segment with its doc-id base.
 pub struct SegmentView {
     /// The segment.
     pub segment: Segment,
     /// Global doc id of the segment's local doc 0.
     pub base: DocId,
-    /// Length factors for the index's scoring config.
-    pub norms: DocNorms,
 }
 
 /// A searchable index.
@@ -231,6 +232,7 @@ pub struct Index {
     analyzer: Analyzer,
     views: Vec<SegmentView>,
     stats: CollectionStats,
+    norm: LengthNorm,
     dir: Option<PathBuf>,
 }
 
@@ -269,27 +271,32 @@ impl Index {
         let mut views = Vec::with_capacity(segments.len());
         let mut base: u64 = 0;
         for segment in segments {
-            let norms = DocNorms::new(&meta.scoring, &stats, segment.lengths(), segment.norms());
+            if segment.length_key() != meta.scoring.kind.length_key() {
+                return Err(Error::corrupted(
+                    dir.as_deref()
+                        .unwrap_or(Path::new("<memory>"))
+                        .join(segment.name()),
+                    "segment block bounds were built for another scoring model",
+                ));
+            }
             let b = DocId::try_from(base).map_err(|_| {
                 Error::invalid_argument("an index holds at most 2^32 - 1 documents")
             })?;
             base += segment.num_docs() as u64;
-            views.push(SegmentView {
-                segment,
-                base: b,
-                norms,
-            });
+            views.push(SegmentView { segment, base: b });
         }
         if base > u64::from(u32::MAX) {
             return Err(Error::invalid_argument(
                 "an index holds at most 2^32 - 1 documents",
             ));
         }
+        let norm = LengthNorm::new(&meta.scoring, &stats);
         Ok(Self {
             meta,
             analyzer,
             views,
             stats,
+            norm,
             dir,
         })
     }
@@ -333,8 +340,14 @@ impl Index {
             }
             docs += sm.num_docs;
             total += sm.total_terms;
-            nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            if options.verify {
+                // O(documents): only when verifying, so that opening stays O(1) otherwise.
+                nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            }
             segments.push(seg);
+        }
+        if !options.verify {
+            nonempty = meta.num_nonempty_docs;
         }
         if docs != meta.num_docs || total != meta.total_terms || nonempty != meta.num_nonempty_docs
         {
@@ -344,6 +357,49 @@ impl Index {
             ));
         }
         Self::from_segments(meta, analyzer, segments, Some(dir.to_path_buf()))
+    }
+
+    /// Appends the segments of `other` (built with the same analyzer and scoring) after this
+    /// index's: their documents get the next doc ids, and collection statistics become those
+    /// of the union. Segments are shared, not copied; `save` writes the combined index.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the analyzers or scoring configs differ, an external id
+    /// repeats, or the union would exceed 2^32 - 1 documents.
+    pub fn append(&mut self, other: Index) -> Result<()> {
+        if self.meta.analyzer != other.meta.analyzer || self.meta.scoring != other.meta.scoring {
+            return Err(Error::invalid_argument(
+                "cannot append an index built with another analyzer or scoring",
+            ));
+        }
+        if self.meta.num_docs + other.meta.num_docs > u64::from(u32::MAX) {
+            return Err(Error::invalid_argument(
+                "an index holds at most 2^32 - 1 documents",
+            ));
+        }
+        let ids: std::collections::HashSet<&str> = self.doc_ids()?.into_iter().collect();
+        if let Some(dup) = other.doc_ids()?.into_iter().find(|id| ids.contains(id)) {
+            return Err(Error::invalid_argument(format!(
+                "duplicate document id {dup:?}"
+            )));
+        }
+        let mut meta = self.meta.clone();
+        meta.num_docs += other.meta.num_docs;
+        meta.num_nonempty_docs += other.meta.num_nonempty_docs;
+        meta.total_terms += other.meta.total_terms;
+        meta.segments
+            .extend(other.meta.segments.iter().cloned().map(|mut s| {
+                s.files.clear();
+                s
+            }));
+        let segments = std::mem::take(&mut self.views)
+            .into_iter()
+            .chain(other.views)
+            .map(|v| v.segment)
+            .collect();
+        let analyzer = self.analyzer.clone();
+        *self = Self::from_segments(meta, analyzer, segments, self.dir.take())?;
+        Ok(())
     }
 
     /// Saves the index into `dir` (created if needed), atomically with respect to crashes.
@@ -422,13 +478,58 @@ impl Index {
         Query::new(input, &self.analyzer)
     }
 
-    /// Top-`k` documents for one query (exact; best first; ties by smaller doc id).
+    /// Top-`k` documents for one query (exact; best first; ties by smaller doc id), with the
+    /// automatic algorithm and no filter.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when `k == 0`.
     pub fn search(&self, query: &Query, k: usize) -> Result<Vec<(DocId, Score)>> {
+        self.search_with(query, k, &SearchOptions::default())
+    }
+
+    /// Top-`k` documents for one query with explicit options. Every algorithm returns the same
+    /// hits and bit-identical scores; with a filter, the hits are the top-`k` of the allowed
+    /// documents.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when `k == 0` or the filter was made for another index size.
+    pub fn search_with(
+        &self,
+        query: &Query,
+        k: usize,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<(DocId, Score)>> {
+        self.check_search(k, options)?;
+        Ok(self.run(query, k, options))
+    }
+
+    fn check_search(&self, k: usize, options: &SearchOptions<'_>) -> Result<()> {
         check_k(k)?;
-        Ok(exhaustive::search(self, query, k))
+        if let Some(f) = options.allow {
+            if f.num_docs() != self.num_docs() {
+                return Err(Error::invalid_argument(format!(
+                    "the filter covers {} documents but the index has {}",
+                    f.num_docs(),
+                    self.num_docs()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn run(&self, query: &Query, k: usize, options: &SearchOptions<'_>) -> Vec<(DocId, Score)> {
+        let prep = Prepared::new(self, query);
+        // No more slots than documents: a huge k must not allocate a huge heap.
+        let mut top = TopK::new(k.min(self.num_docs().max(1)));
+        let allow = options.allow;
+        match options.algorithm.resolve(&prep, k) {
+            Algorithm::MaxScore => maxscore::search(self, &prep, &mut top, allow),
+            Algorithm::Bmw => bmw::search(self, &prep, &mut top, allow),
+            Algorithm::Exhaustive | Algorithm::Auto => {
+                exhaustive::search(self, &prep, &mut top, allow)
+            }
+        }
+        top.into_sorted()
     }
 
     /// Top-`k` documents for each query, in parallel over queries.
@@ -441,12 +542,26 @@ impl Index {
         k: usize,
         threads: Option<usize>,
     ) -> Result<Vec<Vec<(DocId, Score)>>> {
+        self.search_batch_with(queries, k, threads, &SearchOptions::default())
+    }
+
+    /// [`Index::search_batch`] with explicit options (one filter for all queries).
+    ///
+    /// # Errors
+    /// As [`Index::search_with`], and when `threads == Some(0)`.
+    pub fn search_batch_with(
+        &self,
+        queries: &[Query],
+        k: usize,
+        threads: Option<usize>,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<Vec<(DocId, Score)>>> {
         use rayon::prelude::*;
-        check_k(k)?;
+        self.check_search(k, options)?;
         ThreadPools::install(threads, || {
             queries
                 .par_iter()
-                .map(|q| exhaustive::search(self, q, k))
+                .map(|q| self.run(q, k, options))
                 .collect()
         })
     }
@@ -456,19 +571,26 @@ impl Index {
         query
             .terms()
             .iter()
-            .map(|(t, w)| TermScorer::new(&self.meta.scoring, &self.stats, self.doc_freq(t), *w))
+            .map(|(t, w)| self.term_scorer(self.doc_freq(t), *w))
             .collect()
+    }
+
+    /// The scorer of a term with document frequency `df` and query weight `weight`.
+    pub fn term_scorer(&self, df: u64, weight: f32) -> TermScorer {
+        TermScorer::new(&self.meta.scoring, &self.stats, df, weight)
     }
 
     /// Number of documents containing `term` (over all segments).
     pub fn doc_freq(&self, term: &str) -> u64 {
-        self.views
-            .iter()
-            .map(|v| v.segment.term_id(term).map_or(0, |t| v.segment.doc_freq(t)))
-            .sum()
+        self.views.iter().map(|v| v.segment.doc_freq(term)).sum()
     }
 
-    /// The segments with their bases and length factors.
+    /// The length factors of this index's scoring model.
+    pub fn length_norm(&self) -> &LengthNorm {
+        &self.norm
+    }
+
+    /// The segments with their doc-id bases.
     pub fn segment_views(&self) -> &[SegmentView] {
         &self.views
     }

@@ -1,21 +1,25 @@
 //! Exhaustive term-at-a-time scoring: the reference every faster algorithm is tested against
-//! (PISA's `ranked_or_query`).
+//! (PISA's `ranked_or_query`), and the fastest path when most postings must be scored anyway
+//! (large k, long weighted queries, small collections).
 //!
-//! For each segment, every posting of every query term adds its score to a dense per-document
-//! accumulator, terms taken in the query's canonical order; the documents touched are then
-//! offered to a [`TopK`]. Cost is linear in the postings of the query terms.
+//! For each segment, the postings of every query term, taken in the query's canonical order,
+//! are decoded block by block; a block's scores are computed in one vectorisable loop
+//! ([`crate::score::TermScorer::score_many`]) and added to a dense per-document accumulator,
+//! while a bitmap records which documents were touched. The touched documents are then offered
+//! to a [`TopK`] in doc-id order. Cost is linear in the postings of the query terms.
 
 use std::cell::RefCell;
 
 use crate::index::Index;
-use crate::query::{Query, TopK};
+use crate::postings::BLOCK_LEN;
+use crate::query::prepared::Prepared;
+use crate::query::{DocFilter, TopK};
 use crate::types::{DocId, Score};
 
 /// Reusable per-thread buffers.
 #[derive(Default)]
 struct Scratch {
     acc: Vec<Score>,
-    touched: Vec<DocId>,
     seen: Vec<u64>,
 }
 
@@ -23,50 +27,53 @@ thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
 
-/// The `k` best documents for `query` (global doc ids, best first, ties by smaller id).
-/// Only documents containing at least one query term are returned.
-pub fn search(index: &Index, query: &Query, k: usize) -> Vec<(DocId, Score)> {
-    let mut top = TopK::new(k.max(1));
-    let scorers = index.term_scorers(query);
+/// Offers every document containing at least one query term, and allowed by `allow`, to
+/// `top` (global doc ids).
+pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
+    let norm = index.length_norm();
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
-        for view in index.segment_views() {
-            let n = view.segment.num_docs();
+        for (si, view) in index.segment_views().iter().enumerate() {
+            let seg = &view.segment;
+            let n = seg.num_docs();
             if s.acc.len() < n {
                 s.acc.resize(n, 0.0);
                 s.seen.resize(n.div_ceil(64), 0);
             }
-            let norms = view.norms.as_slice();
-            for ((term, _), scorer) in query.terms().iter().zip(&scorers) {
-                let Some(tid) = view.segment.term_id(term) else {
+            let keys = seg.doc_keys();
+            let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
+            let mut factors = [0f32; BLOCK_LEN];
+            let mut scores = [0f32; BLOCK_LEN];
+            for (info, scorer) in prep.infos[si].iter().zip(&prep.scorers) {
+                let Some(list) = info.and_then(|i| seg.postings(i)) else {
                     continue;
                 };
-                let (docs, tfs) = view.segment.postings(tid);
-                for (&d, &tf) in docs.iter().zip(tfs) {
-                    let du = d as usize;
-                    // Checked access: a damaged index opened without verification must not
-                    // panic; out-of-range postings are ignored.
-                    let (Some(a), Some(&norm)) = (s.acc.get_mut(du), norms.get(du)) else {
-                        continue;
-                    };
-                    *a += scorer.score(tf, norm);
-                    let (w, bit) = (du / 64, 1u64 << (du % 64));
-                    if s.seen[w] & bit == 0 {
-                        s.seen[w] |= bit;
-                        s.touched.push(d);
+                // A damaged block (index opened without verification) ends the list.
+                let _ = list.for_each_block(n as u32, |docs, vals| {
+                    let m = docs.len();
+                    keys.factors(norm, docs, &mut factors[..m]);
+                    scorer.score_many(vals, &factors[..m], &mut scores[..m]);
+                    for (&d, &sc) in docs.iter().zip(&scores[..m]) {
+                        let du = d as usize;
+                        if let Some(a) = acc.get_mut(du) {
+                            *a += sc;
+                            seen[du / 64] |= 1 << (du % 64);
+                        }
+                    }
+                });
+            }
+            for (w, word) in seen.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    let d = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let score = std::mem::take(&mut acc[d]);
+                    let doc = view.base + d as DocId;
+                    if allow.is_none_or(|a| a.contains(doc)) {
+                        top.insert(doc, score);
                     }
                 }
             }
-            for &d in &s.touched {
-                let du = d as usize;
-                top.insert(view.base + d, s.acc[du]);
-                s.acc[du] = 0.0;
-                s.seen[du / 64] = 0;
-            }
-            s.touched.clear();
         }
     });
-    let mut hits = top.into_sorted();
-    hits.truncate(k);
-    hits
 }

@@ -5,9 +5,15 @@
 //! same order and returns identical scores. Repeated terms are merged by adding weights, as
 //! Anserini's bag-of-words query (a `BoostQuery` per unique term, boost = count) does.
 
+pub mod bmw;
 pub mod exhaustive;
+pub mod filter;
+pub mod maxscore;
+pub mod prepared;
 pub mod topk;
 
+pub use filter::DocFilter;
+pub use prepared::Prepared;
 pub use topk::TopK;
 
 use crate::analysis::Analyzer;
@@ -71,4 +77,85 @@ impl Query {
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
     }
+}
+
+/// The top-k algorithms. All return exactly the same hits and scores (ties included); they
+/// differ only in speed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Algorithm {
+    /// Picks one of the others per query ([`Algorithm::resolve`]).
+    #[default]
+    Auto,
+    /// Block-max MaxScore ([`maxscore`]).
+    MaxScore,
+    /// Block-max WAND ([`bmw`]).
+    Bmw,
+    /// Exhaustive term-at-a-time scoring ([`exhaustive`]).
+    Exhaustive,
+}
+
+impl Algorithm {
+    /// Names accepted by [`Algorithm::from_name`].
+    pub const NAMES: [&'static str; 4] = ["auto", "maxscore", "bmw", "exhaustive"];
+
+    /// Parses an algorithm name.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] listing the valid names.
+    pub fn from_name(name: &str) -> Result<Self> {
+        Ok(match name {
+            "auto" => Self::Auto,
+            "maxscore" => Self::MaxScore,
+            "bmw" => Self::Bmw,
+            "exhaustive" => Self::Exhaustive,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "unknown algorithm {other:?}; valid algorithms: {}",
+                    Self::NAMES.join(", ")
+                )))
+            }
+        })
+    }
+
+    /// Canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::MaxScore => "maxscore",
+            Self::Bmw => "bmw",
+            Self::Exhaustive => "exhaustive",
+        }
+    }
+
+    /// The algorithm that runs `prep` for `k` hits.
+    ///
+    /// `Auto` chooses exhaustive when `k` is large relative to the postings to score
+    /// (`k * 64 >= postings`: pruning then saves little and costs bookkeeping per candidate),
+    /// else MaxScore. Pruning algorithms need non-negative scores, so a query with a
+    /// negative-weight term (Robertson BM25, a term in more than half the documents) always
+    /// runs exhaustively, whatever was asked: the results are identical by construction.
+    pub fn resolve(self, prep: &Prepared<'_>, k: usize) -> Self {
+        if !prep.prunable() {
+            return Self::Exhaustive;
+        }
+        match self {
+            Self::Auto => {
+                if (k as u64).saturating_mul(64) >= prep.total_postings {
+                    Self::Exhaustive
+                } else {
+                    Self::MaxScore
+                }
+            }
+            other => other,
+        }
+    }
+}
+
+/// How a search runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchOptions<'a> {
+    /// Which algorithm (default: [`Algorithm::Auto`]).
+    pub algorithm: Algorithm,
+    /// Only these documents may be returned (default: all).
+    pub allow: Option<&'a DocFilter>,
 }

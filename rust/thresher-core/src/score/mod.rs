@@ -6,9 +6,11 @@
 //! Mean? A Large-Scale Reproducibility Study of Scoring Variants" (ECIR 2020), as bm25s does.
 //!
 //! Scoring is split in two so that every query algorithm uses the same arithmetic:
-//! [`DocNorms`] holds the per-document length factor (query independent, computed once per
-//! index), and [`TermScorer`] holds the per-query-term constants (idf × query weight).
-//! `TermScorer::score(tf, doc)` is then a few float operations.
+//! [`LengthNorm`] turns a document's length key (norm byte or length) into its length factor
+//! (query independent), and [`TermScorer`] holds the per-query-term constants (idf × query
+//! weight). `TermScorer::score(tf, factor)` is then a few float operations, and
+//! [`TermScorer::bound`] turns a (tf, factor) pair that dominates a set of postings into a true
+//! upper bound of their f32 scores (block-max and max-score bounds).
 
 pub mod smallfloat;
 
@@ -183,54 +185,137 @@ impl CollectionStats {
     }
 }
 
-/// Per-document length factors of one segment for one scoring config, indexed by doc id.
-///
-/// For `lucene` this is `cache[norm]`, the inverse length factor Lucene computes per norm
-/// byte; for the other BM25 variants it is `k1 * (1 - b + b * dl / avgdl)` from the exact
-/// length (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF it is `1 / sqrt(dl)`.
-#[derive(Debug, Clone)]
-pub struct DocNorms {
-    values: Vec<f32>,
+/// Which per-document quantity a scoring model reads: Lucene's one-byte norm, or the exact
+/// length. The index stores both; a posting's *length key* is this quantity for its document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LengthKey {
+    /// The Lucene norm byte ([`smallfloat::int_to_byte4`] of the length), 0..=255.
+    NormByte,
+    /// The exact document length.
+    Length,
 }
 
-impl DocNorms {
-    /// Computes the factors for the documents of one segment.
-    pub fn new(
-        config: &ScoringConfig,
-        stats: &CollectionStats,
-        lengths: &[u32],
-        norms: &[u8],
-    ) -> Self {
-        let avgdl = stats.avgdl();
-        let (k1, b) = (config.k1, config.b);
-        let values = match config.kind {
-            ScoringKind::Lucene => {
-                let mut cache = [0f32; 256];
-                for (i, c) in cache.iter_mut().enumerate() {
-                    let len = smallfloat::byte4_to_int(i as u8) as f32;
-                    *c = 1.0 / (k1 * ((1.0 - b) + b * len / avgdl));
-                }
-                norms.iter().map(|&n| cache[n as usize]).collect()
-            }
-            ScoringKind::Robertson | ScoringKind::Atire | ScoringKind::Bm25Plus => lengths
-                .iter()
-                .map(|&l| k1 * (1.0 - b + b * l as f32 / avgdl))
-                .collect(),
-            ScoringKind::Bm25l => lengths
-                .iter()
-                .map(|&l| 1.0 - b + b * l as f32 / avgdl)
-                .collect(),
-            ScoringKind::Tfidf => lengths
-                .iter()
-                .map(|&l| if l == 0 { 0.0 } else { 1.0 / (l as f32).sqrt() })
-                .collect(),
-        };
-        Self { values }
+impl ScoringKind {
+    /// The per-document quantity this model's length factor is a function of.
+    pub fn length_key(self) -> LengthKey {
+        match self {
+            ScoringKind::Lucene => LengthKey::NormByte,
+            _ => LengthKey::Length,
+        }
+    }
+}
+
+/// Each document's length key in one segment: a view of the memory-mapped norm bytes or
+/// lengths.
+#[derive(Debug, Clone, Copy)]
+pub enum DocKeys<'a> {
+    /// Norm bytes by local doc id.
+    NormBytes(&'a [u8]),
+    /// Lengths by local doc id.
+    Lengths(&'a [u32]),
+}
+
+impl DocKeys<'_> {
+    /// Length key of local document `doc` (0 for an out-of-range id, which only a damaged index
+    /// opened without verification can produce).
+    #[inline(always)]
+    pub fn get(&self, doc: u32) -> u32 {
+        match self {
+            DocKeys::NormBytes(n) => n.get(doc as usize).map_or(0, |&b| u32::from(b)),
+            DocKeys::Lengths(l) => l.get(doc as usize).copied().unwrap_or(0),
+        }
     }
 
-    /// The factors, indexed by doc id.
-    pub fn as_slice(&self) -> &[f32] {
-        &self.values
+    /// Length factors of `docs` into `out` (same length), with the dispatch out of the loop.
+    #[inline]
+    pub fn factors(&self, norm: &LengthNorm, docs: &[u32], out: &mut [f32]) {
+        match self {
+            DocKeys::NormBytes(n) if norm.kind == ScoringKind::Lucene => {
+                let table = norm.table();
+                for (o, &d) in out.iter_mut().zip(docs) {
+                    *o = table[n.get(d as usize).map_or(0, |&b| b as usize)];
+                }
+            }
+            _ => {
+                for (o, &d) in out.iter_mut().zip(docs) {
+                    *o = norm.factor(self.get(d));
+                }
+            }
+        }
+    }
+}
+
+/// Maps a document's length key to the length factor [`TermScorer::score`] takes.
+///
+/// For `lucene` this is `cache[norm]`, the inverse length factor Lucene computes per norm
+/// byte (a 256-entry table, built once per index); for the other BM25 variants it is
+/// `k1 * (1 - b + b * dl / avgdl)` (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF `1 / sqrt(dl)`.
+/// Factors are computed on the fly from the memory-mapped lengths, so opening an index does no
+/// per-document work.
+///
+/// Monotonicity (used by block-max bounds): as a function of the key, every factor is computed
+/// by a chain of correctly rounded, monotone f32 operations, so it is exactly monotone: the
+/// Lucene and TF-IDF factors never increase with the key, the others never decrease; in every
+/// model a larger key never yields a larger score.
+#[derive(Debug, Clone)]
+pub struct LengthNorm {
+    kind: ScoringKind,
+    k1: f32,
+    b: f32,
+    avgdl: f32,
+    table: Box<[f32; 256]>,
+}
+
+impl LengthNorm {
+    /// The factors for `config` over a collection with `stats`.
+    pub fn new(config: &ScoringConfig, stats: &CollectionStats) -> Self {
+        let avgdl = stats.avgdl();
+        let (k1, b) = (config.k1, config.b);
+        let mut table = Box::new([0f32; 256]);
+        if config.kind == ScoringKind::Lucene {
+            for (i, c) in table.iter_mut().enumerate() {
+                let len = smallfloat::byte4_to_int(i as u8) as f32;
+                *c = 1.0 / (k1 * ((1.0 - b) + b * len / avgdl));
+            }
+        }
+        Self {
+            kind: config.kind,
+            k1,
+            b,
+            avgdl,
+            table,
+        }
+    }
+
+    /// The quantity [`LengthNorm::factor`] takes.
+    pub fn key(&self) -> LengthKey {
+        self.kind.length_key()
+    }
+
+    /// The length factor of a document whose length key is `key`.
+    #[inline(always)]
+    pub fn factor(&self, key: u32) -> f32 {
+        let (k1, b, avgdl) = (self.k1, self.b, self.avgdl);
+        match self.kind {
+            ScoringKind::Lucene => self.table[(key & 0xff) as usize],
+            ScoringKind::Robertson | ScoringKind::Atire | ScoringKind::Bm25Plus => {
+                k1 * (1.0 - b + b * key as f32 / avgdl)
+            }
+            ScoringKind::Bm25l => 1.0 - b + b * key as f32 / avgdl,
+            ScoringKind::Tfidf => {
+                if key == 0 {
+                    0.0
+                } else {
+                    1.0 / (key as f32).sqrt()
+                }
+            }
+        }
+    }
+
+    /// The Lucene cache table (all zeros for the other models).
+    #[inline(always)]
+    pub fn table(&self) -> &[f32; 256] {
+        &self.table
     }
 }
 
@@ -276,7 +361,7 @@ impl TermScorer {
         }
     }
 
-    /// The score of a posting with term frequency `tf` in a document whose [`DocNorms`]
+    /// The score of a posting with term frequency `tf` in a document whose [`LengthNorm`]
     /// factor is `norm`. Zero when `tf == 0`.
     #[inline(always)]
     pub fn score(&self, tf: u32, norm: f32) -> f32 {
@@ -291,6 +376,65 @@ impl TermScorer {
                 w * c / (self.k1 + c)
             }
             ScoringKind::Tfidf => w * tf.sqrt() * norm,
+        }
+    }
+
+    /// Scores a run of postings: `out[i] = self.score(tfs[i], norms[i])`, bit for bit, with the
+    /// model dispatch hoisted out of the loop so the loop vectorises.
+    ///
+    /// # Panics
+    /// Never for equal lengths; only the common prefix is scored otherwise.
+    #[inline]
+    pub fn score_many(&self, tfs: &[u32], norms: &[f32], out: &mut [f32]) {
+        let n = tfs.len().min(norms.len()).min(out.len());
+        let (tfs, norms, out) = (&tfs[..n], &norms[..n], &mut out[..n]);
+        let w = self.weight;
+        macro_rules! each {
+            (|$tf:ident, $nm:ident| $e:expr) => {
+                for ((o, &t), &$nm) in out.iter_mut().zip(tfs).zip(norms) {
+                    let $tf = t as f32;
+                    *o = $e;
+                }
+            };
+        }
+        match self.kind {
+            ScoringKind::Lucene => each!(|tf, nm| w - w / (1.0 + tf * nm)),
+            ScoringKind::Robertson | ScoringKind::Atire => each!(|tf, nm| w * tf / (tf + nm)),
+            ScoringKind::Bm25Plus => {
+                let c = w / (self.k1 + 1.0) * self.delta;
+                each!(|tf, nm| w * tf / (tf + nm) + c)
+            }
+            ScoringKind::Bm25l => {
+                let (k1, delta) = (self.k1, self.delta);
+                each!(|tf, nm| {
+                    let c = tf / nm + delta;
+                    w * c / (k1 + c)
+                })
+            }
+            ScoringKind::Tfidf => each!(|tf, nm| w * tf.sqrt() * nm),
+        }
+    }
+
+    /// An upper bound of `score(t, f)` over every posting whose `t <= tf` and whose length
+    /// factor is no better than `norm` (i.e. its document's length key is >= the key `norm`
+    /// was computed from), for a non-negative weight.
+    ///
+    /// Why this is a true bound of the *f32* scores: for `lucene` and `tfidf`, `score` is a
+    /// chain of correctly rounded operations each monotone in its operands (`tf * norm`,
+    /// `1 + x`, `w / y`, `w - z`; `sqrt`, products of non-negatives), so the computed score is
+    /// itself monotone and `score(tf, norm)` bounds it exactly. The other variants divide two
+    /// quantities that both grow with `tf` (`w * tf / (tf + norm)`), which is monotone in real
+    /// arithmetic but may wobble by an ulp in f32. Their computed value lies within a relative
+    /// `(1 ± 3u)` of the real one (three roundings; BM25+ adds a constant with one more rounding,
+    /// BM25L's `c = tf / norm + delta` is itself monotone), so any dominated posting's computed
+    /// score is at most `score(tf, norm) * (1 + 6.1u) / (1 - u)` (< `1 + 9u`, u = 2^-24). We
+    /// multiply by `1 + 2^-20` (= `1 + 16u`), which after its own rounding still exceeds that.
+    #[inline]
+    pub fn bound(&self, tf: u32, norm: f32) -> f32 {
+        let s = self.score(tf, norm);
+        match self.kind {
+            ScoringKind::Lucene | ScoringKind::Tfidf => s,
+            _ => s * (1.0 + 1.0 / 1_048_576.0),
         }
     }
 
@@ -344,8 +488,12 @@ mod tests {
             // dl < 40 so Lucene's norm byte is exact and all variants see the true length.
             let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
             let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
-            let norms = DocNorms::new(&cfg, &stats(), &[dl], &[smallfloat::int_to_byte4(dl)]);
-            let got = TermScorer::new(&cfg, &stats(), df, 1.0).score(tf, norms.as_slice()[0]) as f64;
+            let norm = LengthNorm::new(&cfg, &stats());
+            let key = match cfg.kind.length_key() {
+                LengthKey::NormByte => u32::from(smallfloat::int_to_byte4(dl)),
+                LengthKey::Length => dl,
+            };
+            let got = TermScorer::new(&cfg, &stats(), df, 1.0).score(tf, norm.factor(key)) as f64;
             let want = reference(kind, tf as f64, dl as f64, df as f64, k1 as f64, b as f64, cfg.delta as f64);
             proptest::prop_assert!((got - want).abs() <= 1e-4 * want.abs().max(1e-3), "{kind:?}: {got} vs {want}");
         }

@@ -1,0 +1,331 @@
+//! Cursor traits (after PISA's posting-cursor concepts) and [`TermCursor`], the cursor over one
+//! term's compressed postings that every document-at-a-time algorithm walks.
+//!
+//! Contracts, one sentence each:
+//! - [`PostingCursor`]: `doc()` is the current doc id ([`END`] once exhausted) and `advance()`
+//!   moves to the next posting.
+//! - [`SeekCursor`]: `seek(t)` moves to the first posting with doc id >= `t`; it stays if already
+//!   there and never moves backwards.
+//! - [`ScoredCursor`]: `score()` is the score of the current posting (not called at [`END`]).
+//! - [`MaxScoreCursor`]: `max_score()` is >= every `score()` the list can produce.
+//! - [`BlockMaxCursor`]: `shallow_seek(t)` moves only the *block pointer* to the first block whose
+//!   last doc is >= `t` (never backwards, without decoding), and `block_max_score()` /
+//!   `block_end()` are a bound of the scores in that block and its last doc id (`0` / [`END`]
+//!   past the last block).
+
+use crate::postings::list::{PackedValues, PostingList};
+use crate::postings::BLOCK_LEN;
+use crate::score::{DocKeys, LengthNorm, TermScorer};
+use crate::types::{DocId, Score};
+
+/// The doc id of an exhausted cursor (larger than every real doc id).
+pub const END: DocId = DocId::MAX;
+
+/// A cursor over postings in increasing doc-id order.
+pub trait PostingCursor {
+    /// The current doc id, or [`END`] once the list is exhausted.
+    fn doc(&self) -> DocId;
+    /// Moves to the next posting ([`END`] after the last one).
+    fn advance(&mut self);
+}
+
+/// A cursor that can jump forward.
+pub trait SeekCursor: PostingCursor {
+    /// Moves to the first posting whose doc id is >= `target`; stays if the current one already
+    /// is, and never moves backwards.
+    fn seek(&mut self, target: DocId);
+}
+
+/// A cursor that scores its current posting.
+pub trait ScoredCursor: PostingCursor {
+    /// Score of the current posting; only meaningful when `doc() != END`.
+    fn score(&mut self) -> Score;
+}
+
+/// A scored cursor that knows a bound of all its scores.
+pub trait MaxScoreCursor: ScoredCursor {
+    /// An upper bound of every score the list produces.
+    fn max_score(&self) -> Score;
+}
+
+/// A cursor with per-block score bounds.
+pub trait BlockMaxCursor: MaxScoreCursor + SeekCursor {
+    /// Moves the block pointer (not the cursor) to the first block whose last doc id is >=
+    /// `target`, never backwards and never before the cursor's own block.
+    fn shallow_seek(&mut self, target: DocId);
+    /// Upper bound of the scores in the block under the block pointer (0 past the last block).
+    fn block_max_score(&mut self) -> Score;
+    /// Last doc id of the block under the block pointer ([`END`] past the last block).
+    fn block_end(&self) -> DocId;
+}
+
+/// The cursor over one term's postings in one segment, scoring with one query term's scorer.
+pub struct TermCursor<'a> {
+    list: PostingList<'a>,
+    num_docs: u32,
+    keys: DocKeys<'a>,
+    norm: &'a LengthNorm,
+    scorer: TermScorer,
+    /// Block whose doc ids are in `docs` (`nblocks` once exhausted).
+    block: u32,
+    pos: usize,
+    len: usize,
+    doc: DocId,
+    packed: Option<PackedValues<'a>>,
+    vals_ready: bool,
+    max_score: Score,
+    /// Last doc of a single-block list (it has no skip table).
+    single_last: DocId,
+    /// Block pointer of the block-max interface, and its cached bound (`NAN` = not computed).
+    sblock: u32,
+    sblock_max: Score,
+    /// Which query term this is, in the query's canonical order.
+    term: usize,
+    docs: [u32; BLOCK_LEN],
+    vals: [u32; BLOCK_LEN],
+}
+
+impl<'a> TermCursor<'a> {
+    /// A cursor at the first posting of `list`. `num_docs` bounds the doc ids (a damaged block
+    /// ends the list), `keys` and `norm` give each document's length factor, `scorer` is the
+    /// query term's, and `term` its position in the query. When `bounds`, `max_score()` is
+    /// computed (from the stored frontier, or by scoring a single-block list).
+    pub fn new(
+        list: PostingList<'a>,
+        num_docs: u32,
+        keys: DocKeys<'a>,
+        norm: &'a LengthNorm,
+        scorer: TermScorer,
+        term: usize,
+        bounds: bool,
+    ) -> Self {
+        let mut c = Self {
+            list,
+            num_docs,
+            keys,
+            norm,
+            scorer,
+            block: 0,
+            pos: 0,
+            len: 0,
+            doc: END,
+            packed: None,
+            vals_ready: false,
+            max_score: Score::INFINITY,
+            single_last: END,
+            sblock: 0,
+            sblock_max: Score::NAN,
+            term,
+            docs: [0; BLOCK_LEN],
+            vals: [0; BLOCK_LEN],
+        };
+        c.load_block(0);
+        if !list.has_skips() && c.len > 0 {
+            c.single_last = c.docs[c.len - 1];
+        }
+        if bounds {
+            c.max_score = c.compute_max_score();
+        }
+        c
+    }
+
+    fn compute_max_score(&mut self) -> Score {
+        if self.list.has_skips() {
+            let (norm, scorer) = (self.norm, &self.scorer);
+            let mut m: Score = 0.0;
+            match self
+                .list
+                .for_each_frontier_pair(|v, k| m = m.max(scorer.bound(v, norm.factor(k))))
+            {
+                Some(()) => m,
+                None => Score::INFINITY,
+            }
+        } else if self.len == 0 {
+            0.0
+        } else {
+            // A single block: the exact maximum of its scores.
+            self.ensure_values();
+            let mut m: Score = 0.0;
+            for i in 0..self.len {
+                let f = self.norm.factor(self.keys.get(self.docs[i]));
+                m = m.max(self.scorer.score(self.vals[i], f));
+            }
+            m
+        }
+    }
+
+    /// Position of this cursor's term in the query's canonical order.
+    #[inline]
+    pub fn term(&self) -> usize {
+        self.term
+    }
+
+    /// Number of postings of the list.
+    pub fn len(&self) -> u32 {
+        self.list.len()
+    }
+
+    /// Never true (a list has at least one posting).
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Decodes block `b` (or marks the cursor exhausted past the last / at a damaged block).
+    #[cold]
+    fn load_block(&mut self, b: u32) {
+        self.vals_ready = false;
+        if b < self.list.num_blocks() {
+            if let Some((n, packed)) = self.list.decode_docs(b, self.num_docs, &mut self.docs) {
+                self.block = b;
+                self.pos = 0;
+                self.len = n;
+                self.doc = self.docs[0];
+                self.packed = Some(packed);
+                return;
+            }
+        }
+        self.block = self.list.num_blocks();
+        self.pos = 0;
+        self.len = 0;
+        self.doc = END;
+        self.packed = None;
+    }
+
+    #[inline]
+    fn ensure_values(&mut self) {
+        if !self.vals_ready {
+            self.vals_ready = true;
+            let ok = self.packed.and_then(|p| p.decode(&mut self.vals));
+            if ok.is_none() {
+                self.vals.fill(0);
+            }
+        }
+    }
+
+    /// Last doc id of block `b` (`END` when unknown or past the end).
+    #[inline]
+    fn last_of(&self, b: u32) -> DocId {
+        if self.list.has_skips() {
+            self.list.last_doc(b).unwrap_or(END)
+        } else if b == 0 {
+            self.single_last
+        } else {
+            END
+        }
+    }
+}
+
+impl PostingCursor for TermCursor<'_> {
+    #[inline]
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+
+    #[inline]
+    fn advance(&mut self) {
+        self.pos += 1;
+        if self.pos < self.len {
+            self.doc = self.docs[self.pos];
+        } else if self.doc != END {
+            self.load_block(self.block + 1);
+        }
+    }
+}
+
+impl SeekCursor for TermCursor<'_> {
+    #[inline]
+    fn seek(&mut self, target: DocId) {
+        if target <= self.doc {
+            return;
+        }
+        if self.docs[self.len - 1] < target {
+            // Past the current block: find the first block that can hold `target`.
+            let nblocks = self.list.num_blocks();
+            let mut b = self.block + 1;
+            if self.list.has_skips() {
+                if self.sblock > b && self.last_of(self.sblock - 1) < target {
+                    b = self.sblock;
+                }
+                while b < nblocks && self.last_of(b) < target {
+                    b += 1;
+                }
+            }
+            self.load_block(b);
+            if self.doc >= target {
+                return;
+            }
+            if self.docs[self.len - 1] < target {
+                // Only a damaged skip table gets here.
+                self.load_block(nblocks);
+                return;
+            }
+        }
+        let mut p = self.pos + 1;
+        while self.docs[p] < target {
+            p += 1;
+        }
+        self.pos = p;
+        self.doc = self.docs[p];
+    }
+}
+
+impl ScoredCursor for TermCursor<'_> {
+    #[inline]
+    fn score(&mut self) -> Score {
+        self.ensure_values();
+        let f = self.norm.factor(self.keys.get(self.doc));
+        self.scorer.score(self.vals[self.pos], f)
+    }
+}
+
+impl MaxScoreCursor for TermCursor<'_> {
+    #[inline]
+    fn max_score(&self) -> Score {
+        self.max_score
+    }
+}
+
+impl BlockMaxCursor for TermCursor<'_> {
+    #[inline]
+    fn shallow_seek(&mut self, target: DocId) {
+        let nblocks = self.list.num_blocks();
+        let mut b = self.sblock.max(self.block);
+        while b < nblocks && self.last_of(b) < target {
+            b += 1;
+        }
+        if b != self.sblock {
+            self.sblock = b;
+            self.sblock_max = Score::NAN;
+        }
+    }
+
+    #[inline]
+    fn block_max_score(&mut self) -> Score {
+        if self.sblock >= self.list.num_blocks() {
+            return 0.0;
+        }
+        if !self.list.has_skips() {
+            return self.max_score;
+        }
+        if self.sblock_max.is_nan() {
+            let (norm, scorer) = (self.norm, &self.scorer);
+            let mut m: Score = 0.0;
+            self.sblock_max = match self.list.for_each_block_frontier_pair(self.sblock, |v, k| {
+                m = m.max(scorer.bound(v, norm.factor(k)));
+            }) {
+                Some(()) => m,
+                None => Score::INFINITY,
+            };
+        }
+        self.sblock_max
+    }
+
+    #[inline]
+    fn block_end(&self) -> DocId {
+        if self.sblock >= self.list.num_blocks() {
+            END
+        } else {
+            self.last_of(self.sblock)
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! Block-max MaxScore (Turtle & Flood, "Query evaluation: strategies and optimizations", IP&M
+//! 1995; with block-max refinement as in Chakrabarti et al., WSDM 2011, and Mallia et al., "An
+//! Experimental Study of Index Compression and DAAT Query Processing Methods", ECIR 2019 —
+//! PISA's `block_max_maxscore_query`).
+//!
+//! Terms are sorted by their maximum score. The shortest prefix whose maximum scores add up to
+//! no more than the threshold holds the *non-essential* lists: a document found only there
+//! cannot enter the top-k, so candidates are taken from the essential lists alone. A candidate's
+//! essential scores are computed first; then, from the largest non-essential list down, the
+//! candidate is dropped as soon as its partial score plus the remaining lists' maximum (then
+//! block-maximum) scores cannot beat the threshold, otherwise the list is sought and scored.
+//! A surviving candidate is scored in canonical term order, so its score is bit-identical to
+//! exhaustive's. All comparisons go through [`Pruner`] (rounding-safe thresholds).
+
+use crate::index::Index;
+use crate::postings::{
+    BlockMaxCursor, MaxScoreCursor, PostingCursor, ScoredCursor, SeekCursor, TermCursor, END,
+};
+use crate::query::prepared::{canonical_sum, Prepared, Pruner};
+use crate::query::{DocFilter, TopK};
+use crate::types::{DocId, Score};
+
+/// Adds the top-k documents for `prep` to `top` (the query's weights must be non-negative:
+/// see [`Prepared::prunable`]).
+pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
+    let pruner = Pruner::new(prep.num_terms());
+    let mut contrib = vec![0.0; prep.num_terms()];
+    for (seg, view) in index.segment_views().iter().enumerate() {
+        let mut cursors = prep.cursors(index, seg, view);
+        if !cursors.is_empty() {
+            segment(&mut cursors, view.base, top, allow, &pruner, &mut contrib);
+        }
+    }
+}
+
+fn segment(
+    cs: &mut [TermCursor<'_>],
+    base: DocId,
+    top: &mut TopK,
+    allow: Option<&DocFilter>,
+    pruner: &Pruner,
+    contrib: &mut [Score],
+) {
+    cs.sort_by(|a, b| {
+        a.max_score()
+            .total_cmp(&b.max_score())
+            .then(a.term().cmp(&b.term()))
+    });
+    let n = cs.len();
+    // ub[i]: sum of the maximum scores of lists 0..=i.
+    let mut ub = Vec::with_capacity(n);
+    let mut acc: Score = 0.0;
+    for c in cs.iter() {
+        acc += c.max_score();
+        ub.push(acc);
+    }
+    let mut bm = vec![0.0; n];
+    let mut theta = pruner.safe(top.threshold());
+    let mut ne = 0;
+    while ne < n && ub[ne] <= theta {
+        ne += 1;
+    }
+    let mut cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+    while ne < n && cur != END {
+        let doc = cur;
+        let allowed = allow.is_none_or(|a| a.contains(base + doc));
+        let mut next = END;
+        let mut partial: Score = 0.0;
+        for c in cs[ne..].iter_mut() {
+            if c.doc() == doc {
+                if allowed {
+                    let s = c.score();
+                    contrib[c.term()] = s;
+                    partial += s;
+                }
+                c.advance();
+            }
+            next = next.min(c.doc());
+        }
+        if allowed {
+            let mut alive = ne == 0 || partial + ub[ne - 1] > theta;
+            if alive && ne > 0 {
+                let mut acc: Score = 0.0;
+                for (c, b) in cs[..ne].iter_mut().zip(bm.iter_mut()) {
+                    c.shallow_seek(doc);
+                    acc += c.block_max_score();
+                    *b = acc;
+                }
+                for i in (0..ne).rev() {
+                    if partial + bm[i] <= theta {
+                        alive = false;
+                        break;
+                    }
+                    let c = &mut cs[i];
+                    c.seek(doc);
+                    if c.doc() == doc {
+                        let s = c.score();
+                        contrib[c.term()] = s;
+                        partial += s;
+                    }
+                }
+            }
+            if alive && top.insert(base + doc, canonical_sum(contrib)) {
+                theta = pruner.safe(top.threshold());
+                let before = ne;
+                while ne < n && ub[ne] <= theta {
+                    ne += 1;
+                }
+                if ne != before {
+                    next = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+                }
+            }
+            for c in cs.iter() {
+                contrib[c.term()] = 0.0;
+            }
+        }
+        cur = next;
+    }
+}

@@ -1,0 +1,202 @@
+//! [`Prepared`]: a query resolved against an index once (dictionary lookups, per-term scorers),
+//! shared by every algorithm; and [`Pruner`], which turns heap thresholds into thresholds for
+//! f32 upper-bound estimates that absorb rounding, so pruning never drops a true top-k hit.
+
+use crate::index::{Index, SegmentView};
+use crate::postings::TermCursor;
+use crate::query::Query;
+use crate::score::TermScorer;
+use crate::types::Score;
+
+/// A query with its dictionary entries in every segment and its term scorers.
+pub struct Prepared<'q> {
+    /// The query.
+    pub query: &'q Query,
+    /// One scorer per query term, in canonical order (global document frequencies).
+    pub scorers: Vec<TermScorer>,
+    /// Per segment, per query term: the term's postings in that segment, if any.
+    pub(crate) infos: Vec<Vec<Option<crate::index::terms::TermInfo>>>,
+    /// Postings of all query terms over all segments.
+    pub total_postings: u64,
+}
+
+impl<'q> Prepared<'q> {
+    /// Looks the query's terms up in every segment and builds their scorers.
+    pub fn new(index: &Index, query: &'q Query) -> Self {
+        let views = index.segment_views();
+        let infos: Vec<Vec<_>> = views
+            .iter()
+            .map(|v| {
+                query
+                    .terms()
+                    .iter()
+                    .map(|(t, _)| v.segment.term_info(t))
+                    .collect()
+            })
+            .collect();
+        let mut total_postings = 0;
+        let scorers = query
+            .terms()
+            .iter()
+            .enumerate()
+            .map(|(i, (_, w))| {
+                let df: u64 = infos
+                    .iter()
+                    .map(|s| s[i].map_or(0, |x| u64::from(x.df)))
+                    .sum();
+                total_postings += df;
+                index.term_scorer(df, *w)
+            })
+            .collect();
+        Self {
+            query,
+            scorers,
+            infos,
+            total_postings,
+        }
+    }
+
+    /// Number of query terms.
+    pub fn num_terms(&self) -> usize {
+        self.scorers.len()
+    }
+
+    /// True when every term's scores are >= 0, which pruning algorithms require (only Robertson
+    /// BM25 has negative weights, for terms in more than half the documents).
+    pub fn prunable(&self) -> bool {
+        self.scorers
+            .iter()
+            .all(|s| s.weight() >= 0.0 && s.weight().is_finite())
+    }
+
+    /// Cursors (with score bounds) over the query terms present in segment `seg`.
+    pub fn cursors<'a>(
+        &self,
+        index: &'a Index,
+        seg: usize,
+        view: &'a SegmentView,
+    ) -> Vec<TermCursor<'a>> {
+        let s = &view.segment;
+        let (n, keys, norm) = (s.num_docs() as u32, s.doc_keys(), index.length_norm());
+        self.infos[seg]
+            .iter()
+            .zip(&self.scorers)
+            .enumerate()
+            .filter_map(|(term, (info, scorer))| {
+                let list = s.postings((*info)?)?;
+                Some(TermCursor::new(list, n, keys, norm, *scorer, term, true))
+            })
+            .collect()
+    }
+}
+
+/// Converts heap thresholds into safe thresholds for upper-bound *estimates*.
+///
+/// An estimate `E` is an f32 sum (any order, any grouping) of at most `n` non-negative leaves,
+/// one per query term, each at least that term's true contribution to a candidate (its exact
+/// score, or a bound). The candidate's real score `S` is the f32 sum of its contributions in
+/// canonical order. With `u = 2^-24` and `g = n·u / (1 - n·u)` (Higham's γ_n), any f32 sum of
+/// `n` non-negative terms is within a factor `[1 - g, 1 + g]` of the exact sum, so
+/// `S <= (1 + g)·Σ contributions <= (1 + g) / (1 - g)·E`. A candidate is therefore hopeless
+/// when `E <= θ·(1 - g) / (1 + g)`, where `θ` is the heap threshold: its score is then at most
+/// `θ`, and since candidates come in increasing doc-id order a tie with `θ` loses to the kept
+/// hits (equal scores rank the smaller doc id first). [`Pruner::safe`] returns that product
+/// rounded down, so every algorithm prunes with `E <= safe(θ)` and no true top-k hit is lost.
+#[derive(Debug, Clone, Copy)]
+pub struct Pruner {
+    scale: f64,
+}
+
+impl Pruner {
+    /// For estimates with at most `n` leaves.
+    pub fn new(n: usize) -> Self {
+        let u = f64::powi(2.0, -24);
+        let nu = n.max(1) as f64 * u;
+        let g = nu / (1.0 - nu);
+        // The f64 arithmetic itself is accurate to ~1e-16; shave a little more off.
+        Self {
+            scale: ((1.0 - g) / (1.0 + g)) * (1.0 - 1e-12),
+        }
+    }
+
+    /// The largest estimate that proves a candidate cannot enter a full heap whose threshold
+    /// is `theta` (`-inf` when the heap is not full: nothing can be pruned yet).
+    #[inline]
+    pub fn safe(&self, theta: Score) -> Score {
+        if theta.is_nan() || theta == Score::NEG_INFINITY {
+            return Score::NEG_INFINITY;
+        }
+        let t = f64::from(theta) * self.scale;
+        let r = t as f32;
+        if f64::from(r) > t {
+            next_down(r)
+        } else {
+            r
+        }
+    }
+}
+
+/// The largest f32 below `x` (finite, non-NaN `x`).
+fn next_down(x: f32) -> f32 {
+    if x == 0.0 {
+        return -f32::from_bits(1);
+    }
+    let b = x.to_bits();
+    f32::from_bits(if x > 0.0 { b - 1 } else { b + 1 })
+}
+
+/// The canonical-order sum of per-term contributions (the terms a document lacks hold 0.0,
+/// which leaves the sum unchanged), i.e. exactly what exhaustive computes.
+#[inline]
+pub fn canonical_sum(contrib: &[Score]) -> Score {
+    contrib.iter().fold(0.0, |a, &s| a + s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The bound the pruning rule relies on, checked on adversarial-ish sums: any summation
+        /// order of values >= the true contributions, once below `safe(θ)`, implies the
+        /// canonical sum is <= θ.
+        #[test]
+        fn safe_threshold_absorbs_any_summation_order(
+            vals in proptest::collection::vec(0f32..10.0, 1..12),
+            slack in proptest::collection::vec(0f32..0.001, 12),
+            perm_seed in any::<u64>(),
+        ) {
+            let n = vals.len();
+            let pruner = Pruner::new(n);
+            let exact = canonical_sum(&vals);
+            // An estimate from upper bounds, summed in another order.
+            let mut ub: Vec<f32> = vals.iter().zip(&slack).map(|(v, s)| v + s).collect();
+            let mut seed = perm_seed;
+            for i in (1..n).rev() {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                ub.swap(i, (seed >> 33) as usize % (i + 1));
+            }
+            let est = ub.iter().fold(0f32, |a, &b| a + b);
+            // The smallest θ for which the rule would prune this estimate.
+            let mut theta = est;
+            while pruner.safe(theta) < est {
+                theta = f32::from_bits(theta.to_bits() + 1);
+            }
+            prop_assert!(exact <= theta, "exact {exact} > θ {theta} (est {est})");
+        }
+    }
+
+    #[test]
+    fn safe_is_below_theta_and_monotone() {
+        let p = Pruner::new(10);
+        assert_eq!(p.safe(Score::NEG_INFINITY), Score::NEG_INFINITY);
+        let mut prev = Score::NEG_INFINITY;
+        for i in 0..1000 {
+            let t = i as f32 * 0.37;
+            let s = p.safe(t);
+            assert!(s <= t && s >= prev);
+            prev = s;
+        }
+    }
+}
