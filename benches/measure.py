@@ -18,7 +18,7 @@ import statistics
 import threading
 import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 
 class PeakRSS:
@@ -47,7 +47,7 @@ class PeakRSS:
         while not self._stop.wait(self.interval):
             self._sample()
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> PeakRSS:
         self._sample()
         self._t.start()
         return self
