@@ -53,7 +53,7 @@ import scipy.sparse as sp
 
 from thresher.exceptions import ThresherError
 from thresher.expand.cooc import ppmi_topm
-from thresher.expand.gate import Gate, TermContext, candidates
+from thresher.expand.gate import Candidates, Gate, TermContext, candidates
 from thresher.expand.impacts import CollectionStats, bm25_impacts
 from thresher.expand.retrieval import search, to_run
 from thresher.expand.train import Examples, Pattern, refine
@@ -115,7 +115,7 @@ class ExpansionConfig:
     max_expansion: int = 64
     tau: float = 0.5
     max_expansion_grid: tuple[int, ...] = (16, 32, 64, 128)
-    tau_grid: tuple[float, ...] = (0.3, 0.5, 0.7, 0.9)
+    tau_grid: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.7)
     reweight_literal: bool = True
     epochs: int = 8
     batch_size: int = 32
@@ -141,9 +141,9 @@ class ExpansionConfig:
             "negative_pool": self.negative_pool,
         }
         for name, v in ints.items():
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                if not (name == "epochs" and v == 0):
-                    raise ValueError(f"{name} must be a positive integer, got {v!r}")
+            bad = isinstance(v, bool) or not isinstance(v, (int, np.integer))
+            if bad or v < (0 if name == "epochs" else 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if self.max_expansion < 0:
             raise ValueError(f"max_expansion must be >= 0, got {self.max_expansion}")
         if self.negatives > self.negative_pool:
@@ -242,6 +242,79 @@ class ExpansionModel:
         tdv = None if self.term_weights is None else self.term_weights[:V]
         return TermContext(idf[:V], self.qfreq, tdv)
 
+    def _score_blocks(
+        self, B: sp.csr_matrix, idf: np.ndarray, T: sp.csr_matrix | None = None, block: int = 1024
+    ) -> list[tuple[int, Candidates, np.ndarray]]:
+        """Candidates and gate probabilities per block of documents: ``(start, cand, p)``.
+
+        Without a gate, ``p`` is 1 for every candidate (ranking then falls to the score)."""
+        T = self.T if T is None else T
+        V = len(self.vocab)
+        Bv = B[:, :V] if B.shape[1] > V else B
+        ctx = self._context(idf)
+        out = []
+        for lo in range(0, B.shape[0], block):
+            cand = candidates(
+                sp.csr_matrix(Bv[lo : lo + block]), T, self.P, ctx, self.config.candidates
+            )
+            if self.gate is None or not len(cand.rows):
+                p = np.ones(len(cand.rows))
+            else:
+                p = self.gate.probability(cand.features)
+            out.append((lo, cand, p))
+        return out
+
+    def _assemble(
+        self,
+        B: sp.csr_matrix,
+        scored: list[tuple[int, Candidates, np.ndarray]],
+        tau: float,
+        max_expansion: int,
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``(W, Zmask)`` from scored candidates: ``W = I_lit (+ literal E) + gated E``;
+        ``Zmask`` marks the terms that receive ``(I_lit T)`` mass (the ``Z`` of training)."""
+        V = len(self.vocab)
+        n_docs, n_cols = B.shape
+        M = max_expansion
+        rows, cols, vals, lrows, lcols, lvals = [], [], [], [], [], []
+        for lo, cand, p in scored:
+            if M > 0 and len(cand.rows):
+                ok = p > tau if self.gate is not None else np.ones(len(p), dtype=bool)
+                r, c, s, pk = cand.rows[ok], cand.cols[ok], cand.score[ok], p[ok]
+                # Within each document: probability descending, then score, then term id.
+                order = np.lexsort((c, -s, -pk, r))
+                r, c, s = r[order], c[order], s[order]
+                first = np.searchsorted(r, np.arange(r.max(initial=-1) + 1))
+                keep = (np.arange(len(r)) - first[r]) < M
+                rows.append(r[keep] + lo)
+                cols.append(c[keep])
+                vals.append(s[keep])
+            if self.config.reweight_literal:
+                lit = cand.literal_e.tocoo()
+                lrows.append(lit.row + lo)
+                lcols.append(lit.col)
+                lvals.append(lit.data)
+
+        def coo(rr: list, cc: list, vv: list, ones: bool = False) -> sp.csr_matrix:
+            r = np.concatenate(rr) if rr else np.zeros(0, dtype=np.int64)
+            c = np.concatenate(cc) if cc else np.zeros(0, dtype=np.int64)
+            v = np.ones(len(r)) if ones else (np.concatenate(vv) if vv else np.zeros(0))
+            return sp.csr_matrix((v.astype(np.float32), (r, c)), shape=(n_docs, n_cols))
+
+        W = sp.csr_matrix(B, dtype=np.float32) + coo(rows, cols, vals)
+        Z = coo(rows, cols, vals, ones=True)
+        if self.config.reweight_literal:
+            W = W + coo(lrows, lcols, lvals)
+            Lb = sp.csr_matrix(B[:, :V] if n_cols > V else B).astype(bool).astype(np.float32)
+            if n_cols > V:
+                Lb = sp.hstack([Lb, sp.csr_matrix((n_docs, n_cols - V))], format="csr")
+            Z = Z + Lb
+        W = sp.csr_matrix(W, dtype=np.float32)
+        Z = sp.csr_matrix(Z, dtype=np.float32)
+        W.sort_indices()
+        Z.sort_indices()
+        return W, Z
+
     def _represent(
         self,
         B: sp.csr_matrix,
@@ -250,59 +323,12 @@ class ExpansionModel:
         T: sp.csr_matrix | None = None,
         tau: float | None = None,
         max_expansion: int | None = None,
-        block: int = 1024,
     ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """``(W, Zmask)`` for literal importance rows ``B`` (columns: model vocab, then any
-        extra literal terms). ``Zmask`` marks the terms that receive ``(B T)`` mass."""
-        T = self.T if T is None else T
+        """``(W, Zmask)`` for literal importance rows ``B`` (columns: model vocabulary, then
+        any extra literal terms)."""
         tau = self.config.tau if tau is None else tau
         M = self.config.max_expansion if max_expansion is None else max_expansion
-        V = len(self.vocab)
-        n_cols = B.shape[1]
-        Bv = B[:, :V] if n_cols > V else B
-        ctx = self._context(idf)
-        Ws: list[sp.csr_matrix] = []
-        Zs: list[sp.csr_matrix] = []
-        for lo in range(0, B.shape[0], block):
-            Bb = sp.csr_matrix(Bv[lo : lo + block])
-            nb = Bb.shape[0]
-            cand = candidates(Bb, T, self.P, ctx, max(self.config.candidates, 1))
-            if M > 0 and len(cand.rows):
-                if self.gate is None:
-                    p = np.ones(len(cand.rows))  # ungated: the top-M by score
-                else:
-                    p = self.gate.probability(cand.features)
-                ok = p > tau if self.gate is not None else np.ones(len(p), dtype=bool)
-                r, c, s, pk = cand.rows[ok], cand.cols[ok], cand.score[ok], p[ok]
-                # Within each document: probability descending, then score, then term id.
-                order = np.lexsort((c, -s, -pk, r))
-                r, c, s = r[order], c[order], s[order]
-                first = np.searchsorted(r, np.arange(nb))
-                rank = np.arange(len(r)) - first[r]
-                keep = rank < M
-                r, c, s = r[keep], c[keep], s[keep]
-            else:
-                r = c = np.zeros(0, dtype=np.int64)
-                s = np.zeros(0)
-            Ex = sp.csr_matrix((s.astype(np.float32), (r, c)), shape=(nb, n_cols))
-            Gx = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)), shape=(nb, n_cols))
-            Wb = sp.csr_matrix(B[lo : lo + block], dtype=np.float32) + Ex
-            Zb = Gx
-            if self.config.reweight_literal:
-                lit = cand.literal_e
-                lit = sp.csr_matrix(lit, shape=(nb, V))
-                if n_cols > V:
-                    lit = sp.hstack([lit, sp.csr_matrix((nb, n_cols - V))], format="csr")
-                Wb = Wb + lit.astype(np.float32)
-                Lb = sp.csr_matrix(B[lo : lo + block]).astype(bool).astype(np.float32)
-                Zb = Zb + Lb
-            Ws.append(sp.csr_matrix(Wb, dtype=np.float32))
-            Zs.append(sp.csr_matrix(Zb, dtype=np.float32))
-        W = sp.vstack(Ws, format="csr") if Ws else sp.csr_matrix((0, n_cols), dtype=np.float32)
-        Z = sp.vstack(Zs, format="csr") if Zs else sp.csr_matrix((0, n_cols), dtype=np.float32)
-        W.sort_indices()
-        Z.sort_indices()
-        return W, Z
+        return self._assemble(B, self._score_blocks(B, idf, T), tau, M)
 
     def expand(
         self,
@@ -417,7 +443,7 @@ class ExpansionModel:
             dev_judged = {q: dict(dev_qrels[q]) for q in dev_rel}
         else:
             qs = sorted(train_rel)
-            n_dev = int(round(cfg.dev_fraction * len(qs)))
+            n_dev = round(cfg.dev_fraction * len(qs))
             n_dev = min(n_dev, len(qs) - 1)
             dev_q = set(rng.permutation(len(qs))[:n_dev].tolist())
             dev_rel = {qs[i]: train_rel[qs[i]] for i in sorted(dev_q)}
@@ -542,9 +568,10 @@ class ExpansionModel:
         if cfg.tune and dev_q_list:
             best = -np.inf
             grid = []
+            scored = model._score_blocks(B, idf)
             for t in cfg.tau_grid:
                 for mm in cfg.max_expansion_grid:
-                    W, _ = model._represent(B, idf, tau=t, max_expansion=mm)
+                    W, _ = model._assemble(B, scored, t, mm)
                     sc = dev_metric(W)
                     grid.append((t, mm, sc, W.nnz / lit_postings))
                     if W.nnz <= budget and sc > best:
@@ -631,7 +658,8 @@ class ExpansionModel:
         V = len(vocab)
 
         def csr(prefix: str) -> sp.csr_matrix:
-            indptr, indices, data = a[f"{prefix}_indptr"], a[f"{prefix}_indices"], a[f"{prefix}_data"]
+            indptr, indices = a[f"{prefix}_indptr"], a[f"{prefix}_indices"]
+            data = a[f"{prefix}_data"]
             if (
                 indptr.shape != (V + 1,)
                 or indptr[0] != 0
