@@ -22,6 +22,9 @@ How to run (from the repository root, after ``make install``)::
     .venv/bin/python benches/expand_report.py --output expand_report.md
 """
 
+# Matrix names follow the maths.
+# ruff: noqa: N803, N806
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +36,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 
 import thresher
 from thresher.expand import ExpansionConfig, ExpansionModel
+from thresher.expand.cooc import ppmi_topm
 from thresher.expand.data import Collection, load_collection
 from thresher.expand.export import dequantize, quantize, write_jsonl
 from thresher.expand.retrieval import search, to_run
@@ -81,14 +86,10 @@ def fit_and_runs(
     closed = model.expand(col.docs, max_expansion=0)
     # Untrained reference: T0 (PPMI, the chosen alpha), no gate, top-M by score.
     alpha = model.info["alpha"]
-    from thresher.expand.cooc import ppmi_topm
-
     X = bag_matrix(col.docs, model.vocab)
     P, _ = ppmi_topm(X, config.m, min_df=config.min_df, min_count=config.min_count)
     rs = np.asarray(P.sum(axis=1)).ravel()
     rs[rs == 0] = 1.0
-    import scipy.sparse as sp
-
     T0 = sp.csr_matrix(sp.diags(alpha / rs) @ P, dtype=np.float32)
     untrained = ExpansionModel(model.vocab, T0, P, None, model.qfreq, model.config)
     ppmi = untrained.expand(col.docs)

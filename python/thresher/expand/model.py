@@ -95,6 +95,9 @@ class ExpansionConfig:
             among ``max_expansion_grid`` when ``tune`` is on.
         tau: gate threshold; tuned on dev among ``tau_grid`` when ``tune`` is on.
         reweight_literal: literal terms also receive their expansion mass ``(I_lit T)_j``.
+        diagonal: ``T`` may also learn ``T_jj`` (starting at 0): a literal term's own impact
+            is then scaled by ``1 + T_jj`` (needs ``reweight_literal``).
+        objective: dev objective, a weighted sum of ir-measures (model selection only).
         epochs, batch_size, negatives, negative_pool, lr, l2: refinement of ``T``
             (``lr`` is relative to the mean initial entry of ``T``).
         gate_l2: L2 penalty of the gate's logistic regression.
@@ -117,6 +120,8 @@ class ExpansionConfig:
     max_expansion_grid: tuple[int, ...] = (16, 32, 64, 128)
     tau_grid: tuple[float, ...] = (0.1, 0.2, 0.3, 0.5, 0.7)
     reweight_literal: bool = True
+    diagonal: bool = False
+    objective: tuple[tuple[str, float], ...] = (("nDCG@10", 1.0), ("R@100", 0.5))
     epochs: int = 8
     batch_size: int = 32
     negatives: int = 15
@@ -485,6 +490,8 @@ class ExpansionModel:
         rs[rs == 0] = 1.0
         T_unit = sp.csr_matrix(sp.diags(1.0 / rs) @ P, dtype=np.float32)
         T_unit.sort_indices()
+        if cfg.diagonal:
+            T_unit = _with_diagonal(T_unit)
         say(f"PPMI: {P.nnz} pairs ({time.perf_counter() - t0:.1f}s)")
         model = cls(vocab, T_unit, P, None, qfreq, cfg, tw, {})
         B = model.literal(X, stats)
@@ -498,10 +505,12 @@ class ExpansionModel:
                 return 0.0
             from thresher.evaluate import evaluate
 
-            d, s = search(W, Qdev, 100)
+            d, s = search(W, Qdev, depth)
             run = to_run(dev_q_list, list(doc_ids), d, s)
-            r = evaluate(run, dev_judged, ("nDCG@10", "R@100"))
-            return float(r["nDCG@10"] + 0.5 * r["R@100"])
+            r = evaluate(run, dev_judged, [name for name, _ in cfg.objective])
+            return float(sum(w * r[name] for name, w in cfg.objective))
+
+        depth = max(int(name.split("@")[1]) if "@" in name else 1000 for name, _ in cfg.objective)
 
         # alpha: the scale of T0, chosen with the ungated top-M representation.
         alpha = cfg.alphas[0]
@@ -677,6 +686,7 @@ class ExpansionModel:
         cfg_raw = json.loads(str(a["config"]))
         for k in ("alphas", "max_expansion_grid", "tau_grid"):
             cfg_raw[k] = tuple(cfg_raw[k])
+        cfg_raw["objective"] = tuple((str(n), float(w)) for n, w in cfg_raw["objective"])
         cfg = ExpansionConfig(**cfg_raw)
         gate = None
         if "gate" in a:
@@ -698,6 +708,21 @@ class ExpansionModel:
             if n_feat != want:
                 raise ValueError(f"gate has {n_feat} weights, expected {want}")
         return cls(vocab, T, P, gate, qfreq, cfg, tw, json.loads(str(a["info"])))
+
+
+def _with_diagonal(T: sp.csr_matrix) -> sp.csr_matrix:
+    """``T`` plus explicit zero entries on the diagonal (learnable self-weights)."""
+    V = T.shape[0]
+    coo = T.tocoo()
+    off = coo.row != coo.col
+    r = np.concatenate([coo.row[off], np.arange(V)])
+    c = np.concatenate([coo.col[off], np.arange(V)])
+    v = np.concatenate([coo.data[off], T.diagonal().astype(np.float32)])
+    order = np.lexsort((c, r))
+    r, c, v = r[order], c[order], v[order]
+    indptr = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=V), out=indptr[1:])
+    return sp.csr_matrix((v.astype(np.float32), c.astype(np.int32), indptr), shape=T.shape)
 
 
 def _fit_gate(
