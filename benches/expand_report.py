@@ -23,7 +23,7 @@ How to run (from the repository root, after ``make install``)::
 """
 
 # Matrix names follow the maths.
-# ruff: noqa: N803, N806
+# ruff: noqa: N803
 
 from __future__ import annotations
 
