@@ -201,17 +201,45 @@ impl TermDict {
                 hi = mid;
             }
         }
-        let block = lo.checked_sub(1)?;
-        let mut found = None;
-        self.scan_block(bytes, block, |id, term, info| match term.cmp(key) {
-            std::cmp::Ordering::Less => true,
-            std::cmp::Ordering::Equal => {
-                found = Some((id, info));
-                false
+        let b = lo.checked_sub(1)?;
+        let (e, mut p) = self.block_offsets(bytes, b)?;
+        let entries = bytes.get(self.entries.clone())?;
+        let mut pos = e;
+        // Scan without rebuilding terms: `m` is how many leading bytes the previous term shares
+        // with `key` (the previous term is < key). An entry sharing more than `m` bytes with
+        // its predecessor is also < key; one sharing fewer is > key (the list is sorted); only
+        // an entry sharing exactly `m` bytes needs its suffix compared with `key[m..]`.
+        let mut m = 0usize;
+        let n = TERMS_PER_BLOCK.min(self.num_terms - b * TERMS_PER_BLOCK);
+        for i in 0..n {
+            let entry = read_entry(entries, &mut pos)?;
+            let info = TermInfo {
+                df: entry.df,
+                postings: (p, p.checked_add(entry.postings_len)?),
+            };
+            p = info.postings.1;
+            if entry.shared < m {
+                return None;
             }
-            std::cmp::Ordering::Greater => false,
-        })?;
-        found
+            if entry.shared > m {
+                continue;
+            }
+            let rest = key.get(m..)?;
+            let c = entry
+                .suffix
+                .iter()
+                .zip(rest)
+                .take_while(|(a, b)| a == b)
+                .count();
+            if c == entry.suffix.len() && c == rest.len() {
+                return Some(((b * TERMS_PER_BLOCK + i) as TermId, info));
+            }
+            if c == rest.len() || (c < entry.suffix.len() && entry.suffix[c] > rest[c]) {
+                return None; // this term is > key
+            }
+            m += c;
+        }
+        None
     }
 
     /// Calls `f(term id, term, info)` for every term in order. `Err(term id)` names the first

@@ -1,0 +1,87 @@
+"""Fixed cost of one search from Python: the twin of the criterion bench
+``rust/thresher-core/benches/search.rs`` (tokenizers' ``test_benchmarks.py`` habit).
+
+What is measured: the time of one ``search`` of a one-term text query ("doc7", one matching document) for k = 10
+against a tiny index (100 documents, built as in the Rust bench), through
+
+* ``thresher.Index.search``      the public wrapper (argument checks, ids mapped to str),
+* ``thresher._core.Index.search`` the binding alone (extract, GIL released, core, lists back),
+* ``Index.search_batch`` of 1000 copies of the query, per query (amortised FFI),
+
+and, for reference, the Rust-side time of the same call when ``--rust`` points at the criterion
+output (or pass the figure with ``--rust-ns``). The difference between the binding and the Rust
+side is the FFI overhead; between the wrapper and the binding, the Python wrapper's.
+
+How to run: ``.venv/bin/python benches/ffi_overhead.py`` (after ``make install``); for the Rust
+side ``cargo bench -p thresher-core --bench search`` and pass its median with ``--rust-ns``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import thresher
+from thresher import _core
+
+
+def tiny_index() -> thresher.Index:
+    return thresher.Index.build([(f"d{i}", f"doc{i} common word{i % 7}") for i in range(100)])
+
+
+def per_call_ns(fn, n: int, reps: int) -> float:
+    """Median over ``reps`` passes of the mean time of ``n`` calls, in ns."""
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter_ns()
+        for _ in range(n):
+            fn()
+        times.append((time.perf_counter_ns() - t) / n)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--calls", type=int, default=20000)
+    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--rust-ns", type=float, help="Rust-side ns per search (criterion median)")
+    args = ap.parse_args()
+
+    idx = tiny_index()
+    core: _core.Index = idx._inner
+    idx.search("doc7", k=10)  # warm the id array and caches
+    rows = [
+        (
+            "thresher.Index.search",
+            per_call_ns(lambda: idx.search("doc7", k=10), args.calls, args.reps),
+        ),
+        (
+            "_core.Index.search",
+            per_call_ns(lambda: core.search("doc7", 10), args.calls, args.reps),
+        ),
+    ]
+    batch = ["doc7"] * 1000
+    rows.append(
+        (
+            "Index.search_batch (per query, 1 thread)",
+            per_call_ns(lambda: idx.search_batch(batch, k=10, threads=1), 20, args.reps)
+            / len(batch),
+        )
+    )
+    if args.rust_ns is not None:
+        rows.append(("Rust Index::search (criterion)", args.rust_ns))
+    width = max(len(r[0]) for r in rows)
+    for name, ns in rows:
+        print(f"{name:<{width}}  {ns / 1000:8.2f} µs")
+    if args.rust_ns is not None:
+        print(
+            f"{'FFI overhead (_core - Rust)':<{width}}  {(rows[1][1] - args.rust_ns) / 1000:8.2f} µs"
+        )
+        print(
+            f"{'wrapper overhead (Index - _core)':<{width}}  {(rows[0][1] - rows[1][1]) / 1000:8.2f} µs"
+        )
+
+
+if __name__ == "__main__":
+    main()
