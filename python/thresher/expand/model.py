@@ -89,6 +89,7 @@ class ExpansionConfig:
         m: non-zeros per row of ``T`` (targets per source term).
         min_df, min_count: PPMI filters (document frequency of both terms; documents
             holding the pair).
+        cds: context-distribution smoothing of the PPMI (1 = none).
         alphas: candidate scales of ``T0``; the best on dev is kept.
         candidates: expansion candidates scored by the gate per document.
         max_expansion: at most this many expansion terms per document (``M``); tuned on dev
@@ -119,6 +120,7 @@ class ExpansionConfig:
     m: int = 64
     min_df: int = 2
     min_count: int = 2
+    cds: float = 1.0
     alphas: tuple[float, ...] = (0.5, 1.0)
     candidates: int = 200
     max_expansion: int = 64
@@ -176,6 +178,8 @@ class ExpansionConfig:
             raise ValueError(f"source_norm must be in [0, 1], got {self.source_norm}")
         if not np.isfinite(self.tie) or self.tie < 0:
             raise ValueError(f"tie must be a finite number >= 0, got {self.tie}")
+        if not np.isfinite(self.cds) or not 0 < self.cds <= 1:
+            raise ValueError(f"cds must be in (0, 1], got {self.cds}")
         if not 0 <= self.dev_fraction < 1:
             raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
 
@@ -506,7 +510,7 @@ class ExpansionModel:
 
         # 2. PPMI initialisation.
         t0 = time.perf_counter()
-        P, _ = ppmi_topm(X, cfg.m, min_df=cfg.min_df, min_count=cfg.min_count)
+        P, _ = ppmi_topm(X, cfg.m, min_df=cfg.min_df, min_count=cfg.min_count, cds=cfg.cds)
         rs = np.asarray(P.sum(axis=1)).ravel()
         rs[rs == 0] = 1.0
         T_unit = sp.csr_matrix(sp.diags(1.0 / rs) @ P, dtype=np.float32)
