@@ -117,12 +117,12 @@ class ExpansionConfig:
 
     k1: float = 0.9
     b: float = 0.4
-    m: int = 64
+    m: int = 128
     min_df: int = 2
     min_count: int = 2
-    cds: float = 1.0
-    alphas: tuple[float, ...] = (0.5, 1.0)
-    candidates: int = 200
+    cds: float = 0.75
+    alphas: tuple[float, ...] = (1.0,)
+    candidates: int = 300
     max_expansion: int = 64
     tau: float = 0.5
     max_expansion_grid: tuple[int, ...] = (16, 32, 64, 96, 128)
