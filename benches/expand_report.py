@@ -87,7 +87,7 @@ def fit_and_runs(
     # Untrained reference: T0 (PPMI, the chosen alpha), no gate, top-M by score.
     alpha = model.info["alpha"]
     X = bag_matrix(col.docs, model.vocab)
-    P, _ = ppmi_topm(X, config.m, min_df=config.min_df, min_count=config.min_count)
+    P, _ = ppmi_topm(X, config.m, min_df=config.min_df, min_count=config.min_count, cds=config.cds)
     rs = np.asarray(P.sum(axis=1)).ravel()
     rs[rs == 0] = 1.0
     T0 = sp.csr_matrix(sp.diags(alpha / rs) @ P, dtype=np.float32)

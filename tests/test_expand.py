@@ -431,3 +431,26 @@ def test_command_functions(tmp_path: Path, cranfield_dir: Path) -> None:
     assert len(ids) == 300 and ex.matrix.shape[0] == 300
     got_ids, W, _, scale = read_jsonl(tmp_path / "docs.jsonl")
     assert got_ids == ids and scale is not None and W.nnz == ex.matrix.nnz
+
+
+# ---------------------------------------------------------------- subword vocabulary
+
+
+def test_subword_vocabulary(tiny, cranfield_dir: Path) -> None:
+    pytest.importorskip("tokenizers")
+    from thresher.data import iter_beir_corpus
+    from thresher.expand.subword import SubwordAnalyzer, train_wordpiece
+
+    ids, _, _, qrels = tiny
+    texts = dict(iter_beir_corpus(cranfield_dir))
+    analyzer = train_wordpiece([texts[d] for d in ids], vocab_size=3000)
+    assert isinstance(analyzer, SubwordAnalyzer)
+    toks = analyzer.tokenize("Slipstream effects [SEP] on a wing")
+    assert "[SEP]" not in toks and toks[0].startswith("slip") and toks[-1] == "wing"
+    assert json.loads(analyzer.config_json())["subword"]["model"]["type"] == "WordPiece"
+    docs = analyzer.tokenize_batch([texts[d] for d in ids])
+    col = load_collection(cranfield_dir, ("test",), analyzer)
+    model = ExpansionModel.fit(docs, col.queries, qrels, ids, config=SMALL)
+    assert any(t.startswith("##") for t in model.vocab.terms)
+    ex = model.expand(docs)
+    assert ex.num_expansion.max() <= model.config.max_expansion

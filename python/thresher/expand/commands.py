@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from thresher._core import Analyzer
-from thresher.expand.data import load_collection
+from thresher.expand.data import TextAnalyzer, load_collection
 from thresher.expand.export import write_jsonl
 from thresher.expand.model import ExpandedDocs, ExpansionConfig, ExpansionModel
 
@@ -31,7 +31,7 @@ def train_expansion(
     split: str = "train",
     dev_split: str | None = None,
     config: ExpansionConfig | None = None,
-    analyzer: Analyzer | None = None,
+    analyzer: TextAnalyzer | None = None,
     log: Callable[[str], None] | None = None,
 ) -> ExpansionModel:
     """Trains an expansion model on a BEIR folder and optionally saves it.
@@ -43,8 +43,9 @@ def train_expansion(
         dev_split: qrels split for model selection; default: hold out
             ``config.dev_fraction`` of the training queries.
         config: hyper-parameters.
-        analyzer: text analysis (default ``Analyzer()``); its configuration is recorded in
-            the model (``info["analyzer"]``) so queries can be analysed the same way.
+        analyzer: text analysis (default ``Analyzer()``; or a
+            :class:`~thresher.expand.subword.SubwordAnalyzer`); its configuration is recorded
+            in the model (``info["analyzer"]``) so queries can be analysed the same way.
         log: progress messages.
 
     Raises:
@@ -80,7 +81,7 @@ def expand_beir(
     output: str | os.PathLike[str] | None = None,
     *,
     bits: int | None = 8,
-    analyzer: Analyzer | None = None,
+    analyzer: TextAnalyzer | None = None,
 ) -> tuple[list[str], ExpandedDocs]:
     """Expands every document of a BEIR corpus; optionally writes Anserini JSONL.
 

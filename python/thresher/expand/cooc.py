@@ -7,7 +7,8 @@ their syntactic neighbours, and BEIR documents (abstracts, Cranfield reports) ar
 on one topic. Document-level counts are also one sparse product, ``C = Xb^T Xb`` over the
 binary document-term matrix, with no window parameter to tune.
 
-``PMI(i, j) = ln(C_ij N / (df_i df_j))``; the positive part (PPMI) scores the association of
+``PMI(i, j) = ln(C_ij N / (df_i df_j))`` (optionally with context-distribution smoothing,
+``df_j`` replaced by a rescaled ``df_j ** cds``); the positive part (PPMI) scores the association of
 target ``j`` with source ``i``. PMI overrates rare pairs, so only pairs seen in at least
 ``min_count`` documents are kept, and both terms need ``df >= min_df``. Each row (source
 term) keeps its ``m`` strongest targets; the diagonal is excluded (expansion adds *other*
@@ -55,6 +56,7 @@ def ppmi_topm(
     *,
     min_df: int = 2,
     min_count: int = 2,
+    cds: float = 1.0,
     block: int = 2048,
 ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     """PPMI of document-level co-occurrence, the ``m`` best targets per source term.
@@ -64,6 +66,9 @@ def ppmi_topm(
         m: targets kept per source term.
         min_df: both terms need at least this document frequency.
         min_count: pairs seen in fewer documents are dropped.
+        cds: context-distribution smoothing exponent (Levy, Goldberg & Dagan, TACL 2015):
+            the target's probability is taken proportional to ``df_j ** cds`` (1 = plain
+            PMI; 0.75 damps PMI's preference for rare targets).
         block: source terms per sparse product (memory bound).
 
     Returns:
@@ -80,6 +85,11 @@ def ppmi_topm(
     Xb = sp.csr_matrix(Xb @ sp.diags(ok.astype(np.float64)))
     Xb.eliminate_zeros()
     Xt = sp.csr_matrix(Xb.T)
+    # Smoothed target "document frequency": df_j ** cds rescaled to the same total mass.
+    df_t = np.zeros(V)
+    df_t[ok] = df[ok] ** cds
+    if ok.any():
+        df_t *= df[ok].sum() / df_t[ok].sum()
     rows_p: list[sp.csr_matrix] = []
     rows_c: list[sp.csr_matrix] = []
     for lo in range(0, V, block):
@@ -89,7 +99,7 @@ def ppmi_topm(
         C.data[C.data < min_count] = 0
         C.eliminate_zeros()
         r = np.repeat(np.arange(lo, hi), np.diff(C.indptr))
-        pmi = np.log(C.data * N / (df[r] * df[C.indices]))
+        pmi = np.log(C.data * N / (df[r] * df_t[C.indices]))
         P = sp.csr_matrix((np.maximum(pmi, 0.0), C.indices, C.indptr), shape=C.shape)
         P.eliminate_zeros()
         P = top_per_row(P, m)

@@ -7,13 +7,28 @@ analysed with ``thresher.Analyzer()`` unless another analyzer is given.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from thresher._core import Analyzer
 from thresher.data import iter_beir_corpus, load_qrels, load_queries
 
-__all__ = ["Collection", "load_collection"]
+__all__ = ["Collection", "TextAnalyzer", "load_collection"]
+
+
+class TextAnalyzer(Protocol):
+    """What training needs of an analyzer: ``thresher.Analyzer`` or
+    :class:`thresher.expand.subword.SubwordAnalyzer`."""
+
+    def tokenize_batch(self, texts: Sequence[str], threads: int | None = None) -> list[list[str]]:
+        """The terms of many texts."""
+        ...
+
+    def config_json(self) -> str:
+        """The configuration as JSON (recorded in trained models)."""
+        ...
 
 
 @dataclass
@@ -36,7 +51,7 @@ class Collection:
 def load_collection(
     path: str | os.PathLike[str],
     splits: tuple[str, ...] = ("train", "test"),
-    analyzer: Analyzer | None = None,
+    analyzer: TextAnalyzer | None = None,
 ) -> Collection:
     """Reads and analyses a BEIR folder; splits without a ``qrels/<split>.tsv`` are skipped.
 

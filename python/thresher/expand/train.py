@@ -14,7 +14,9 @@ do. Writing ``Z = q ⊙ (G_exp(d) + rho L(d))`` (``L`` the literal mask, ``rho``
     ds / dT_ij = I_lit(d)_i Z_j                       (only at the non-zeros of T)
 
 Loss: listwise softmax cross-entropy over one relevant document and ``n`` negatives per
-(query, relevant document) pair, ``log sum_k exp(s_k) - s_+``, plus ``l2 / 2 ||T - T0||^2``
+(query, relevant document) pair, ``log sum_k exp(s_k) - s_+``, averaged with weights (the
+gain ``2^grade - 1`` of the relevant document, so graded collections train towards
+nDCG's priorities; all 1 on binary judgements), plus ``l2 / 2 ||T - T0||^2``
 (pulls entries towards the PPMI initialisation, the only evidence for targets no training
 query uses). For a batch the gradient at the non-zeros of ``T`` is
 ``(I_lit[rows]^T diag(c) Z)`` sampled at ``T``'s pattern, with ``c = softmax - onehot``: two
@@ -87,11 +89,13 @@ class Examples:
         query: row of ``Q`` per example.
         positive: relevant document per example.
         negatives: ``(n_examples, pool)`` candidate negatives (hard negatives first).
+        weight: optional weight of each example's loss (e.g. the gain of its grade).
     """
 
     query: np.ndarray
     positive: np.ndarray
     negatives: np.ndarray
+    weight: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.query)
@@ -105,6 +109,8 @@ def batch_loss_and_grad(
     Q: sp.csr_matrix,
     qrows: np.ndarray,
     docs: np.ndarray,
+    weights: np.ndarray | None = None,
+    sigma: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     """Softmax ranking loss of a batch and its gradient at the non-zeros of ``T``.
 
@@ -117,6 +123,9 @@ def batch_loss_and_grad(
         Q: query term counts, queries x V.
         qrows: ``(E,)`` query row of each example.
         docs: ``(E, 1 + n)`` documents of each example, the relevant one first.
+        weights: ``(E,)`` example weights (default 1); the loss is their weighted mean.
+        sigma: per-document scale of the expansion source, ``E(d) = sigma_d I_lit(d) T``
+            (default 1).
 
     Returns:
         ``(loss, positions, grad)``: the mean loss over examples, and the gradient as values
@@ -129,23 +138,26 @@ def batch_loss_and_grad(
     Br = B[d]
     Z = Qr.multiply(Zmask[d]).tocsr()
     s = np.asarray(Qr.multiply(Br).sum(axis=1)).ravel()
+    sig = np.ones(len(d)) if sigma is None else np.asarray(sigma, dtype=np.float64)[d]
     J = np.unique(Z.indices)
     if len(J):
         prow, pcol, ppos = pattern.columns(J)
         TJ = sp.csr_matrix((theta[ppos], (prow, pcol)), shape=(pattern.shape[0], len(J)))
         ZJ = Z[:, J]
-        s = s + np.asarray(ZJ.multiply(Br @ TJ).sum(axis=1)).ravel()
+        s = s + sig * np.asarray(ZJ.multiply(Br @ TJ).sum(axis=1)).ravel()
     S = s.reshape(n_ex, width)
+    w = np.ones(n_ex) if weights is None else np.asarray(weights, dtype=np.float64)
+    w = w / w.sum()
     mx = S.max(axis=1, keepdims=True)
     ex = np.exp(S - mx)
     lse = np.log(ex.sum(axis=1)) + mx[:, 0]
-    loss = float(np.mean(lse - S[:, 0]))
+    loss = float(np.sum(w * (lse - S[:, 0])))
     C = ex / ex.sum(axis=1, keepdims=True)
     C[:, 0] -= 1.0
-    C /= n_ex
+    C *= w[:, None]
     if not len(J) or not len(ppos):
         return loss, np.zeros(0, dtype=np.int64), np.zeros(0)
-    G = sp.csr_matrix(Br.T @ (sp.diags(C.ravel()) @ ZJ))
+    G = sp.csr_matrix(Br.T @ (sp.diags(C.ravel() * sig) @ ZJ))
     g = np.asarray(G[prow, pcol]).ravel()
     return loss, ppos, g
 
@@ -164,6 +176,7 @@ def refine(
     lr: float,
     l2: float,
     seed: int,
+    sigma: np.ndarray | None = None,
     evaluate: Callable[[np.ndarray], float] | None = None,
     log: Callable[[str], None] | None = None,
 ) -> tuple[np.ndarray, list[float]]:
@@ -174,6 +187,7 @@ def refine(
         negatives: negatives sampled per example and epoch from its pool.
         epochs, batch_size, lr, l2: optimisation settings (``lr`` in units of ``theta``).
         seed: seeds the shuffling and the negative sampling.
+        sigma: per-document scale of the expansion source (see :func:`batch_loss_and_grad`).
         evaluate: dev metric of a ``theta`` (higher is better); epoch 0 is ``theta0``.
         log: progress messages.
 
@@ -205,7 +219,15 @@ def refine(
             negs = np.take_along_axis(examples.negatives[idx], pick, axis=1)
             docs = np.concatenate([examples.positive[idx, None], negs], axis=1)
             loss, pos, g = batch_loss_and_grad(
-                theta.astype(np.float32), pattern, B, Zmask, Q, examples.query[idx], docs
+                theta.astype(np.float32),
+                pattern,
+                B,
+                Zmask,
+                Q,
+                examples.query[idx],
+                docs,
+                None if examples.weight is None else examples.weight[idx],
+                sigma,
             )
             total += loss * len(idx)
             grad = l2 * (theta - theta0)
