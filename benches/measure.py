@@ -1,8 +1,8 @@
 """Measuring helpers for the benchmark workers: peak RSS, on-disk size, query timing.
 
 * ``PeakRSS`` samples the resident set of this process plus all its descendants every
-  50 ms (so a child JVM indexer counts); ``maxrss_mb`` is the kernel's high-water mark
-  (``ru_maxrss``) of this process and of its waited-for children.
+  50 ms (so a child JVM indexer counts); ``maxrss_mb`` is the kernel's high-water mark of
+  this process alone (VmHWM; see there why not ``ru_maxrss``).
 * ``time_queries`` runs one engine configuration at one k: warm-up queries (untimed),
   then ``reps`` passes of one call per query from a Python loop (single thread; per-query
   latencies are pooled over passes), then the engine's batch API with 1 and T threads
@@ -18,7 +18,7 @@ import statistics
 import threading
 import time
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 
 class PeakRSS:
@@ -47,7 +47,7 @@ class PeakRSS:
         while not self._stop.wait(self.interval):
             self._sample()
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> PeakRSS:
         self._sample()
         self._t.start()
         return self
@@ -65,9 +65,20 @@ def rss_mb() -> float:
 
 
 def maxrss_mb() -> float:
-    s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    c = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(s, c) / 1024.0
+    """Peak resident set of this process (VmHWM of /proc/self/status).
+
+    Not ``ru_maxrss``: Linux keeps that high-water mark across execve, so a worker started
+    by a big driver process would report at least the driver's RSS at fork time. VmHWM
+    belongs to the current address space and starts afresh at exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for ln in f:
+                if ln.startswith("VmHWM:"):
+                    return int(ln.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def dir_bytes(path: Path) -> int:

@@ -8,6 +8,7 @@ Nothing here measures; it only formats what the workers recorded.
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import shutil
@@ -234,10 +235,12 @@ def dataset_chart(res: dict[str, Any], path: Path) -> Path | None:
     for i, k in enumerate(ks):
         ax = axes[0][i + 1]
         labels = [label(e, c) for e, c in rows]
+        lowest = float("inf")
         for j, (key, name, color) in enumerate(series):
             vals = [(c["k"].get(str(k)) or {}).get(key) for _, c in rows]
             if not any(vals):
                 continue
+            lowest = min([lowest, *(v for v in vals if v)])
             ys = [r + j * h for r in range(len(rows))]
             ax.barh(
                 ys,
@@ -249,6 +252,8 @@ def dataset_chart(res: dict[str, Any], path: Path) -> Path | None:
         ax.set_yticks([r + 0.4 - h / 2 for r in range(len(rows))], labels, fontsize=8)
         ax.invert_yaxis()
         ax.set_xscale("log")
+        if lowest < float("inf"):  # bars start a full decade below the slowest one
+            ax.set_xlim(left=10 ** (math.floor(math.log10(lowest)) - 1))
         ax.set_xlabel("queries per second (log)")
         ax.set_title(f"k={k}")
         ax.grid(axis="x", alpha=0.3)
@@ -379,16 +384,20 @@ def write_results_page(
     v = first.get("versions") or versions()
     dates = [d["started"] for d in dsets] + [d.get("finished", "") for d in dsets]
     dates = sorted(x for x in dates if x)
+    commands = list(dict.fromkeys(d.get("command", "") for d in dsets if d.get("command")))
+    rendered = command not in commands
+    commands = commands or [command]
     L = [
         "# thresher benchmark results",
         "",
-        f"Generated {dates[0] if dates else '?'} to {dates[-1] if dates else '?'} by:",
+        f"Measured {dates[0] if dates else '?'} to {dates[-1] if dates else '?'} by:",
         "",
         "```sh",
         "bash benches/setup_bench.sh        # once: peers + pyserini --no-deps into the current venv",
-        command,
+        *commands,
         "```",
         "",
+        *([f"Page rendered from the saved JSON files by `{command}`.", ""] if rendered else []),
         (
             f"Machine: {machine_line(m)}; {m.get('os')}. The machine is shared (other "
             "jobs may run): compare engines within one table, not across runs."

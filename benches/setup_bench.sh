@@ -28,10 +28,14 @@ fi
 REQS="$(mktemp)"
 trap 'rm -f "$REQS"' EXIT
 "$PY" - "$ROOT/pyproject.toml" "$HERE/requirements-bench.txt" >"$REQS" <<'PYEOF'
-import sys, tomllib, pathlib
+import sys, pathlib
+try:
+    import tomllib  # Python >= 3.11
+except ImportError:
+    tomllib = None
 pp, fallback = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 deps = None
-if pp.exists():
+if pp.exists() and tomllib is not None:
     deps = tomllib.loads(pp.read_text()).get("project", {}).get("optional-dependencies", {}).get("bench")
 if deps:
     print("# from pyproject.toml [project.optional-dependencies].bench", file=sys.stderr)

@@ -129,6 +129,53 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyzed_beir(data: str, fields: tuple[str, ...], analyzer: _core.Analyzer):
+    """(doc ids, doc terms) of a BEIR corpus, analysed in parallel in Rust."""
+    from thresher.data import iter_beir_corpus
+
+    ids, texts = [], []
+    for doc_id, text in iter_beir_corpus(data, fields):
+        ids.append(doc_id)
+        texts.append(text)
+    if not ids:
+        raise ValueError(f"{data}: the corpus is empty")
+    return ids, analyzer.tokenize_batch(texts)
+
+
+def _cmd_train_tdv(args: argparse.Namespace) -> int:
+    from thresher.data import load_qrels, load_queries
+    from thresher.tdv import Corpus, ScoringConfig, TrainConfig, train
+
+    analyzer = _analyzer(args)
+    t0 = time.perf_counter()
+    ids, docs = _analyzed_beir(args.data, tuple(args.fields.split(",")), analyzer)
+    corpus = Corpus.from_tokens(ids, docs)
+    qrels = load_qrels(args.data, args.split)
+    queries = load_queries(args.data)
+    missing = [q for q in qrels if q not in queries]
+    if missing:
+        raise ValueError(f"{len(missing)} judged queries have no text (first: {missing[0]!r})")
+    q_terms = {q: analyzer.tokenize(queries[q]) for q in qrels}
+    config = TrainConfig(
+        scoring=ScoringConfig(model="bm25", k1=args.k1, b=args.b),
+        margin=args.margin,
+        max_postings=args.max_postings,
+        max_epochs=args.epochs,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
+    result = train(corpus, q_terms, qrels, features=args.features, config=config)
+    result.model.save(args.output)
+    best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
+    kept = best.get("postings_kept", float("nan"))
+    print(
+        f"trained TDVs on {len(result.train_queries)} queries ({len(result.dev_queries)} held out "
+        f"as dev) in {time.perf_counter() - t0:.1f} s; best epoch {result.best_epoch}, "
+        f"postings kept {kept:.1%}; saved {args.output}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="thresher", description="Exact sparse retrieval: index, search, evaluate."
@@ -166,6 +213,35 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     pe.add_argument("--json", action="store_true", help="print JSON")
     pe.set_defaults(func=_cmd_eval)
+
+    pt = sub.add_parser(
+        "train-tdv",
+        help="learn term discrimination values (Frej et al., SIGIR 2020) on a BEIR split",
+    )
+    pt.add_argument("data", help="BEIR folder with qrels/<split>.tsv")
+    pt.add_argument("--split", default="train", help="training qrels split (default: train)")
+    pt.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    pt.add_argument(
+        "--fields", default="title,text", help="document text fields (default: title,text)"
+    )
+    pt.add_argument(
+        "--features",
+        default="ab",
+        help="term features: a = hashed subwords, b = collection statistics, "
+        "c = PPMI/SVD co-occurrence (default: ab)",
+    )
+    pt.add_argument("--margin", type=float, default=8.0, help="hinge margin (default 8)")
+    pt.add_argument(
+        "--max-postings",
+        type=float,
+        default=0.6,
+        help="keep the best dev epoch among those keeping at most this share of postings",
+    )
+    pt.add_argument("--epochs", type=int, default=150, help="maximum epochs (default 150)")
+    pt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    pt.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_model_args(pt)
+    pt.set_defaults(func=_cmd_train_tdv)
     return p
 
 

@@ -1,0 +1,108 @@
+"""Entry points for the command line (``thresher train-expansion``, ``--expansion``).
+
+Each function takes paths and plain options, does one job, and returns a value the CLI can
+print; errors are the library's (``ValueError``, ``FileNotFoundError``, ...), which the CLI
+reports as one line. Suggested wiring::
+
+    thresher train-expansion <beir_dir> --split train -o exp.npz   -> train_expansion(...)
+    thresher expand <beir_dir> --expansion exp.npz -o docs.jsonl.gz -> expand_beir(...)
+    thresher index  <beir_dir> --expansion exp.npz ...              -> expand_beir(...) then the
+                                                                       impact index builder
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from thresher._core import Analyzer
+from thresher.expand.data import TextAnalyzer, load_collection
+from thresher.expand.export import write_jsonl
+from thresher.expand.model import ExpandedDocs, ExpansionConfig, ExpansionModel
+
+__all__ = ["expand_beir", "train_expansion"]
+
+
+def train_expansion(
+    beir_dir: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    split: str = "train",
+    dev_split: str | None = None,
+    config: ExpansionConfig | None = None,
+    analyzer: TextAnalyzer | None = None,
+    log: Callable[[str], None] | None = None,
+) -> ExpansionModel:
+    """Trains an expansion model on a BEIR folder and optionally saves it.
+
+    Args:
+        beir_dir: BEIR folder (``corpus.jsonl[.gz]``, ``queries.jsonl``, ``qrels/``).
+        output: where to save the model (``.npz``); ``None``: do not save.
+        split: qrels split to train on.
+        dev_split: qrels split for model selection; default: hold out
+            ``config.dev_fraction`` of the training queries.
+        config: hyper-parameters.
+        analyzer: text analysis (default ``Analyzer()``; or a
+            :class:`~thresher.expand.subword.SubwordAnalyzer`); its configuration is recorded
+            in the model (``info["analyzer"]``) so queries can be analysed the same way.
+        log: progress messages.
+
+    Raises:
+        FileNotFoundError: missing corpus, queries or qrels split.
+        ValueError: no usable training pair, bad configuration.
+    """
+    analyzer = analyzer or Analyzer()
+    splits = (split,) if dev_split is None else (split, dev_split)
+    p = Path(beir_dir)
+    for s in splits:
+        if not (p / "qrels" / f"{s}.tsv").is_file():
+            raise FileNotFoundError(f"no qrels for split {s!r} in {p}")
+    col = load_collection(p, splits, analyzer)
+    model = ExpansionModel.fit(
+        col.docs,
+        col.queries,
+        col.qrels[split],
+        col.doc_ids,
+        config=config,
+        dev_qrels=None if dev_split is None else col.qrels[dev_split],
+        log=log,
+    )
+    model.info["analyzer"] = analyzer.config_json()
+    model.info["trained_on"] = {"collection": p.name, "split": split, "dev_split": dev_split}
+    if output is not None:
+        model.save(output)
+    return model
+
+
+def expand_beir(
+    beir_dir: str | os.PathLike[str],
+    model: ExpansionModel | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    bits: int | None = 8,
+    analyzer: TextAnalyzer | None = None,
+) -> tuple[list[str], ExpandedDocs]:
+    """Expands every document of a BEIR corpus; optionally writes Anserini JSONL.
+
+    Args:
+        beir_dir: BEIR folder or ``corpus.jsonl[.gz]``.
+        model: a model or the path of a saved one.
+        output: JSONL(.gz) path for the learned-sparse vectors (``None``: none written).
+        bits: integer width of the exported weights (``None``: float weights).
+        analyzer: text analysis; must match the one the model was trained with
+            (default ``Analyzer()``).
+
+    Returns:
+        ``(doc_ids, expanded)``.
+    """
+    m = model if isinstance(model, ExpansionModel) else ExpansionModel.load(model)
+    analyzer = analyzer or Analyzer()
+    from thresher.data import iter_beir_corpus
+
+    pairs = list(iter_beir_corpus(beir_dir))
+    doc_ids = [d for d, _ in pairs]
+    expanded = m.expand(analyzer.tokenize_batch([t for _, t in pairs]))
+    if output is not None:
+        write_jsonl(output, doc_ids, expanded.matrix, expanded.vocab, bits=bits)
+    return doc_ids, expanded

@@ -1,0 +1,832 @@
+"""``ExpansionModel``: SparTerm-style document expansion without a transformer.
+
+A document ``d`` becomes a sparse vector over the analyzer's vocabulary,
+``w(d) = G(d) ⊙ I(d)`` (Bai et al., "SparTerm: Learning Term-based Sparse Representation for
+Fast Text Retrieval", 2020), with
+
+* the **importance predictor** ``I(d) = I_lit(d) + I_lit(d) T``: ``I_lit`` holds the literal
+  terms' Lucene BM25 impacts (k1 = 0.9, b = 0.4; or ``TDV(t) * tf`` when term weights are
+  supplied), and ``T`` is a learned non-negative term-to-term matrix with at most ``m``
+  non-zeros per row, initialised from document-level PPMI (:mod:`.cooc`) and refined with a
+  softmax ranking loss on training queries (:mod:`.train`);
+* the **gating controller** ``G(d)``: the literal terms, plus the expansion candidates whose
+  gate probability exceeds ``tau`` (at most ``max_expansion`` per document), the gate being a
+  logistic model over candidate features trained with binary cross-entropy towards the
+  terms of the queries the document is relevant to (:mod:`.gate`).
+
+Queries are bags of analysed terms (weight = count) and the score is the dot product, so the
+query side needs only the analyzer. With the gate closed and ``reweight_literal=False`` the
+representation is exactly the BM25 impact vector and the ranking is BM25's.
+
+Training (:meth:`ExpansionModel.fit`), in order:
+
+1. vocabulary = corpus terms plus training-query terms; ``I_lit`` = BM25 impacts;
+2. ``P`` = PPMI top-``m`` per row (document-level co-occurrence, context-distribution
+   smoothing ``cds``); ``T0 = alpha * P / rowsum(P)``: each source term spreads ``alpha``
+   times its impact over its associates, so with ``alpha = 1`` (default, no tuning) the
+   expansion mass of a document equals its literal mass and an expansion weight is on the
+   scale of a literal one. With several ``alphas`` the dev queries choose (ungated top-M);
+3. gate fitted on the training queries' relevant documents;
+4. ``T`` refined with the gate fixed (the dev objective picks the epoch);
+5. gate refitted on the refined ``T``; ``tau`` and ``max_expansion`` chosen on the dev
+   queries among the settings within the postings budget (``max_postings_ratio`` times the
+   literal postings).
+
+The expansion source of document ``d`` is ``sigma_d I_lit(d)`` with
+``sigma_d = (mean mass / mass of d) ** source_norm`` (default 1): without it a long document
+gathers support from more terms and every expansion weight grows with its length, a bias
+that ``T`` (shared by all documents) cannot undo. The dev objective is
+``nDCG@10 + R@100 / 2 + R@1000 / 2`` over a seeded random ``dev_fraction`` (20 %) of the
+training queries (or given explicitly); they never contribute gradients. Dev sets of a few
+dozen queries cannot resolve recall at depth 1000 (one document moves R@1000 by 1/|rel|), so
+settings within ``tie`` (0.002) of the best objective count as tied and the one with the
+most expansion postings wins (within the budget): expansion terms only add to scores, and
+their effect on the top ranks is what the objective does measure.
+
+Defaults and why (measured with ``benches/expand_report.py``; the Cranfield CV figures
+informed ``m``, ``cds``, ``source_norm`` and ``alpha``, SciFact's test split did not):
+
+* ``m = 128`` targets per source term: with 64, most relevant documents that no query term
+  reaches had no query term among their candidates at all (coverage, not gating, limited
+  recall);
+* ``cds = 0.75``: the smoothing exponent Levy, Goldberg & Dagan (TACL 2015) recommend; plain
+  PMI prefers rare targets, which few queries use;
+* 12 epochs of Adam with ``lr = 0.05`` times the mean initial entry, ``l2 = 1e-4`` towards
+  ``T0``, 15 hard negatives out of the top 50 per (query, relevant document) pair;
+* the budget ``max_postings_ratio = 2``: the issue's size target (expanded index <= 2x BM25).
+"""
+
+# Matrix names follow the maths.
+# ruff: noqa: N803, N806
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from thresher.exceptions import ThresherError
+from thresher.expand.cooc import ppmi_topm
+from thresher.expand.gate import Candidates, Gate, TermContext, candidates
+from thresher.expand.impacts import CollectionStats, bm25_impacts
+from thresher.expand.retrieval import search, to_run
+from thresher.expand.train import Examples, Pattern, refine
+from thresher.expand.vocab import Vocabulary, bag_matrix
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ExpandedDocs",
+    "ExpansionConfig",
+    "ExpansionModel",
+    "ExpansionModelError",
+    "IncompatibleExpansionModelError",
+]
+
+FORMAT_VERSION = 1
+"""Version of the ``.npz`` layout written by :meth:`ExpansionModel.save`."""
+
+
+class ExpansionModelError(ThresherError, ValueError):
+    """An expansion model file is damaged or is not an expansion model."""
+
+
+class IncompatibleExpansionModelError(ExpansionModelError):
+    """An expansion model file was written in a format this thresher cannot read."""
+
+
+@dataclass(frozen=True)
+class ExpansionConfig:
+    """Hyper-parameters of :meth:`ExpansionModel.fit` (defaults justified in the docs).
+
+    Attributes:
+        k1, b: BM25 parameters of the literal impacts (Anserini's defaults).
+        m: non-zeros per row of ``T`` (targets per source term).
+        min_df, min_count: PPMI filters (document frequency of both terms; documents
+            holding the pair).
+        cds: context-distribution smoothing of the PPMI (1 = none).
+        alphas: candidate scales of ``T0``; the best on dev is kept.
+        candidates: expansion candidates scored by the gate per document.
+        max_expansion: at most this many expansion terms per document (``M``); tuned on dev
+            among ``max_expansion_grid`` when ``tune`` is on.
+        tau: gate threshold; tuned on dev among ``tau_grid`` when ``tune`` is on.
+        reweight_literal: literal terms also receive their expansion mass ``(I_lit T)_j``.
+        diagonal: ``T`` may also learn ``T_jj`` (starting at 0): a literal term's own impact
+            is then scaled by ``1 + T_jj`` (needs ``reweight_literal``).
+        source_norm: ``gamma`` of the expansion source scale ``sigma_d = (mean_d' |I_lit(d')|_1
+            / |I_lit(d)|_1) ** gamma``: 0 lets long documents (more supporting terms) earn
+            larger expansion weights, 1 makes ``I_lit(d) T`` a length-free mixture.
+        graded: weight each training pair by the gain ``2^grade - 1`` of its judgement.
+        objective: dev objective, a weighted sum of ir-measures (model selection only).
+        tie: dev objectives within ``tie`` of the best count as tied; the tied setting with
+            the most expansion postings (within the budget) is chosen.
+        epochs, batch_size, negatives, negative_pool, lr, l2: refinement of ``T``
+            (``lr`` is relative to the mean initial entry of ``T``).
+        gate_l2: L2 penalty of the gate's logistic regression.
+        dev_fraction: share of training queries held out for model selection.
+        max_postings_ratio: tuning only considers settings whose postings stay within this
+            multiple of the literal (BM25) postings.
+        tune: choose ``tau``/``max_expansion``/``alpha`` on dev (else use the given values).
+        seed: seeds the dev split, negative sampling and shuffling.
+    """
+
+    k1: float = 0.9
+    b: float = 0.4
+    m: int = 128
+    min_df: int = 2
+    min_count: int = 2
+    cds: float = 0.75
+    alphas: tuple[float, ...] = (1.0,)
+    candidates: int = 300
+    max_expansion: int = 64
+    tau: float = 0.5
+    max_expansion_grid: tuple[int, ...] = (16, 32, 64, 96, 128)
+    tau_grid: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7)
+    reweight_literal: bool = True
+    diagonal: bool = False
+    source_norm: float = 1.0
+    graded: bool = True
+    objective: tuple[tuple[str, float], ...] = (("nDCG@10", 1.0), ("R@100", 0.5), ("R@1000", 0.5))
+    tie: float = 0.002
+    epochs: int = 12
+    batch_size: int = 32
+    negatives: int = 15
+    negative_pool: int = 50
+    lr: float = 0.05
+    l2: float = 1e-4
+    gate_l2: float = 1e-3
+    dev_fraction: float = 0.2
+    max_postings_ratio: float = 2.0
+    tune: bool = True
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        ints = {
+            "m": self.m,
+            "min_df": self.min_df,
+            "min_count": self.min_count,
+            "candidates": self.candidates,
+            "epochs": self.epochs,
+            "batch_size": self.batch_size,
+            "negatives": self.negatives,
+            "negative_pool": self.negative_pool,
+        }
+        for name, v in ints.items():
+            bad = isinstance(v, bool) or not isinstance(v, (int, np.integer))
+            if bad or v < (0 if name == "epochs" else 1):
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        if self.max_expansion < 0:
+            raise ValueError(f"max_expansion must be >= 0, got {self.max_expansion}")
+        if self.negatives > self.negative_pool:
+            raise ValueError("negatives must not exceed negative_pool")
+        for name in ("k1", "lr", "l2", "gate_l2", "max_postings_ratio"):
+            v = getattr(self, name)
+            if not np.isfinite(v) or v < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+        if not 0 <= self.b <= 1:
+            raise ValueError(f"b must be in [0, 1], got {self.b}")
+        if not 0 <= self.tau <= 1 or any(not 0 <= t <= 1 for t in self.tau_grid):
+            raise ValueError("tau (and tau_grid) must be in [0, 1]")
+        if not self.alphas or any(not np.isfinite(a) or a < 0 for a in self.alphas):
+            raise ValueError("alphas must be a non-empty tuple of finite numbers >= 0")
+        if not np.isfinite(self.source_norm) or not 0 <= self.source_norm <= 1:
+            raise ValueError(f"source_norm must be in [0, 1], got {self.source_norm}")
+        if not np.isfinite(self.tie) or self.tie < 0:
+            raise ValueError(f"tie must be a finite number >= 0, got {self.tie}")
+        if not np.isfinite(self.cds) or not 0 < self.cds <= 1:
+            raise ValueError(f"cds must be in (0, 1], got {self.cds}")
+        if not 0 <= self.dev_fraction < 1:
+            raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
+
+
+@dataclass
+class ExpandedDocs:
+    """Expanded documents: a CSR matrix over a vocabulary.
+
+    Attributes:
+        matrix: ``float32`` CSR, documents x ``len(vocab)``, weights ``>= 0``.
+        vocab: column terms (the model's vocabulary, then any new literal terms).
+        num_literal: per document, the number of literal terms (the rest are expansions).
+    """
+
+    matrix: sp.csr_matrix
+    vocab: list[str]
+    num_literal: np.ndarray
+
+    @property
+    def num_expansion(self) -> np.ndarray:
+        """Expansion terms per document."""
+        return np.diff(self.matrix.indptr) - self.num_literal
+
+    def queries(self, queries: Sequence[Sequence[str]] | Sequence[Mapping[str, float]]):
+        """Query matrix over this vocabulary (terms unknown to it are dropped)."""
+        return bag_matrix(queries, Vocabulary(self.vocab), what="query")
+
+    def search(
+        self, queries: Sequence[Sequence[str]] | Sequence[Mapping[str, float]], k: int = 1000
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact top-``k`` by dot product (see :func:`thresher.expand.retrieval.search`)."""
+        return search(self.matrix, self.queries(queries), k)
+
+
+def _validate_docs(docs: Sequence[Sequence[str]], what: str = "document") -> None:
+    if isinstance(docs, (str, bytes)):
+        raise TypeError(f"expected a sequence of {what}s (lists of terms), not a str")
+    for i, d in enumerate(docs):
+        if isinstance(d, (str, bytes)):
+            raise TypeError(f"{what} #{i} is a str; pass its analysed terms (Analyzer.tokenize)")
+
+
+@dataclass
+class ExpansionModel:
+    """A trained expansion model (see the module documentation for the method).
+
+    Attributes:
+        vocab: the model vocabulary (analysed terms).
+        T: learned term-to-term matrix, ``V x V`` CSR ``float32`` (``<= m`` per row).
+        P: PPMI at the same sparsity as ``T`` (a gate feature).
+        gate: the gating controller.
+        qfreq: training queries containing each term (a gate feature).
+        config: training configuration (``tau``/``max_expansion`` hold the chosen values).
+        term_weights: optional TDV per term: literal weights are then ``TDV * tf``.
+        info: training record (timings, dev curves, chosen values), saved with the model.
+    """
+
+    vocab: Vocabulary
+    T: sp.csr_matrix
+    P: sp.csr_matrix
+    gate: Gate | None
+    qfreq: np.ndarray
+    config: ExpansionConfig = field(default_factory=ExpansionConfig)
+    term_weights: np.ndarray | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ representation
+    def literal(self, X: sp.csr_matrix, stats: CollectionStats | None = None) -> sp.csr_matrix:
+        """Literal importance ``I_lit`` of term-count rows ``X`` (over the model vocabulary or
+        an extension of it): BM25 impacts, or ``TDV * tf`` with term weights."""
+        if self.term_weights is None:
+            return bm25_impacts(X, stats, self.config.k1, self.config.b)
+        tw = np.ones(X.shape[1], dtype=np.float32)
+        tw[: len(self.term_weights)] = self.term_weights
+        L = sp.csr_matrix(X @ sp.diags(tw), dtype=np.float32)
+        L.eliminate_zeros()
+        L.sort_indices()
+        return L
+
+    def sigma(self, B: sp.csr_matrix) -> np.ndarray:
+        """Per-document scale of the expansion source (``source_norm``; 0 for empty rows)."""
+        mass = np.asarray(B.sum(axis=1), dtype=np.float64).ravel()
+        out = np.zeros(len(mass))
+        nz = mass > 0
+        if nz.any():
+            out[nz] = (mass[nz].mean() / mass[nz]) ** self.config.source_norm
+        return out
+
+    def _context(self, idf: np.ndarray) -> TermContext:
+        V = len(self.vocab)
+        tdv = None if self.term_weights is None else self.term_weights[:V]
+        return TermContext(idf[:V], self.qfreq, tdv)
+
+    def _score_blocks(
+        self, B: sp.csr_matrix, idf: np.ndarray, T: sp.csr_matrix | None = None, block: int = 1024
+    ) -> list[tuple[int, Candidates, np.ndarray]]:
+        """Candidates and gate probabilities per block of documents: ``(start, cand, p)``.
+
+        Without a gate, ``p`` is 1 for every candidate (ranking then falls to the score)."""
+        T = self.T if T is None else T
+        V = len(self.vocab)
+        Bv = B[:, :V] if B.shape[1] > V else B
+        Bs = sp.csr_matrix(sp.diags(self.sigma(B)) @ Bv, dtype=np.float32)
+        ctx = self._context(idf)
+        out = []
+        for lo in range(0, B.shape[0], block):
+            cand = candidates(Bs[lo : lo + block], T, self.P, ctx, self.config.candidates)
+            if self.gate is None or not len(cand.rows):
+                p = np.ones(len(cand.rows))
+            else:
+                p = self.gate.probability(cand.features)
+            out.append((lo, cand, p))
+        return out
+
+    def _assemble(
+        self,
+        B: sp.csr_matrix,
+        scored: list[tuple[int, Candidates, np.ndarray]],
+        tau: float,
+        max_expansion: int,
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``(W, Zmask)`` from scored candidates: ``W = I_lit (+ literal E) + gated E``;
+        ``Zmask`` marks the terms that receive ``(I_lit T)`` mass (the ``Z`` of training)."""
+        V = len(self.vocab)
+        n_docs, n_cols = B.shape
+        M = max_expansion
+        rows, cols, vals, lrows, lcols, lvals = [], [], [], [], [], []
+        for lo, cand, p in scored:
+            if M > 0 and len(cand.rows):
+                ok = p > tau if self.gate is not None else np.ones(len(p), dtype=bool)
+                r, c, s, pk = cand.rows[ok], cand.cols[ok], cand.score[ok], p[ok]
+                # Within each document: probability descending, then score, then term id.
+                order = np.lexsort((c, -s, -pk, r))
+                r, c, s = r[order], c[order], s[order]
+                first = np.searchsorted(r, np.arange(r.max(initial=-1) + 1))
+                keep = (np.arange(len(r)) - first[r]) < M
+                rows.append(r[keep] + lo)
+                cols.append(c[keep])
+                vals.append(s[keep])
+            if self.config.reweight_literal:
+                lit = cand.literal_e.tocoo()
+                lrows.append(lit.row + lo)
+                lcols.append(lit.col)
+                lvals.append(lit.data)
+
+        def coo(rr: list, cc: list, vv: list, ones: bool = False) -> sp.csr_matrix:
+            r = np.concatenate(rr) if rr else np.zeros(0, dtype=np.int64)
+            c = np.concatenate(cc) if cc else np.zeros(0, dtype=np.int64)
+            v = np.ones(len(r)) if ones else (np.concatenate(vv) if vv else np.zeros(0))
+            return sp.csr_matrix((v.astype(np.float32), (r, c)), shape=(n_docs, n_cols))
+
+        W = sp.csr_matrix(B, dtype=np.float32) + coo(rows, cols, vals)
+        Z = coo(rows, cols, vals, ones=True)
+        if self.config.reweight_literal:
+            W = W + coo(lrows, lcols, lvals)
+            Lb = sp.csr_matrix(B[:, :V] if n_cols > V else B).astype(bool).astype(np.float32)
+            if n_cols > V:
+                Lb = sp.hstack([Lb, sp.csr_matrix((n_docs, n_cols - V))], format="csr")
+            Z = Z + Lb
+        W = sp.csr_matrix(W, dtype=np.float32)
+        Z = sp.csr_matrix(Z, dtype=np.float32)
+        W.sort_indices()
+        Z.sort_indices()
+        return W, Z
+
+    def _represent(
+        self,
+        B: sp.csr_matrix,
+        idf: np.ndarray,
+        *,
+        T: sp.csr_matrix | None = None,
+        tau: float | None = None,
+        max_expansion: int | None = None,
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """``(W, Zmask)`` for literal importance rows ``B`` (columns: model vocabulary, then
+        any extra literal terms)."""
+        tau = self.config.tau if tau is None else tau
+        M = self.config.max_expansion if max_expansion is None else max_expansion
+        return self._assemble(B, self._score_blocks(B, idf, T), tau, M)
+
+    def expand(
+        self,
+        docs: Sequence[Sequence[str]],
+        *,
+        tau: float | None = None,
+        max_expansion: int | None = None,
+    ) -> ExpandedDocs:
+        """Expanded representations of analysed documents.
+
+        BM25 statistics (df, average length) are those of ``docs``: pass the whole collection
+        you will index, as an index builder would. Terms unknown to the model keep their
+        literal weight (new columns after the model vocabulary); they are never expanded.
+
+        Args:
+            docs: the analysed terms of each document.
+            tau, max_expansion: override the trained gate threshold and expansion cap
+                (``max_expansion=0`` closes the gate: literal terms only).
+
+        Returns:
+            :class:`ExpandedDocs` (matrix over the model vocabulary plus new literal terms).
+
+        Raises:
+            TypeError: a document given as a ``str``.
+            ValueError: ``tau`` outside [0, 1] or negative ``max_expansion``.
+        """
+        _validate_docs(docs)
+        if tau is not None and not 0 <= tau <= 1:
+            raise ValueError(f"tau must be in [0, 1], got {tau}")
+        if max_expansion is not None and max_expansion < 0:
+            raise ValueError(f"max_expansion must be >= 0, got {max_expansion}")
+        vocab = self.vocab.extended(docs)
+        if self.term_weights is not None and len(vocab) > len(self.vocab):
+            extra = vocab.terms[len(self.vocab) : len(self.vocab) + 3]
+            raise ValueError(
+                f"{len(vocab) - len(self.vocab)} document terms have no term weight "
+                f"(e.g. {', '.join(map(repr, extra))}); the TDV term weights must cover them"
+            )
+        X = bag_matrix(docs, vocab)
+        stats = CollectionStats.from_tf(X)
+        B = self.literal(X, stats)
+        W, _ = self._represent(B, stats.idf(), tau=tau, max_expansion=max_expansion)
+        return ExpandedDocs(W, list(vocab.terms), np.diff(B.indptr).astype(np.int64))
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def fit(
+        cls,
+        docs: Sequence[Sequence[str]],
+        queries: Mapping[str, Sequence[str]],
+        qrels: Mapping[str, Mapping[str, int]],
+        doc_ids: Sequence[str],
+        *,
+        config: ExpansionConfig | None = None,
+        dev_qrels: Mapping[str, Mapping[str, int]] | None = None,
+        term_weights: Mapping[str, float] | None = None,
+        log: Callable[[str], None] | None = None,
+    ) -> ExpansionModel:
+        """Trains a model on a corpus and training queries.
+
+        Args:
+            docs: analysed terms of every document of the training collection.
+            queries: ``{query id: analysed terms}`` (may hold more queries than ``qrels``).
+            qrels: ``{query id: {doc id: grade}}``, training judgements (grade > 0 =
+                relevant). Judgements of unknown queries or documents are ignored.
+            doc_ids: the id of each document of ``docs``.
+            config: hyper-parameters (default :class:`ExpansionConfig`).
+            dev_qrels: judgements for model selection; default: a seeded
+                ``config.dev_fraction`` of ``qrels``' queries.
+            term_weights: optional ``{term: TDV}``; literal weights become ``TDV * tf``.
+            log: receives progress messages.
+
+        Raises:
+            ValueError: mismatched ``docs``/``doc_ids``, duplicate ids, no usable training
+                pair, empty corpus, bad term weights or configuration.
+            TypeError: a document or query given as a ``str``.
+        """
+        cfg = config or ExpansionConfig()
+        say = log or (lambda _msg: None)
+        t_start = time.perf_counter()
+        _validate_docs(docs)
+        if len(docs) != len(doc_ids):
+            raise ValueError(f"{len(docs)} documents but {len(doc_ids)} ids")
+        if len(docs) == 0:
+            raise ValueError("the corpus is empty")
+        pos = {d: i for i, d in enumerate(doc_ids)}
+        if len(pos) != len(doc_ids):
+            raise ValueError("document ids must be unique")
+        for q, t in queries.items():
+            if isinstance(t, (str, bytes)):
+                raise TypeError(f"query {q!r} is a str; pass its analysed terms")
+
+        def pairs_of(qr: Mapping[str, Mapping[str, int]]) -> dict[str, dict[int, int]]:
+            out: dict[str, dict[int, int]] = {}
+            for q, judged in qr.items():
+                if q not in queries:
+                    continue
+                rel = {pos[d]: int(g) for d, g in judged.items() if g > 0 and d in pos}
+                if rel and queries[q]:
+                    out[q] = dict(sorted(rel.items()))
+            return out
+
+        train_rel = pairs_of(qrels)
+        if not train_rel:
+            raise ValueError(
+                "no training pairs: no query of qrels has known terms and a relevant document "
+                "of this corpus"
+            )
+        rng = np.random.default_rng(cfg.seed)
+        if dev_qrels is not None:
+            dev_rel = pairs_of(dev_qrels)
+            dev_judged = {q: dict(dev_qrels[q]) for q in dev_rel}
+        else:
+            qs = sorted(train_rel)
+            n_dev = round(cfg.dev_fraction * len(qs))
+            n_dev = min(n_dev, len(qs) - 1)
+            dev_q = set(rng.permutation(len(qs))[:n_dev].tolist())
+            dev_rel = {qs[i]: train_rel[qs[i]] for i in sorted(dev_q)}
+            train_rel = {qs[i]: train_rel[qs[i]] for i in range(len(qs)) if i not in dev_q}
+            dev_judged = {q: dict(qrels[q]) for q in dev_rel}
+        train_q = sorted(train_rel)
+        dev_q_list = sorted(dev_rel)
+        say(f"{len(train_q)} training queries, {len(dev_q_list)} dev queries")
+
+        # 1. vocabulary, literal importance.
+        vocab = Vocabulary.from_documents(docs, (queries[q] for q in train_q))
+        X = bag_matrix(docs, vocab)
+        stats = CollectionStats.from_tf(X)
+        tw = None
+        if term_weights is not None:
+            tw = np.zeros(len(vocab), dtype=np.float32)
+            missing = []
+            for i, t in enumerate(vocab.terms):
+                w = term_weights.get(t)
+                if w is None:
+                    missing.append(t)
+                    continue
+                wf = float(w)
+                if not np.isfinite(wf) or wf < 0:
+                    raise ValueError(f"term weight of {t!r} must be finite and >= 0, got {w}")
+                tw[i] = wf
+            if missing:
+                raise ValueError(
+                    f"{len(missing)} vocabulary terms have no term weight "
+                    f"(e.g. {', '.join(map(repr, missing[:3]))})"
+                )
+        Qtr = bag_matrix([queries[q] for q in train_q], vocab, what="query")
+        qfreq = np.bincount(Qtr.indices, minlength=len(vocab)).astype(np.int64)
+
+        # 2. PPMI initialisation.
+        t0 = time.perf_counter()
+        P, _ = ppmi_topm(X, cfg.m, min_df=cfg.min_df, min_count=cfg.min_count, cds=cfg.cds)
+        rs = np.asarray(P.sum(axis=1)).ravel()
+        rs[rs == 0] = 1.0
+        T_unit = sp.csr_matrix(sp.diags(1.0 / rs) @ P, dtype=np.float32)
+        T_unit.sort_indices()
+        if cfg.diagonal:
+            T_unit = _with_diagonal(T_unit)
+        say(f"PPMI: {P.nnz} pairs ({time.perf_counter() - t0:.1f}s)")
+        model = cls(vocab, T_unit, P, None, qfreq, cfg, tw, {})
+        B = model.literal(X, stats)
+        idf = stats.idf()
+        Qdev = bag_matrix([queries[q] for q in dev_q_list], vocab, what="query")
+        lit_postings = B.nnz
+        budget = cfg.max_postings_ratio * lit_postings
+
+        def dev_metric(W: sp.csr_matrix) -> float:
+            if not dev_q_list:
+                return 0.0
+            from thresher.evaluate import evaluate
+
+            d, s = search(W, Qdev, depth)
+            run = to_run(dev_q_list, list(doc_ids), d, s)
+            r = evaluate(run, dev_judged, [name for name, _ in cfg.objective])
+            return float(sum(w * r[name] for name, w in cfg.objective))
+
+        depth = max(int(name.split("@")[1]) if "@" in name else 1000 for name, _ in cfg.objective)
+
+        # alpha: the scale of T0, chosen with the ungated top-M representation.
+        alpha = cfg.alphas[0]
+        if cfg.tune and len(cfg.alphas) > 1 and dev_q_list:
+            best = -np.inf
+            for a in cfg.alphas:
+                W, _ = model._represent(B, idf, T=T_unit * np.float32(a))
+                sc = dev_metric(W)
+                say(f"alpha {a:g}: dev {sc:.4f}")
+                if sc > best:
+                    best, alpha = sc, a
+        model.T = sp.csr_matrix(T_unit * np.float32(alpha))
+        info: dict[str, Any] = {"alpha": alpha, "literal_postings": int(lit_postings)}
+
+        # 3. gate on the initial T.
+        rel_docs: dict[int, set[int]] = {}
+        for qi, q in enumerate(train_q):
+            for d in train_rel[q]:
+                rel_docs.setdefault(d, set()).add(qi)
+        sigma = model.sigma(B)
+        model.gate = _fit_gate(model, B, sigma, idf, rel_docs, Qtr)
+        say("gate fitted")
+
+        # 4. refine T with the gate fixed.
+        t0 = time.perf_counter()
+        W, Z = model._represent(B, idf)
+        examples = _examples(W, Qtr, train_q, train_rel, cfg.negative_pool, cfg.graded)
+        Bs = sp.csr_matrix(sp.diags(sigma) @ B, dtype=np.float32)
+        pattern = Pattern(model.T)
+        theta0 = model.T.data.astype(np.float64)
+        lr = cfg.lr * float(theta0.mean()) if len(theta0) else 0.0
+
+        def evaluate_theta(theta: np.ndarray) -> float:
+            Tm = pattern.matrix(theta.astype(np.float32))
+            Wt = B + sp.csr_matrix((Bs @ Tm).multiply(Z))
+            return dev_metric(Wt)
+
+        if cfg.epochs > 0 and len(examples):
+            theta, history = refine(
+                theta0,
+                pattern,
+                B,
+                Z,
+                Qtr,
+                examples,
+                negatives=cfg.negatives,
+                epochs=cfg.epochs,
+                batch_size=cfg.batch_size,
+                lr=lr,
+                l2=cfg.l2,
+                seed=cfg.seed,
+                sigma=sigma,
+                evaluate=evaluate_theta if dev_q_list else None,
+                log=say,
+            )
+            T = pattern.matrix(theta.astype(np.float32))
+            T.eliminate_zeros()
+            model.T = T
+            model.P = sp.csr_matrix(P.multiply(T.astype(bool)), dtype=np.float32)
+            model.P.sort_indices()
+            info["dev_curve"] = history
+        info["refine_seconds"] = time.perf_counter() - t0
+
+        # 5. gate again, then tau / M within the postings budget.
+        model.gate = _fit_gate(model, B, sigma, idf, rel_docs, Qtr)
+        tau, M = cfg.tau, cfg.max_expansion
+        if cfg.tune and dev_q_list:
+            grid = []
+            scored = model._score_blocks(B, idf)
+            for t in cfg.tau_grid:
+                for mm in cfg.max_expansion_grid:
+                    W, _ = model._assemble(B, scored, t, mm)
+                    grid.append((t, mm, dev_metric(W), W.nnz / lit_postings))
+            within = [g for g in grid if g[3] * lit_postings <= budget] or [grid[0]]
+            best = max(g[2] for g in within)
+            # Ties (small dev sets): the most postings wins; then grid order.
+            tied = [g for g in within if g[2] >= best - cfg.tie]
+            tau, M, best, _ = max(tied, key=lambda g: g[3])
+            info["grid"] = grid
+            say(f"chosen tau={tau:g}, max_expansion={M}: dev {best:.4f}")
+        model.config = replace(cfg, tau=float(tau), max_expansion=int(M))
+        info["seconds"] = time.perf_counter() - t_start
+        info["train_queries"] = len(train_q)
+        info["dev_queries"] = len(dev_q_list)
+        model.info = info
+        return model
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Writes the model to a ``.npz`` file (atomically: temp file, then rename).
+
+        The file holds ``format_version``, the vocabulary, ``T`` and ``P`` (CSR arrays), the
+        gate, the query-term frequencies, optional term weights, the configuration and the
+        training record (JSON). It loads without pickle.
+        """
+        p = Path(path)
+        gate = self.gate
+        arrays: dict[str, np.ndarray] = {
+            "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+            "vocab": np.array(self.vocab.terms, dtype=str),
+            "T_indptr": self.T.indptr.astype(np.int64),
+            "T_indices": self.T.indices.astype(np.int32),
+            "T_data": self.T.data.astype(np.float32),
+            "P_indptr": self.P.indptr.astype(np.int64),
+            "P_indices": self.P.indices.astype(np.int32),
+            "P_data": self.P.data.astype(np.float32),
+            "qfreq": self.qfreq.astype(np.int64),
+            "config": np.array(json.dumps(asdict(self.config))),
+            "info": np.array(json.dumps(self.info, default=float)),
+        }
+        if gate is not None:
+            arrays["gate"] = np.concatenate([gate.weights, [gate.bias]])
+            arrays["gate_mean"] = gate.mean
+            arrays["gate_scale"] = gate.scale
+        if self.term_weights is not None:
+            arrays["term_weights"] = self.term_weights.astype(np.float32)
+        tmp = p.with_name(p.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ExpansionModel:
+        """Reads a model written by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: no such file.
+            IncompatibleExpansionModelError: written in a newer (or unknown) format version.
+            ExpansionModelError: not an expansion model, or damaged (zip CRC, missing or
+                inconsistent arrays, non-finite or negative values).
+        """
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"no expansion model at {p}")
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+            raise ExpansionModelError(f"{p}: not a readable expansion model ({e})") from e
+        if "format_version" not in arrays:
+            raise ExpansionModelError(f"{p}: not an expansion model (no format_version)")
+        version = int(arrays["format_version"])
+        if version != FORMAT_VERSION:
+            raise IncompatibleExpansionModelError(
+                f"{p}: expansion model format version {version}, this thresher reads version "
+                f"{FORMAT_VERSION}" + ("; upgrade thresher" if version > FORMAT_VERSION else "")
+            )
+        try:
+            return cls._from_arrays(arrays)
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as e:
+            raise ExpansionModelError(f"{p}: damaged expansion model ({e})") from e
+
+    @classmethod
+    def _from_arrays(cls, a: dict[str, np.ndarray]) -> ExpansionModel:
+        vocab = Vocabulary(str(t) for t in a["vocab"])
+        V = len(vocab)
+
+        def csr(prefix: str) -> sp.csr_matrix:
+            indptr, indices = a[f"{prefix}_indptr"], a[f"{prefix}_indices"]
+            data = a[f"{prefix}_data"]
+            if (
+                indptr.shape != (V + 1,)
+                or indptr[0] != 0
+                or np.any(np.diff(indptr) < 0)
+                or indptr[-1] != len(indices)
+                or len(indices) != len(data)
+                or (len(indices) and (indices.min() < 0 or indices.max() >= V))
+            ):
+                raise ValueError(f"{prefix}: inconsistent sparse arrays")
+            if not np.all(np.isfinite(data)) or np.any(data < 0):
+                raise ValueError(f"{prefix}: non-finite or negative values")
+            return sp.csr_matrix((data.astype(np.float32), indices, indptr), shape=(V, V))
+
+        T, P = csr("T"), csr("P")
+        cfg_raw = json.loads(str(a["config"]))
+        for k in ("alphas", "max_expansion_grid", "tau_grid"):
+            cfg_raw[k] = tuple(cfg_raw[k])
+        cfg_raw["objective"] = tuple((str(n), float(w)) for n, w in cfg_raw["objective"])
+        cfg = ExpansionConfig(**cfg_raw)
+        gate = None
+        if "gate" in a:
+            g, mean, scale = a["gate"], a["gate_mean"], a["gate_scale"]
+            if len(mean) != len(g) - 1 or len(scale) != len(mean):
+                raise ValueError("gate arrays of inconsistent lengths")
+            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(mean)) and np.all(scale > 0)):
+                raise ValueError("non-finite gate parameters")
+            gate = Gate(g[:-1].astype(np.float64), float(g[-1]), mean, scale)
+        qfreq = a["qfreq"]
+        if qfreq.shape != (V,):
+            raise ValueError("qfreq has the wrong length")
+        tw = a.get("term_weights")
+        if tw is not None and (tw.shape != (V,) or not np.all(np.isfinite(tw)) or np.any(tw < 0)):
+            raise ValueError("term_weights: wrong length, non-finite or negative")
+        if gate is not None:
+            n_feat = len(gate.weights)
+            want = 11 if tw is not None else 10
+            if n_feat != want:
+                raise ValueError(f"gate has {n_feat} weights, expected {want}")
+        return cls(vocab, T, P, gate, qfreq, cfg, tw, json.loads(str(a["info"])))
+
+
+def _with_diagonal(T: sp.csr_matrix) -> sp.csr_matrix:
+    """``T`` plus explicit zero entries on the diagonal (learnable self-weights)."""
+    V = T.shape[0]
+    coo = T.tocoo()
+    off = coo.row != coo.col
+    r = np.concatenate([coo.row[off], np.arange(V)])
+    c = np.concatenate([coo.col[off], np.arange(V)])
+    v = np.concatenate([coo.data[off], T.diagonal().astype(np.float32)])
+    order = np.lexsort((c, r))
+    r, c, v = r[order], c[order], v[order]
+    indptr = np.zeros(V + 1, dtype=np.int64)
+    np.cumsum(np.bincount(r, minlength=V), out=indptr[1:])
+    return sp.csr_matrix((v.astype(np.float32), c.astype(np.int32), indptr), shape=T.shape)
+
+
+def _fit_gate(
+    model: ExpansionModel,
+    B: sp.csr_matrix,
+    sigma: np.ndarray,
+    idf: np.ndarray,
+    rel_docs: Mapping[int, set[int]],
+    Qtr: sp.csr_matrix,
+) -> Gate:
+    """BCE gate towards the terms of the training queries each relevant document answers."""
+    docs = np.array(sorted(rel_docs), dtype=np.int64)
+    Bd = sp.csr_matrix(sp.diags(sigma[docs]) @ B[docs], dtype=np.float32)
+    cand = candidates(Bd, model.T, model.P, model._context(idf), model.config.candidates)
+    # Target terms per document: union of its relevant training queries' terms.
+    target = sp.lil_matrix((len(docs), B.shape[1]), dtype=np.float32)
+    for r, d in enumerate(docs):
+        for qi in rel_docs[int(d)]:
+            row = Qtr.indices[Qtr.indptr[qi] : Qtr.indptr[qi + 1]]
+            target[r, row] = 1.0
+    tgt = sp.csr_matrix(target)
+    y = np.asarray(tgt[cand.rows, cand.cols]).ravel() > 0
+    return Gate.fit(cand.features, y, model.config.gate_l2)
+
+
+def _examples(
+    W: sp.csr_matrix,
+    Qtr: sp.csr_matrix,
+    train_q: Sequence[str],
+    train_rel: Mapping[str, Mapping[int, int]],
+    pool: int,
+    graded: bool,
+) -> Examples:
+    """(query, relevant document, hard-negative pool) tuples from a first-stage ranking."""
+    docs, _ = search(W, Qtr, pool + max(len(v) for v in train_rel.values()))
+    n_docs = W.shape[0]
+    rng = np.random.default_rng(12345)
+    qs, ps, negs, ws = [], [], [], []
+    for qi, q in enumerate(train_q):
+        rel = set(train_rel[q])
+        hard = [d for d in docs[qi] if d >= 0 and d not in rel][:pool]
+        while len(hard) < pool:  # too few matching documents: random fill
+            d = int(rng.integers(n_docs))
+            if d not in rel:
+                hard.append(d)
+        for d, g in train_rel[q].items():
+            qs.append(qi)
+            ps.append(d)
+            negs.append(hard)
+            ws.append(2.0**g - 1.0 if graded else 1.0)
+    return Examples(
+        np.asarray(qs, dtype=np.int64),
+        np.asarray(ps, dtype=np.int64),
+        np.asarray(negs, dtype=np.int64).reshape(len(qs), pool),
+        np.asarray(ws, dtype=np.float64),
+    )

@@ -1,0 +1,154 @@
+"""The trained TDV model: ``TDV(t) = relu(w . e_t + beta)``, saving and applying it.
+
+A model is a function of term features (see :mod:`thresher.tdv.features`), not
+a table of one corpus's terms: :meth:`TDVModel.term_weights` computes the TDVs
+of any vocabulary from that vocabulary and its collection's document-term tf
+matrix. A weight of exactly 0 means "drop the term from the index"; the
+postings of other terms hold ``TDV(t) * tf`` (:func:`reweight`), and idf and
+document lengths are recomputed from those postings (see
+:mod:`thresher.tdv.scoring`).
+
+File format (``.npz``, written with ``numpy.savez_compressed``, read with
+``allow_pickle=False``): ``format_version`` (int, currently 1), ``meta``
+(JSON: scoring config, feature pipeline description, training summary),
+``w`` (float64 feature weights), ``beta`` (bias), and ``f{i}.{name}`` arrays
+holding the state of feature block ``i`` (tokenizer JSON, normalisation
+constants, SVD basis, user vectors).
+"""
+
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
+from __future__ import annotations
+
+import json
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .features import FeaturePipeline
+from .scoring import ScoringConfig
+
+__all__ = ["FORMAT_VERSION", "TDVModel", "reweight"]
+
+FORMAT_VERSION = 1
+
+
+def reweight(tf: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
+    """Document-term matrix with entries ``weights[t] * tf[d, t]``.
+
+    Columns with weight 0 lose all their entries (explicit zeros removed);
+    the shape is unchanged so column ``t`` still means ``vocab[t]``.
+    """
+    tf = sp.csr_matrix(tf, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64).ravel()
+    if weights.shape[0] != tf.shape[1]:
+        raise ValueError(
+            f"weight array has length {weights.shape[0]} but the matrix has {tf.shape[1]} terms"
+        )
+    if not np.all(np.isfinite(weights)) or (weights < 0).any():
+        raise ValueError("term weights must be finite and non-negative")
+    out = tf @ sp.diags(weights)
+    out = sp.csr_matrix(out)
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
+
+
+class TDVModel:
+    """Linear TDV predictor over a feature pipeline, plus the scoring config it was trained for."""
+
+    def __init__(
+        self,
+        features: FeaturePipeline,
+        w: np.ndarray | None = None,
+        beta: float = 1.0,
+        scoring: ScoringConfig | None = None,
+        meta: dict | None = None,
+    ) -> None:
+        self.features = features
+        n = features.n_features
+        self.w = np.zeros(n) if w is None else np.asarray(w, dtype=np.float64).copy()
+        if self.w.shape != (n,):
+            raise ValueError(f"weight vector has shape {self.w.shape}, expected ({n},)")
+        self.beta = float(beta)
+        self.scoring = scoring or ScoringConfig()
+        self.meta = dict(meta or {})
+
+    # ------------------------------------------------------------------ apply
+    def tdv_from_features(self, E: sp.csr_matrix) -> np.ndarray:
+        return np.maximum(E @ self.w + self.beta, 0.0)
+
+    def term_weights(self, vocab: Sequence[str], doc_term: sp.csr_matrix | None) -> np.ndarray:
+        """TDV of each term of ``vocab`` (float32, aligned to ``vocab``; 0 = drop).
+
+        ``doc_term`` is the collection's ``n_docs x len(vocab)`` tf matrix
+        (needed by the statistics and co-occurrence features).
+        """
+        vocab = list(vocab)
+        E = self.features.transform(vocab, doc_term)
+        return self.tdv_from_features(E).astype(np.float32)
+
+    def reweighted(self, vocab: Sequence[str], doc_term: sp.csr_matrix) -> sp.csr_matrix:
+        """``TDV * tf`` document-term matrix of a collection (for evaluation without an index)."""
+        return reweight(doc_term, self.term_weights(vocab, doc_term))
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path) -> None:
+        """Write a versioned ``.npz`` (see module docstring)."""
+        meta = {
+            "scoring": self.scoring.to_dict(),
+            "features": self.features.describe(),
+            "meta": self.meta,
+        }
+        arrays = {
+            "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
+            "meta": np.array(json.dumps(meta)),
+            "w": self.w,
+            "beta": np.array(self.beta),
+        }
+        arrays.update(self.features.state())
+        path = Path(path)
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TDVModel:
+        """Read a model written by :meth:`save`; ``ValueError`` on a wrong or newer
+        format version or a corrupted file."""
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        except FileNotFoundError:
+            raise
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
+            raise ValueError(f"{path}: not a readable TDV model file ({e})") from e
+        if "format_version" not in arrays:
+            raise ValueError(f"{path}: not a TDV model file (no format_version)")
+        version = int(arrays["format_version"])
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{path}: TDV model format version {version} is newer than the "
+                f"supported version {FORMAT_VERSION}; upgrade thresher"
+            )
+        if version != FORMAT_VERSION:
+            raise ValueError(f"{path}: unsupported TDV model format version {version}")
+        try:
+            meta = json.loads(str(arrays.pop("meta")))
+            w = arrays.pop("w")
+            beta = float(arrays.pop("beta"))
+            arrays.pop("format_version")
+            features = FeaturePipeline.from_state(meta["features"], arrays)
+            scoring = ScoringConfig(**meta["scoring"])
+            model = cls(features, w, beta, scoring, meta.get("meta"))
+        except (KeyError, TypeError, json.JSONDecodeError, Exception) as e:
+            if isinstance(e, ValueError) and str(e).startswith(str(path)):
+                raise
+            raise ValueError(f"{path}: corrupted TDV model file ({type(e).__name__}: {e})") from e
+        if not np.all(np.isfinite(model.w)) or not np.isfinite(model.beta):
+            raise ValueError(f"{path}: corrupted TDV model file (non-finite weights)")
+        return model

@@ -1,0 +1,483 @@
+"""Tests for thresher.tdv (numpy/scipy TDV training)."""
+
+# Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
+# ruff: noqa: N803, N806
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import check_grad
+
+from thresher.tdv import (
+    FORMAT_VERSION,
+    Corpus,
+    ScoringConfig,
+    StatsFeatures,
+    TDVModel,
+    TrainConfig,
+    VecFeatures,
+    batch_loss_and_grad,
+    evaluate,
+    make_features,
+    ndcg,
+    retrieve,
+    reweight,
+    score_matrix,
+    search,
+    standin_analyzer,
+    train,
+    train_from_texts,
+)
+from thresher.tdv.features import FeaturePipeline, read_vec
+from thresher.tdv.scoring import CollectionConstants
+from thresher.tdv.train import _Objective
+
+# The subword features need HF ``tokenizers`` (a dependency of thresher) and the stand-in
+# analyzer needs PyStemmer (a dev dependency): `make install` installs both, so nothing skips.
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def _synthetic(seed: int = 0, n_docs: int = 120, n_queries: int = 40):
+    """Topic-structured toy collection: docs mix topic words and common words."""
+    rng = np.random.default_rng(seed)
+    common = [f"common{i}" for i in range(15)]
+    topics = [[f"t{k}w{i}" for i in range(25)] for k in range(8)]
+    docs, doc_topic = [], []
+    for _ in range(n_docs):
+        k = int(rng.integers(len(topics)))
+        n = int(rng.integers(15, 40))
+        words = list(rng.choice(topics[k], size=n // 2)) + list(rng.choice(common, size=n - n // 2))
+        docs.append([str(w) for w in words])
+        doc_topic.append(k)
+    doc_ids = [f"d{i}" for i in range(n_docs)]
+    queries, qrels = {}, {}
+    for qi in range(n_queries):
+        d = int(rng.integers(n_docs))
+        topical = [w for w in docs[d] if not w.startswith("common")]
+        q = [str(w) for w in rng.choice(topical, size=2)] + [str(rng.choice(common))]
+        queries[f"q{qi}"] = q
+        qrels[f"q{qi}"] = {doc_ids[d]: 1}
+    return Corpus.from_tokens(doc_ids, docs), queries, qrels
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return _synthetic()
+
+
+def _small_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    D, V, B = 25, 30, 6
+    X = sp.random(
+        D,
+        V,
+        density=0.3,
+        random_state=seed,
+        data_rvs=lambda n: rng.integers(1, 4, n).astype(float),
+    ).tocsr()
+    Q = sp.random(
+        B,
+        V,
+        density=0.25,
+        random_state=seed + 1,
+        data_rvs=lambda n: rng.integers(1, 3, n).astype(float),
+    ).tocsr()
+    pos = rng.integers(0, D, B)
+    neg = rng.integers(0, D, B)
+    return X, Q, pos, neg, rng
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+@pytest.mark.parametrize("model", ["bm25", "tfidf"])
+@pytest.mark.parametrize("idf", ["df", "frej"])
+def test_gradient_in_tau_matches_finite_differences(model, idf):
+    X, Q, pos, neg, rng = _small_problem()
+    cst = CollectionConstants.from_tf(X)
+    cfg = ScoringConfig(model=model, idf=idf)
+    tau0 = rng.uniform(0.3, 2.0, X.shape[1])
+
+    def f(t):
+        # margin large enough that every pair stays on the linear side of the hinge
+        return batch_loss_and_grad(t, cst, Q, pos, neg, cfg, l1=0.01, margin=50.0)[0]
+
+    def g(t):
+        return batch_loss_and_grad(t, cst, Q, pos, neg, cfg, l1=0.01, margin=50.0)[1]
+
+    err = check_grad(f, g, tau0, epsilon=1e-6)
+    assert err < 1e-6 * max(1.0, np.linalg.norm(g(tau0)))
+
+
+@pytest.mark.parametrize("learn_scale", [False, True])
+def test_gradient_in_parameters_matches_finite_differences(learn_scale):
+    X, Q, pos, neg, rng = _small_problem(3)
+    cst = CollectionConstants.from_tf(X)
+    vocab = [f"w{i}" for i in range(X.shape[1])]
+    feats = make_features("b").fit(vocab, X)
+    E = feats.transform(vocab, X)
+    cfg = TrainConfig(l1=0.01, margin=30.0, learn_scale=learn_scale)
+    obj = _Objective(E, cst, cfg)
+    theta = obj.init()
+    theta[:-1] += rng.normal(0, 0.05, len(theta) - 1)  # stays away from relu kinks
+    z = E @ theta[: obj.nw] + theta[obj.nw]
+    assert np.min(np.abs(z)) > 1e-3
+
+    def f(th):
+        return obj(th, Q, pos, neg)[0]
+
+    def g(th):
+        return obj(th, Q, pos, neg)[1]
+
+    err = check_grad(f, g, theta, epsilon=1e-7)
+    assert err < 1e-5 * max(1.0, np.linalg.norm(g(theta)))
+
+
+# --------------------------------------------------------------------------- init == BM25
+
+
+def test_init_equals_plain_bm25_scores(toy):
+    corpus, queries, _qrels = toy
+    feats = make_features("ab")
+    model = TDVModel(feats.fit(corpus.vocab, corpus.tf))  # w = 0, beta = 1
+    w = model.term_weights(corpus.vocab, corpus.tf)
+    assert w.dtype == np.float32
+    np.testing.assert_array_equal(w, np.ones(corpus.n_terms, dtype=np.float32))
+    cfg = ScoringConfig()
+    plain = score_matrix(corpus.tf, cfg)
+    weighted = score_matrix(model.reweighted(corpus.vocab, corpus.tf), cfg)
+    np.testing.assert_allclose(weighted.toarray(), plain.toarray())
+    # The differentiable scorer at tau = 1 gives the same scores as the index.
+    qids = list(queries)
+    Q = corpus.query_matrix([queries[q] for q in qids])
+    docs = np.arange(len(qids)) % corpus.n_docs
+    cst = CollectionConstants.from_tf(corpus.tf)
+    _, _, info = batch_loss_and_grad(np.ones(corpus.n_terms), cst, Q, docs, docs, cfg, 0.0)
+    expected = np.asarray((Q @ plain.T).toarray())[np.arange(len(qids)), docs]
+    np.testing.assert_allclose(info["s_pos"], expected, rtol=1e-12)
+
+
+def test_bm25_matches_lucene_formula():
+    # one document "a a b", another "b c"; query "a b"
+    corpus = Corpus.from_tokens(["x", "y"], [["a", "a", "b"], ["b", "c"]])
+    k1, b = 0.9, 0.4
+    S = score_matrix(corpus.tf, ScoringConfig(k1=k1, b=b)).toarray()
+    N, avgdl = 2, 2.5
+
+    def idf(n):
+        return np.log(1 + (N - n + 0.5) / (n + 0.5))
+
+    def bm(tf, dl, n):
+        return idf(n) * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+
+    ia, ib = corpus.term_index["a"], corpus.term_index["b"]
+    assert S[0, ia] == pytest.approx(bm(2, 3, 1))
+    assert S[0, ib] == pytest.approx(bm(1, 3, 2))
+    assert S[1, ib] == pytest.approx(bm(1, 2, 2))
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _cfg(**kw):
+    base = {
+        "max_epochs": 6,
+        "patience": 100,
+        "seed": 7,
+        "negatives": "mixed",
+        "margin": 3.0,
+        "lr": 1e-2,
+    }
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def test_training_is_reproducible_with_a_seed(toy):
+    corpus, queries, qrels = toy
+    r1 = train(corpus, queries, qrels, features="ab", config=_cfg())
+    r2 = train(corpus, queries, qrels, features="ab", config=_cfg())
+    np.testing.assert_array_equal(r1.model.w, r2.model.w)
+    assert r1.model.beta == r2.model.beta
+    assert [h["dev_ndcg10"] for h in r1.history] == [h["dev_ndcg10"] for h in r2.history]
+    r3 = train(corpus, queries, qrels, features="ab", config=_cfg(seed=8))
+    assert r3.dev_queries != r1.dev_queries or not np.array_equal(r3.model.w, r1.model.w)
+
+
+def test_training_records_history_and_keeps_best_epoch(toy):
+    corpus, queries, qrels = toy
+    res = train(corpus, queries, qrels, features="b", config=_cfg(max_epochs=4))
+    assert res.history[0]["epoch"] == 0
+    assert res.history[0]["postings_kept"] == 1.0
+    best = max(res.history, key=lambda h: h["dev_ndcg10"])
+    assert res.history[res.best_epoch]["dev_ndcg10"] == best["dev_ndcg10"]
+    assert {"loss", "hinge", "postings_kept", "vocab_kept", "dev_ndcg10"} <= set(res.history[1])
+
+
+def test_lbfgs_optimizer_runs(toy):
+    corpus, queries, qrels = toy
+    res = train(
+        corpus,
+        queries,
+        qrels,
+        features="b",
+        config=_cfg(optimizer="lbfgs", max_epochs=2),
+    )
+    assert np.all(np.isfinite(res.model.w))
+
+
+def test_train_from_texts_with_analyzer():
+    analyze = standin_analyzer()
+    texts = [
+        "The cat's whiskers are long.",
+        "Dogs chase cats in the garden.",
+        "Gardens grow flowers; flowers attract bees.",
+        "Bees make honey from flowers.",
+    ]
+    queries = {"1": "Which flowers do bees like?", "2": "cats and dogs"}
+    qrels = {"1": {"d3": 1}, "2": {"d1": 1}}
+    corpus, res = train_from_texts(
+        ["d0", "d1", "d2", "d3"],
+        texts,
+        queries,
+        qrels,
+        analyze,
+        config=_cfg(max_epochs=2),
+    )
+    assert "flower" in corpus.vocab and "the" not in corpus.vocab
+    assert res.model.term_weights(corpus.vocab, corpus.tf).shape == (corpus.n_terms,)
+
+
+def test_standin_analyzer_matches_lucene_conventions():
+    analyze = standin_analyzer()
+    assert analyze("The studies' results: 1,000 genomes, e.g. John's.") == [
+        "studi",
+        "result",
+        "1,000",
+        "genom",
+        "e.g",
+        "john",
+    ]
+    assert analyze("vs us is") == ["vs", "us"]  # short words are not stemmed
+    assert analyze("biology technology") == ["biologi", "technolog"]
+
+
+# --------------------------------------------------------------------------- pruning
+
+
+def test_pruning_drops_exactly_the_zero_tdv_terms(toy):
+    corpus, _queries, _ = toy
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.2, 2.0, corpus.n_terms)
+    w[rng.random(corpus.n_terms) < 0.3] = 0.0
+    Xw = reweight(corpus.tf, w)
+    kept_cols = np.unique(Xw.indices)
+    present = np.unique(corpus.tf.indices)
+    np.testing.assert_array_equal(kept_cols, present[w[present] > 0])
+    assert Xw.nnz == int(np.isin(corpus.tf.indices, np.flatnonzero(w > 0)).sum())
+    np.testing.assert_allclose(Xw.toarray(), corpus.tf.toarray() * w[None, :])
+    # a query made only of dropped terms retrieves nothing
+    dropped = [corpus.vocab[t] for t in present[w[present] == 0][:3]]
+    run = retrieve(corpus, {"q": dropped}, w)
+    assert run["q"] == {}
+    run = retrieve(corpus, {"q": dropped})
+    assert len(run["q"]) > 0
+
+
+def test_reweighted_lengths_and_idf_are_recomputed():
+    corpus = Corpus.from_tokens(["x", "y", "z"], [["a", "b", "b"], ["a", "c"], ["c", "c", "d"]])
+    w = np.zeros(corpus.n_terms)
+    w[corpus.term_index["a"]] = 0.5
+    w[corpus.term_index["c"]] = 2.0
+    S = score_matrix(reweight(corpus.tf, w), ScoringConfig()).toarray()
+    # weighted lengths: x = 0.5, y = 0.5 + 2, z = 4 -> avgdl over 3 docs
+    L = np.array([0.5, 2.5, 4.0])
+    avgdl = L.mean()
+    ic = corpus.term_index["c"]
+    idf_c = np.log(1 + (3 - 2 + 0.5) / (2 + 0.5))
+    x = 4.0
+    assert S[2, ic] == pytest.approx(idf_c * x / (x + 0.9 * (0.6 + 0.4 * L[2] / avgdl)))
+    assert S[:, corpus.term_index["b"]].sum() == 0
+
+
+# --------------------------------------------------------------------------- save / load
+
+
+def test_save_load_round_trip_and_transfer(tmp_path, toy):
+    corpus, queries, qrels = toy
+    res = train(corpus, queries, qrels, features="abc", config=_cfg(max_epochs=3))
+    path = tmp_path / "tdv.npz"
+    res.model.save(path)
+    loaded = TDVModel.load(path)
+    np.testing.assert_array_equal(loaded.w, res.model.w)
+    assert loaded.beta == res.model.beta
+    assert loaded.scoring == res.model.scoring
+    np.testing.assert_array_equal(
+        loaded.term_weights(corpus.vocab, corpus.tf),
+        res.model.term_weights(corpus.vocab, corpus.tf),
+    )
+    # another collection, with unseen terms: weights for its own vocabulary
+    other, _, _ = _synthetic(seed=5, n_docs=30)
+    extra = Corpus.from_tokens(other.doc_ids, [[*toks, "unseenterm"] for toks in _tokens(other)])
+    w = loaded.term_weights(extra.vocab, extra.tf)
+    assert w.shape == (extra.n_terms,) and np.all(np.isfinite(w)) and np.all(w >= 0)
+
+
+def _tokens(corpus):
+    out = []
+    for d in range(corpus.n_docs):
+        row = corpus.tf[d]
+        out.append([corpus.vocab[t] for t, c in zip(row.indices, row.data) for _ in range(int(c))])
+    return out
+
+
+def _model(toy):
+    corpus = toy[0]
+    return TDVModel(make_features("b").fit(corpus.vocab, corpus.tf))
+
+
+def test_load_rejects_newer_format_version(tmp_path, toy):
+    path = tmp_path / "m.npz"
+    _model(toy).save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["format_version"] = np.array(FORMAT_VERSION + 1)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="newer"):
+        TDVModel.load(path)
+    arrays["format_version"] = np.array(0)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="version 0"):
+        TDVModel.load(path)
+
+
+def test_load_rejects_corrupted_files(tmp_path, toy):
+    good = tmp_path / "m.npz"
+    _model(toy).save(good)
+    data = good.read_bytes()
+    bad = tmp_path / "truncated.npz"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"truncated\.npz"):
+        TDVModel.load(bad)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a model at all")
+    with pytest.raises(ValueError):
+        TDVModel.load(garbage)
+    np.savez(tmp_path / "other.npz", x=np.arange(3))
+    with pytest.raises(ValueError, match="not a TDV model"):
+        TDVModel.load(tmp_path / "other.npz")
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["w"] = arrays["w"][:-1]
+    np.savez(tmp_path / "short.npz", **arrays)
+    with pytest.raises(ValueError, match="corrupted"):
+        TDVModel.load(tmp_path / "short.npz")
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_no_training_pairs(toy):
+    corpus, queries, _ = toy
+    with pytest.raises(ValueError, match="no training pairs"):
+        train(corpus, queries, {}, config=_cfg())
+    with pytest.raises(ValueError, match="no training pairs"):
+        train(corpus, queries, {"q0": {"d0": 0}}, config=_cfg())
+
+
+def test_qrels_ids_missing(toy):
+    corpus, queries, qrels = toy
+    with pytest.raises(ValueError, match=r"query id.*absent.*nosuchquery"):
+        train(corpus, queries, {**qrels, "nosuchquery": {"d0": 1}}, config=_cfg())
+    with pytest.raises(ValueError, match=r"document id.*absent.*nosuchdoc"):
+        train(corpus, queries, {"q0": {"nosuchdoc": 1}}, config=_cfg())
+
+
+def test_nan_in_features():
+    with pytest.raises(ValueError, match="NaN"):
+        VecFeatures(["a", "b"], np.array([[1.0, np.nan], [0.0, 1.0]]))
+
+    class NaNBlock(StatsFeatures):
+        def transform(self, vocab, X):
+            m = super().transform(vocab, X).toarray()
+            m[0, 0] = np.nan
+            return sp.csr_matrix(m)
+
+    corpus, _, _ = _synthetic(n_docs=20, n_queries=2)
+    pipe = FeaturePipeline([NaNBlock()]).fit(corpus.vocab, corpus.tf)
+    with pytest.raises(ValueError, match="NaN"):
+        pipe.transform(corpus.vocab, corpus.tf)
+
+
+def test_nan_in_vec_file(tmp_path):
+    p = tmp_path / "v.vec"
+    p.write_text("2 2\nfoo 1 2\nbar nan 1\n")
+    with pytest.raises(ValueError, match="NaN"):
+        read_vec(p)
+
+
+def test_weight_array_of_wrong_length(toy):
+    corpus = toy[0]
+    with pytest.raises(ValueError, match="length"):
+        reweight(corpus.tf, np.ones(corpus.n_terms + 1))
+    with pytest.raises(ValueError, match="length"):
+        retrieve(corpus, {"q": ["common1"]}, np.ones(3))
+
+
+def test_doc_term_matrix_of_wrong_shape(toy):
+    corpus = toy[0]
+    model = _model(toy)
+    with pytest.raises(ValueError, match="columns"):
+        model.term_weights(corpus.vocab, corpus.tf[:, :-1])
+    with pytest.raises(ValueError, match="tf matrix"):
+        model.term_weights(corpus.vocab, None)
+
+
+def test_bad_config_values():
+    with pytest.raises(ValueError, match="negatives"):
+        TrainConfig(negatives="nope")
+    with pytest.raises(ValueError, match="scoring model"):
+        ScoringConfig(model="lm")
+
+
+# --------------------------------------------------------------------------- features
+
+
+def test_vec_features_from_file(tmp_path, toy):
+    p = tmp_path / "v.vec"
+    p.write_text("3 2\nstudies 1 0\nstudy 0 1\nflower 2 2\n")
+    analyze = standin_analyzer()
+    terms, vecs = read_vec(p, analyze=analyze)
+    assert terms == ["studi", "flower"]
+    np.testing.assert_allclose(vecs[0], [0.5, 0.5])
+    block = VecFeatures(terms, vecs)
+    E = block.transform(["flower", "unknown"]).toarray()
+    np.testing.assert_allclose(E, [[2, 2, 0], [0, 0, 1]])
+
+
+def test_subword_features_cover_unseen_terms(toy):
+    corpus = toy[0]
+    feats = make_features("a").fit(corpus.vocab, corpus.tf)
+    E = feats.transform(["t0w1", "t0w123zz"], None)
+    assert E[1].nnz > 0
+    np.testing.assert_allclose(np.asarray(E.sum(axis=1)).ravel(), [1.0, 1.0])
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_ndcg_matches_ir_measures():
+    rng = np.random.default_rng(1)
+    n_q, n_d = 5, 30
+    scores = rng.random((n_q, n_d))
+    qrels = {
+        f"q{i}": {f"d{j}": int(rng.integers(0, 3)) for j in rng.choice(n_d, 6)} for i in range(n_q)
+    }
+    S = sp.csr_matrix(np.eye(n_d))
+    idx, sc = search(S, sp.csr_matrix(scores), 20)
+    rel = [{int(d[1:]): g for d, g in qrels[f"q{i}"].items()} for i in range(n_q)]
+    mine = ndcg(idx, rel, 10).mean()
+    run = {f"q{i}": {f"d{d}": float(s) for d, s in zip(idx[i], sc[i])} for i in range(n_q)}
+    assert mine == pytest.approx(evaluate(run, qrels, ("nDCG@10",))["nDCG@10"], abs=1e-9)
