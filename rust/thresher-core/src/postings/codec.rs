@@ -63,18 +63,38 @@ pub fn get_varint_u32(buf: &[u8], pos: &mut usize) -> Option<u32> {
     get_varint(buf, pos).and_then(|v| u32::try_from(v).ok())
 }
 
-/// Writes a block's doc and value bit widths as one varint, `doc_bits + 33 * value_bits`: one
-/// byte for the common case of values needing at most 2 bits.
-pub fn put_widths(out: &mut Vec<u8>, doc_bits: u8, value_bits: u8) {
-    put_varint(out, u64::from(doc_bits) + 33 * u64::from(value_bits));
+/// How a block's values are packed: `bits` bits each, plus, when `exceptions`, a list of the
+/// few values that need more (patched frame of reference: one large term frequency no longer
+/// widens the whole block).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ValueWidth {
+    /// Bits per packed value (0..=32).
+    pub bits: u8,
+    /// Whether an exception list follows the packed values.
+    pub exceptions: bool,
+}
+
+/// Writes a block's doc bit width and value width as one varint,
+/// `doc_bits + 33 * (value_bits + 33 * exceptions)`: one byte for the common case of values
+/// needing at most 2 bits and no exceptions.
+pub fn put_widths(out: &mut Vec<u8>, doc_bits: u8, values: ValueWidth) {
+    let v = u64::from(values.bits) + 33 * u64::from(values.exceptions);
+    put_varint(out, u64::from(doc_bits) + 33 * v);
 }
 
 /// Reads the widths written by [`put_widths`]; `None` when malformed or a width exceeds 32.
 #[inline]
-pub fn get_widths(buf: &[u8], pos: &mut usize) -> Option<(u8, u8)> {
+pub fn get_widths(buf: &[u8], pos: &mut usize) -> Option<(u8, ValueWidth)> {
     let v = get_varint(buf, pos)?;
-    let (d, b) = (v % 33, v / 33);
-    (b <= 32).then_some((d as u8, b as u8))
+    let (d, rest) = (v % 33, v / 33);
+    let (b, e) = (rest % 33, rest / 33);
+    (e <= 1).then_some((
+        d as u8,
+        ValueWidth {
+            bits: b as u8,
+            exceptions: e == 1,
+        },
+    ))
 }
 
 /// Bits needed to store `max` (0 for 0).
@@ -168,34 +188,6 @@ pub fn unpack_docs_full(
     Some(packer().decompress_strictly_sorted(prev, src, out, bits))
 }
 
-/// Packs a full block of values (each >= 1) as value minus one. Returns the bit width.
-pub fn pack_values_full(values: &[u32], out: &mut Vec<u8>) -> u8 {
-    debug_assert_eq!(values.len(), BLOCK_LEN);
-    let mut minus = [0u32; BLOCK_LEN];
-    for (m, &v) in minus.iter_mut().zip(values) {
-        *m = v - 1;
-    }
-    let p = packer();
-    let bits = p.num_bits(&minus);
-    let at = out.len();
-    out.resize(at + BitPacker4x::compressed_block_size(bits), 0);
-    p.compress(&minus, &mut out[at..], bits);
-    bits
-}
-
-/// Unpacks a full block of values packed by [`pack_values_full`].
-#[inline]
-pub fn unpack_values_full(src: &[u8], bits: u8, out: &mut [u32; BLOCK_LEN]) -> Option<usize> {
-    if bits > 32 || src.len() < BitPacker4x::compressed_block_size(bits) {
-        return None;
-    }
-    let n = packer().decompress(src, out, bits);
-    for v in out.iter_mut() {
-        *v = v.wrapping_add(1);
-    }
-    Some(n)
-}
-
 /// Packs a short run of doc ids (strictly increasing, all > `prev` when given) as gaps minus one.
 /// Returns the bit width.
 pub fn pack_docs_tail(docs: &[u32], prev: Option<u32>, out: &mut Vec<u8>) -> u8 {
@@ -223,21 +215,99 @@ pub fn unpack_docs_tail(src: &[u8], bits: u8, prev: Option<u32>, out: &mut [u32]
     Some(n)
 }
 
-/// Packs a short run of values (each >= 1) as value minus one. Returns the bit width.
-pub fn pack_values_tail(values: &[u32], out: &mut Vec<u8>) -> u8 {
-    let minus: Vec<u32> = values.iter().map(|&v| v - 1).collect();
-    let bits = bits_for(minus.iter().copied().max().unwrap_or(0));
-    pack_tail(&minus, bits, out);
-    bits
+/// Bytes of `n` values packed with `bits` bits (SIMD layout for a full block).
+#[inline]
+pub fn packed_len(n: usize, bits: u8) -> usize {
+    if n == BLOCK_LEN {
+        16 * bits as usize
+    } else {
+        tail_bytes(n, bits)
+    }
 }
 
-/// Unpacks a short run of values packed by [`pack_values_tail`].
-pub fn unpack_values_tail(src: &[u8], bits: u8, out: &mut [u32]) -> Option<usize> {
-    let n = unpack_tail(src, bits, out)?;
+fn varint_len(v: u64) -> usize {
+    (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+}
+
+/// Packs values (each >= 1) as value minus one: bit-packed at the width that minimises the size
+/// once the values that do not fit are listed as exceptions (count, then per exception its
+/// position u8 and its high bits as a varint). A full block (128 values) uses the SIMD packer.
+pub fn pack_values(values: &[u32], out: &mut Vec<u8>) -> ValueWidth {
+    let n = values.len();
+    debug_assert!(n <= BLOCK_LEN);
+    let minus: Vec<u32> = values.iter().map(|&v| v - 1).collect();
+    let max_bits = bits_for(minus.iter().copied().max().unwrap_or(0));
+    let mut best = (packed_len(n, max_bits), max_bits);
+    for b in 0..max_bits {
+        let mut cost = packed_len(n, b) + 2; // + count + the wider widths varint
+        for &m in &minus {
+            if bits_for(m) > b {
+                cost += 1 + varint_len(u64::from(m >> b));
+            }
+        }
+        if cost < best.0 {
+            best = (cost, b);
+        }
+    }
+    let bits = best.1;
+    let mask = if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
+    };
+    let low: Vec<u32> = minus.iter().map(|&m| m & mask).collect();
+    if n == BLOCK_LEN {
+        let at = out.len();
+        out.resize(at + BitPacker4x::compressed_block_size(bits), 0);
+        packer().compress(&low, &mut out[at..], bits);
+    } else {
+        pack_tail(&low, bits, out);
+    }
+    let exceptions = bits < max_bits;
+    if exceptions {
+        let list: Vec<(usize, u32)> = minus
+            .iter()
+            .enumerate()
+            .filter(|(_, &m)| bits_for(m) > bits)
+            .map(|(i, &m)| (i, m >> bits))
+            .collect();
+        put_varint(out, list.len() as u64);
+        for (i, high) in list {
+            out.push(i as u8);
+            put_varint(out, u64::from(high));
+        }
+    }
+    ValueWidth { bits, exceptions }
+}
+
+/// Unpacks `out.len()` values (128 = a full SIMD block) written by [`pack_values`]. Returns the
+/// bytes read; `None` when damaged.
+#[inline]
+pub fn unpack_values(src: &[u8], width: ValueWidth, out: &mut [u32]) -> Option<usize> {
+    let n = out.len();
+    let bits = width.bits;
+    let mut used = if n == BLOCK_LEN {
+        if bits > 32 || src.len() < BitPacker4x::compressed_block_size(bits) {
+            return None;
+        }
+        packer().decompress(src, out, bits)
+    } else {
+        unpack_tail(src, bits, out)?
+    };
+    if width.exceptions {
+        let count = get_varint(src, &mut used)?;
+        for _ in 0..count {
+            let pos = *src.get(used)? as usize;
+            used += 1;
+            let high = get_varint_u32(src, &mut used)?;
+            let slot = out.get_mut(pos)?;
+            *slot |= high.checked_shl(u32::from(bits)).unwrap_or(0);
+        }
+    }
     for v in out.iter_mut() {
         *v = v.wrapping_add(1);
     }
-    Some(n)
+    Some(used)
 }
 
 /// The Pareto frontier of `(value, key)` pairs: the pairs no other pair beats on both a larger
@@ -350,18 +420,20 @@ mod tests {
         #[test]
         fn full_blocks_roundtrip(
             gaps in proptest::collection::vec(0u32..5000, BLOCK_LEN),
-            vals in proptest::collection::vec(1u32..100_000, BLOCK_LEN),
+            vals in proptest::collection::vec(prop_oneof![8 => 1u32..4, 1 => 1u32..100_000, 1 => Just(u32::MAX)], BLOCK_LEN),
             prev in proptest::option::of(0u32..1_000_000),
         ) {
             let docs = sorted_docs(&gaps, prev.unwrap_or(0));
             let docs: Vec<u32> = if prev.is_none() { docs.iter().map(|d| d - 1).collect() } else { docs };
             let mut buf = Vec::new();
             let db = pack_docs_full(&docs, prev, &mut buf);
-            let vb = pack_values_full(&vals, &mut buf);
+            let at = buf.len();
+            let vb = pack_values(&vals, &mut buf);
             let mut d = [0u32; BLOCK_LEN];
             let mut v = [0u32; BLOCK_LEN];
             let n = unpack_docs_full(&buf, db, prev, &mut d).unwrap();
-            unpack_values_full(&buf[n..], vb, &mut v).unwrap();
+            prop_assert_eq!(n, at);
+            prop_assert_eq!(unpack_values(&buf[n..], vb, &mut v), Some(buf.len() - at));
             prop_assert_eq!(&d[..], &docs[..]);
             prop_assert_eq!(&v[..], &vals[..]);
         }
@@ -373,16 +445,26 @@ mod tests {
         ) {
             let docs = sorted_docs(&gaps, prev.unwrap_or(0));
             let docs: Vec<u32> = if prev.is_none() { docs.iter().map(|d| d - 1).collect() } else { docs };
-            let vals: Vec<u32> = gaps.iter().map(|g| g % 7 + 1).collect();
+            let vals: Vec<u32> = gaps.iter().map(|g| if g % 23 == 0 { g * 977 + 1 } else { g % 7 + 1 }).collect();
             let mut buf = Vec::new();
             let db = pack_docs_tail(&docs, prev, &mut buf);
-            let vb = pack_values_tail(&vals, &mut buf);
+            let at = buf.len();
+            let vb = pack_values(&vals, &mut buf);
             let mut d = vec![0u32; docs.len()];
             let mut v = vec![0u32; docs.len()];
             let n = unpack_docs_tail(&buf, db, prev, &mut d).unwrap();
-            unpack_values_tail(&buf[n..], vb, &mut v).unwrap();
+            prop_assert_eq!(n, at);
+            prop_assert_eq!(unpack_values(&buf[n..], vb, &mut v), Some(buf.len() - at));
             prop_assert_eq!(d, docs);
             prop_assert_eq!(v, vals);
+        }
+
+        #[test]
+        fn widths_roundtrip(d in 0u8..=32, b in 0u8..=32, e in any::<bool>()) {
+            let mut buf = Vec::new();
+            let w = ValueWidth { bits: b, exceptions: e };
+            put_widths(&mut buf, d, w);
+            prop_assert_eq!(get_widths(&buf, &mut 0), Some((d, w)));
         }
 
         #[test]
@@ -410,10 +492,11 @@ mod tests {
         fn decoders_never_panic_on_garbage(bytes in proptest::collection::vec(any::<u8>(), 0..700), bits in any::<u8>(), prev in proptest::option::of(any::<u32>())) {
             let mut d = [0u32; BLOCK_LEN];
             let _ = unpack_docs_full(&bytes, bits, prev, &mut d);
-            let _ = unpack_values_full(&bytes, bits, &mut d);
+            let w = ValueWidth { bits, exceptions: prev.is_some() };
+            let _ = unpack_values(&bytes, w, &mut d);
             let mut t = vec![0u32; 77];
             let _ = unpack_docs_tail(&bytes, bits, prev, &mut t);
-            let _ = unpack_values_tail(&bytes, bits, &mut t);
+            let _ = unpack_values(&bytes, w, &mut t);
             let mut pos = 0;
             let _ = for_each_frontier_pair(&bytes, &mut pos, |_, _| {});
         }

@@ -5,9 +5,12 @@
 //! then treat the list as ending there.
 
 use crate::postings::codec::{
-    for_each_frontier_pair, get_widths, skip_frontier, tail_bytes, unpack_docs_full,
-    unpack_docs_tail, unpack_values_full, unpack_values_tail, BLOCK_LEN,
+    for_each_frontier_pair, get_widths, skip_frontier, unpack_docs_full, unpack_docs_tail,
+    unpack_values, ValueWidth, BLOCK_LEN,
 };
+
+/// Bytes per skip-table entry: last doc, block end, frontier end (u32 each).
+pub const SKIP_ENTRY: usize = 12;
 
 /// One term's postings in a segment.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +19,7 @@ pub struct PostingList<'a> {
     nblocks: u32,
     frontier: &'a [u8],
     skip: &'a [u8],
+    frontiers: &'a [u8],
     blocks: &'a [u8],
 }
 
@@ -24,7 +28,7 @@ pub struct PostingList<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct PackedValues<'a> {
     bytes: &'a [u8],
-    bits: u8,
+    width: ValueWidth,
     n: usize,
 }
 
@@ -32,21 +36,7 @@ impl PackedValues<'_> {
     /// Decodes the values into `out[..n]`. `None` when damaged.
     #[inline]
     pub fn decode(&self, out: &mut [u32; BLOCK_LEN]) -> Option<()> {
-        if self.n == BLOCK_LEN {
-            unpack_values_full(self.bytes, self.bits, out)?;
-        } else {
-            unpack_values_tail(self.bytes, self.bits, &mut out[..self.n])?;
-        }
-        Some(())
-    }
-}
-
-#[inline]
-fn packed_len(n: usize, bits: u8) -> usize {
-    if n == BLOCK_LEN {
-        16 * bits as usize
-    } else {
-        tail_bytes(n, bits)
+        unpack_values(self.bytes, self.width, out.get_mut(..self.n)?).map(|_| ())
     }
 }
 
@@ -64,18 +54,24 @@ impl<'a> PostingList<'a> {
                 nblocks,
                 frontier: &[],
                 skip: &[],
+                frontiers: &[],
                 blocks: data,
             });
         }
         let mut pos = 0;
         skip_frontier(data, &mut pos)?;
-        let skip_end = pos.checked_add(8 * nblocks as usize)?;
+        let skip_end = pos.checked_add(SKIP_ENTRY * nblocks as usize)?;
+        let skip = data.get(pos..skip_end)?;
+        let at = SKIP_ENTRY * (nblocks as usize - 1) + 8;
+        let frontiers_len = u32::from_le_bytes(skip.get(at..at + 4)?.try_into().ok()?) as usize;
+        let blocks_start = skip_end.checked_add(frontiers_len)?;
         Some(Self {
             df,
             nblocks,
             frontier: &data[..pos],
-            skip: data.get(pos..skip_end)?,
-            blocks: data.get(skip_end..)?,
+            skip,
+            frontiers: data.get(skip_end..blocks_start)?,
+            blocks: data.get(blocks_start..)?,
         })
     }
 
@@ -113,7 +109,7 @@ impl<'a> PostingList<'a> {
 
     #[inline]
     fn skip_entry(&self, i: u32, field: usize) -> Option<u32> {
-        let at = 8 * i as usize + 4 * field;
+        let at = SKIP_ENTRY * i as usize + 4 * field;
         let b = self.skip.get(at..at + 4)?;
         Some(u32::from_le_bytes(b.try_into().ok()?))
     }
@@ -181,24 +177,28 @@ impl<'a> PostingList<'a> {
             n,
             PackedValues {
                 bytes: vals,
-                bits: vb,
+                width: vb,
                 n,
             },
         ))
     }
 
     /// Calls `each(value, key)` for the frontier pairs of block `i` (lists with skips only).
-    /// `None` when damaged or the list has a single block.
+    /// `None` when damaged or the list has a single block. The frontiers of a list are stored
+    /// together, apart from the blocks, so walking block bounds reads a small dense area.
     #[inline]
     pub fn for_each_block_frontier_pair(&self, i: u32, each: impl FnMut(u32, u32)) -> Option<()> {
         if !self.has_skips() {
             return None;
         }
-        let bytes = self.block_bytes(i)?;
+        let start = if i == 0 {
+            0
+        } else {
+            self.skip_entry(i - 1, 2)? as usize
+        };
+        let end = self.skip_entry(i, 2)? as usize;
+        let bytes = self.frontiers.get(start..end)?;
         let mut pos = 0;
-        let (db, vb) = get_widths(bytes, &mut pos)?;
-        let n = self.block_len(i);
-        pos += packed_len(n, db) + packed_len(n, vb);
         for_each_frontier_pair(bytes, &mut pos, each)
     }
 

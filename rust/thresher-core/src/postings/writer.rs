@@ -2,9 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::postings::codec::{
-    frontier, pack_docs_full, pack_docs_tail, pack_values_full, pack_values_tail, put_frontier,
-    put_widths, BLOCK_LEN,
+    frontier, pack_docs_full, pack_docs_tail, pack_values, put_frontier, put_widths, BLOCK_LEN,
 };
+use crate::postings::list::SKIP_ENTRY;
 
 /// Appends the postings of one term to `out`.
 ///
@@ -33,41 +33,40 @@ pub fn encode_postings(
     }
     let all = frontier(docs.iter().zip(values).map(|(&d, &v)| (v, key(d))));
     put_frontier(out, &all);
-    let skip_at = out.len();
-    out.resize(skip_at + 8 * nblocks, 0);
-    let blocks_at = out.len();
+    let mut skip = Vec::with_capacity(SKIP_ENTRY * nblocks);
+    let mut frontiers = Vec::new();
+    let mut blocks = Vec::new();
     let mut prev = None;
-    for (i, (d, v)) in docs
-        .chunks(BLOCK_LEN)
-        .zip(values.chunks(BLOCK_LEN))
-        .enumerate()
-    {
-        write_block(d, v, prev, out);
-        put_frontier(out, &frontier(d.iter().zip(v).map(|(&d, &v)| (v, key(d)))));
+    let too_large = || Error::invalid_argument("a posting list exceeds 4 GiB once compressed");
+    for (d, v) in docs.chunks(BLOCK_LEN).zip(values.chunks(BLOCK_LEN)) {
+        write_block(d, v, prev, &mut blocks);
+        put_frontier(
+            &mut frontiers,
+            &frontier(d.iter().zip(v).map(|(&d, &v)| (v, key(d)))),
+        );
         let last = *d.last().expect("chunks are non-empty");
-        let end = u32::try_from(out.len() - blocks_at)
-            .map_err(|_| Error::invalid_argument("a posting list exceeds 4 GiB once compressed"))?;
-        out[skip_at + 8 * i..skip_at + 8 * i + 4].copy_from_slice(&last.to_le_bytes());
-        out[skip_at + 8 * i + 4..skip_at + 8 * i + 8].copy_from_slice(&end.to_le_bytes());
+        let block_end = u32::try_from(blocks.len()).map_err(|_| too_large())?;
+        let frontier_end = u32::try_from(frontiers.len()).map_err(|_| too_large())?;
+        skip.extend_from_slice(&last.to_le_bytes());
+        skip.extend_from_slice(&block_end.to_le_bytes());
+        skip.extend_from_slice(&frontier_end.to_le_bytes());
         prev = Some(last);
     }
+    out.extend_from_slice(&skip);
+    out.extend_from_slice(&frontiers);
+    out.extend_from_slice(&blocks);
     Ok(())
 }
 
 /// Writes the bit widths and packed docs and values of one block.
 fn write_block(docs: &[u32], values: &[u32], prev: Option<u32>, out: &mut Vec<u8>) {
     let mut packed = Vec::with_capacity(8 * BLOCK_LEN);
-    let (db, vb) = if docs.len() == BLOCK_LEN {
-        (
-            pack_docs_full(docs, prev, &mut packed),
-            pack_values_full(values, &mut packed),
-        )
+    let db = if docs.len() == BLOCK_LEN {
+        pack_docs_full(docs, prev, &mut packed)
     } else {
-        (
-            pack_docs_tail(docs, prev, &mut packed),
-            pack_values_tail(values, &mut packed),
-        )
+        pack_docs_tail(docs, prev, &mut packed)
     };
+    let vb = pack_values(values, &mut packed);
     put_widths(out, db, vb);
     out.extend_from_slice(&packed);
 }
