@@ -145,6 +145,24 @@ pub fn unpack_tail(src: &[u8], bits: u8, out: &mut [u32]) -> Option<usize> {
     } else {
         (1u64 << bits) - 1
     };
+    // Fast path: copy into a zero-padded buffer, then read each value with one unaligned 8-byte
+    // load at its bit offset (a value spans at most 5 bytes), no carried state between values.
+    let mut padded = [0u8; 4 * BLOCK_LEN + 8];
+    if nbytes + 8 <= padded.len() {
+        padded[..nbytes].copy_from_slice(src);
+        let b = bits as usize;
+        for (i, o) in out.iter_mut().enumerate() {
+            let bit = i * b;
+            let at = bit / 8;
+            let word = u64::from_le_bytes(
+                padded[at..at + 8]
+                    .try_into()
+                    .expect("an 8-byte slice"),
+            );
+            *o = ((word >> (bit % 8)) & mask) as u32;
+        }
+        return Some(nbytes);
+    }
     let mut acc = 0u64;
     let mut filled = 0u32;
     let mut bytes = src.iter();
@@ -206,13 +224,15 @@ pub fn pack_docs_tail(docs: &[u32], prev: Option<u32>, out: &mut Vec<u8>) -> u8 
 /// id would not fit in 32 bits. The ids come out strictly increasing.
 pub fn unpack_docs_tail(src: &[u8], bits: u8, prev: Option<u32>, out: &mut [u32]) -> Option<usize> {
     let n = unpack_tail(src, bits, out)?;
-    let mut last = prev.map_or(-1i64, i64::from);
+    // `next` is the smallest id the next posting may have; ids only grow, so checking the last
+    // one against u32 covers them all.
+    let mut next = prev.map_or(0u64, |p| u64::from(p) + 1);
     for o in out.iter_mut() {
-        let d = last + i64::from(*o) + 1;
-        *o = u32::try_from(d).ok()?;
-        last = d;
+        let d = next + u64::from(*o);
+        *o = d as u32;
+        next = d + 1;
     }
-    Some(n)
+    (next <= 1 << 32).then_some(n)
 }
 
 /// Bytes of `n` values packed with `bits` bits (SIMD layout for a full block).

@@ -131,13 +131,14 @@ impl<'a> TermCursor<'a> {
 
     fn compute_max_score(&mut self) -> Score {
         if self.list.has_skips() {
-            let (norm, scorer) = (self.norm, &self.scorer);
-            let mut m: Score = 0.0;
+            // Once per query term: the list frontier may be long, collect it.
+            let mut pairs = Vec::new();
+            let norm = self.norm;
             match self
                 .list
-                .for_each_frontier_pair(|v, k| m = m.max(scorer.bound(v, norm.factor(k))))
+                .for_each_frontier_pair(|v, k| pairs.push((v, norm.factor(k))))
             {
-                Some(()) => m,
+                Some(()) => self.scorer.max_bound(pairs.into_iter()),
                 None => Score::INFINITY,
             }
         } else if self.len == 0 {
