@@ -84,7 +84,7 @@ class Index:
         *,
         algorithm: str = "auto",
         allow: npt.NDArray[np.bool_] | npt.NDArray[np.int64] | None = None,
-    ) -> tuple[list[int], list[float]]: ...
+    ) -> list[tuple[str, float]]: ...
     def search_batch(
         self,
         queries: Iterable[_Query],

@@ -137,16 +137,17 @@ impl PyIndex {
         Ok(())
     }
 
-    /// Top-k hits of one query as (internal doc number, score) lists.
+    /// Top-k hits of one query as `[(external id, score), ...]`: ids are looked up in Rust for
+    /// the hits only, so no per-document id table is ever built in Python.
     #[pyo3(signature = (query, k = 10, *, algorithm = "auto", allow = None))]
-    fn search(
+    fn search<'py>(
         &self,
-        py: Python<'_>,
-        query: &Bound<'_, PyAny>,
+        py: Python<'py>,
+        query: &Bound<'py, PyAny>,
         k: i64,
         algorithm: &str,
-        allow: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Vec<u32>, Vec<f32>)> {
+        allow: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<(Bound<'py, PyString>, f32)>> {
         let k = check_k(k)?;
         let algorithm = parse_algorithm(algorithm)?;
         let q = extract_query(query)?;
@@ -160,7 +161,12 @@ impl PyIndex {
             };
             Ok(index.search_with(&q, k, &options)?)
         })?;
-        Ok(hits.into_iter().unzip())
+        hits.into_iter()
+            .map(|(d, s)| {
+                let id = index.doc_id(d).map_err(CoreError)?;
+                Ok((PyString::new(py, id), s))
+            })
+            .collect()
     }
 
     /// Top-k of many queries: (docs int64 (n, k), scores float32 (n, k)), padded with -1 / -inf.

@@ -154,11 +154,7 @@ pub fn unpack_tail(src: &[u8], bits: u8, out: &mut [u32]) -> Option<usize> {
         for (i, o) in out.iter_mut().enumerate() {
             let bit = i * b;
             let at = bit / 8;
-            let word = u64::from_le_bytes(
-                padded[at..at + 8]
-                    .try_into()
-                    .expect("an 8-byte slice"),
-            );
+            let word = u64::from_le_bytes(padded[at..at + 8].try_into().expect("an 8-byte slice"));
             *o = ((word >> (bit % 8)) & mask) as u32;
         }
         return Some(nbytes);
