@@ -62,15 +62,23 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     }
                 });
             }
+            // Documents come in increasing id order, so once the heap is full a score equal to
+            // the threshold cannot enter (the kept hit with that score has a smaller id): a
+            // plain comparison rejects most documents without touching the heap. (`!(s <= t)`
+            // also lets a NaN through to the heap, which orders it as every algorithm does.)
+            let mut threshold = top.threshold();
             for (w, word) in seen.iter_mut().enumerate() {
                 let mut bits = std::mem::take(word);
                 while bits != 0 {
                     let d = w * 64 + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
                     let score = std::mem::take(&mut acc[d]);
-                    let doc = view.base + d as DocId;
-                    if allow.is_none_or(|a| a.contains(doc)) {
-                        top.insert(doc, score);
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                    if !(score <= threshold) {
+                        let doc = view.base + d as DocId;
+                        if allow.is_none_or(|a| a.contains(doc)) && top.insert(doc, score) {
+                            threshold = top.threshold();
+                        }
                     }
                 }
             }
