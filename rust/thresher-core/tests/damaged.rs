@@ -1,0 +1,102 @@
+//! A damaged index opened without verification never panics: searching it with any algorithm
+//! returns hits or an error, whatever bytes were flipped (errors surface as `Err`, damaged
+//! posting lists end early). With verification the same damage is reported at open.
+
+use proptest::prelude::*;
+use thresher_core::{
+    Algorithm, Analyzer, DocFilter, DocInput, Index, IndexBuilder, LoadOptions, QueryInput,
+    ScoringConfig, ScoringKind, SearchOptions,
+};
+
+fn saved_index(dir: &std::path::Path, kind: ScoringKind) {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let docs = (0..1500)
+        .map(|i| {
+            let len = 1 + next() % 25;
+            let words = (0..len)
+                .map(|_| format!("w{}", (next() % 40).min(next() % 40)))
+                .collect();
+            (format!("doc-{i}"), DocInput::Tokens(words))
+        })
+        .collect();
+    let scoring = ScoringConfig::new(kind, 0.9, 0.4, None).unwrap();
+    let mut b = IndexBuilder::new(Analyzer::default(), scoring, Some(1)).unwrap();
+    b.add_batch(docs).unwrap();
+    b.finish().unwrap().save(dir).unwrap();
+}
+
+fn search_everything(index: &Index) {
+    let n = index.num_docs();
+    let mask: Vec<bool> = (0..n).map(|i| i % 3 != 0).collect();
+    let filter = DocFilter::from_mask(&mask, n).unwrap();
+    for terms in [
+        &["w0"][..],
+        &["w0", "w1", "w2"],
+        &["w5", "w17", "w33", "w39"],
+        &["w0", "w0", "w38"],
+    ] {
+        let terms: Vec<String> = terms.iter().map(|s| s.to_string()).collect();
+        let Ok(q) = index.query(QueryInput::Tokens(&terms)) else {
+            continue;
+        };
+        for algorithm in [
+            Algorithm::Exhaustive,
+            Algorithm::MaxScore,
+            Algorithm::Bmw,
+            Algorithm::Auto,
+        ] {
+            for allow in [None, Some(&filter)] {
+                for k in [1, 10, n + 1] {
+                    if let Ok(hits) = index.search_with(&q, k, &SearchOptions { algorithm, allow })
+                    {
+                        for (d, _) in hits {
+                            let _ = index.doc_id(d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+    #[test]
+    fn flipped_bytes_never_panic(
+        file in 0usize..3,
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..6),
+        lucene in any::<bool>(),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let kind = if lucene { ScoringKind::Lucene } else { ScoringKind::Bm25Plus };
+        saved_index(dir.path(), kind);
+        let mut files: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e != "json"))
+            .collect();
+        files.sort();
+        let path = &files[file % files.len()];
+        let mut bytes = std::fs::read(path).unwrap();
+        // Damage the payload (the header and footer are checked even without verification).
+        let payload = 64..bytes.len() - 16;
+        for (at, x) in &flips {
+            let i = payload.start + at.index(payload.len());
+            bytes[i] ^= x;
+        }
+        std::fs::write(path, &bytes).unwrap();
+        for mmap in [true, false] {
+            if let Ok(index) = Index::load(dir.path(), LoadOptions { mmap, verify: false }) {
+                search_everything(&index);
+            }
+        }
+        let verified = Index::load(dir.path(), LoadOptions { mmap: true, verify: true });
+        prop_assert!(verified.is_err(), "damage went unnoticed by verification");
+    }
+}
