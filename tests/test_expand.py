@@ -449,8 +449,10 @@ def test_subword_vocabulary(tiny, cranfield_dir: Path) -> None:
     assert "[SEP]" not in toks and toks[0].startswith("slip") and toks[-1] == "wing"
     assert json.loads(analyzer.config_json())["subword"]["model"]["type"] == "WordPiece"
     docs = analyzer.tokenize_batch([texts[d] for d in ids])
-    col = load_collection(cranfield_dir, ("test",), analyzer)
-    model = ExpansionModel.fit(docs, col.queries, qrels, ids, config=SMALL)
+    qtext = thresher.load_queries(cranfield_dir)
+    qids = sorted(qrels)
+    queries = dict(zip(qids, analyzer.tokenize_batch([qtext[q] for q in qids])))
+    model = ExpansionModel.fit(docs, queries, qrels, ids, config=SMALL)
     assert any(t.startswith("##") for t in model.vocab.terms)
     ex = model.expand(docs)
     assert ex.num_expansion.max() <= model.config.max_expansion
