@@ -118,9 +118,16 @@ def _toy_problem(seed: int = 0):
     return Pattern(T), T.data.copy(), B, Zmask, Q, qrows, docs
 
 
-def test_gradient_matches_finite_differences() -> None:
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_matches_finite_differences(weighted: bool) -> None:
     pattern, theta, B, Z, Q, qrows, docs = _toy_problem()
-    _, pos, g = batch_loss_and_grad(theta, pattern, B, Z, Q, qrows, docs)
+    w = np.array([1.0, 3.0, 7.0, 1.0, 15.0]) if weighted else None
+    sigma = np.linspace(0.5, 2.0, B.shape[0]) if weighted else None
+
+    def f(t: np.ndarray):
+        return batch_loss_and_grad(t, pattern, B, Z, Q, qrows, docs, w, sigma)
+
+    _, pos, g = f(theta)
     full = np.zeros_like(theta)
     np.add.at(full, pos, g)
     h = 1e-6
@@ -128,9 +135,7 @@ def test_gradient_matches_finite_differences() -> None:
     for k in range(len(theta)):
         e = np.zeros_like(theta)
         e[k] = h
-        lp = batch_loss_and_grad(theta + e, pattern, B, Z, Q, qrows, docs)[0]
-        lm = batch_loss_and_grad(theta - e, pattern, B, Z, Q, qrows, docs)[0]
-        num[k] = (lp - lm) / (2 * h)
+        num[k] = (f(theta + e)[0] - f(theta - e)[0]) / (2 * h)
     assert np.abs(full).max() > 1e-3  # the check is not vacuous
     np.testing.assert_allclose(full, num, rtol=1e-4, atol=1e-7)
 

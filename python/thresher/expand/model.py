@@ -226,8 +226,16 @@ class ExpandedDocs:
         """Expansion terms per document."""
         return np.diff(self.matrix.indptr) - self.num_literal
 
-    def queries(self, queries: Sequence[Sequence[str]] | Sequence[Mapping[str, float]]):
-        """Query matrix over this vocabulary (terms unknown to it are dropped)."""
+    def queries(
+        self, queries: Sequence[Sequence[str]] | Sequence[Mapping[str, float]]
+    ) -> sp.csr_matrix:
+        """Query matrix over this vocabulary: term counts, or the weights of
+        ``{term: weight}`` queries; terms unknown to the vocabulary are dropped (a query of
+        unknown terms matches nothing).
+
+        Raises:
+            ValueError: a NaN, infinite or negative query weight.
+        """
         return bag_matrix(queries, Vocabulary(self.vocab), what="query")
 
     def search(
@@ -450,7 +458,9 @@ class ExpansionModel:
             doc_ids: the id of each document of ``docs``.
             config: hyper-parameters (default :class:`ExpansionConfig`).
             dev_qrels: judgements for model selection; default: a seeded
-                ``config.dev_fraction`` of ``qrels``' queries.
+                ``config.dev_fraction`` of ``qrels``' queries. With no dev queries at all
+                (``dev_fraction=0``), the last epoch is kept and tuning falls back to the
+                setting with the most expansion postings within the budget.
             term_weights: optional ``{term: TDV}``; literal weights become ``TDV * tf``.
             log: receives progress messages.
 
