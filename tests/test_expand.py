@@ -170,7 +170,19 @@ def test_training_changes_t_and_records_curve(model: ExpansionModel) -> None:
     assert model.T.nnz > 0 and np.all(model.T.data >= 0)
     assert np.diff(model.T.indptr).max() <= SMALL.m
     assert model.config.tau in SMALL.tau_grid
-    assert model.config.max_expansion in SMALL.max_expansion_grid
+    assert 0 < model.config.max_expansion <= max(SMALL.max_expansion_grid)
+
+
+@pytest.mark.parametrize("ratio", [1.02, 1.06])
+def test_postings_budget(tiny, ratio: float) -> None:
+    ids, docs, queries, qrels = tiny
+    cfg = dataclasses.replace(SMALL, max_postings_ratio=ratio, max_expansion_grid=(64,))
+    m = ExpansionModel.fit(docs, queries, qrels, ids, config=dataclasses.replace(cfg, epochs=0))
+    ex = m.expand(docs)
+    assert ex.matrix.nnz <= ratio * ex.num_literal.sum()
+    # The budget-filling cap was evaluated: one more expansion per document would overflow.
+    lit = ex.num_literal.sum()
+    assert any(r <= ratio < r + len(docs) / lit for _, _, _, r in m.info["grid"])
 
 
 def test_closed_gate_without_reweighting_is_bm25(tiny, model: ExpansionModel) -> None:

@@ -30,7 +30,8 @@ Training (:meth:`ExpansionModel.fit`), in order:
 4. ``T`` refined with the gate fixed (the dev objective picks the epoch);
 5. gate refitted on the refined ``T``; ``tau`` and ``max_expansion`` chosen on the dev
    queries among the settings within the postings budget (``max_postings_ratio`` times the
-   literal postings).
+   literal postings): for each ``tau``, the caps of ``max_expansion_grid`` plus the largest
+   cap that still fits the budget.
 
 The expansion source of document ``d`` is ``sigma_d I_lit(d)`` with
 ``sigma_d = (mean mass / mass of d) ** source_norm`` (default 1): without it a long document
@@ -639,7 +640,12 @@ class ExpansionModel:
             grid = []
             scored = model._score_blocks(B, idf)
             for t in cfg.tau_grid:
-                for mm in cfg.max_expansion_grid:
+                # The grid's caps, plus the largest cap that fills the postings budget.
+                caps = set(cfg.max_expansion_grid)
+                fill = _budget_cap(scored, B.shape[0], t, budget - lit_postings)
+                if 0 < fill < max(caps):  # only when it binds below the largest cap
+                    caps.add(fill)
+                for mm in sorted(caps):
                     W, _ = model._assemble(B, scored, t, mm)
                     grid.append((t, mm, dev_metric(W), W.nnz / lit_postings))
             within = [g for g in grid if g[3] * lit_postings <= budget] or [grid[0]]
@@ -770,6 +776,30 @@ class ExpansionModel:
             if n_feat != want:
                 raise ValueError(f"gate has {n_feat} weights, expected {want}")
         return cls(vocab, T, P, gate, qfreq, cfg, tw, json.loads(str(a["info"])))
+
+
+def _budget_cap(
+    scored: list[tuple[int, Candidates, np.ndarray]], n_docs: int, tau: float, room: float
+) -> int:
+    """Largest per-document cap ``M`` whose expansion postings at threshold ``tau`` stay
+    within ``room`` (``sum_d min(M, n_d) <= room``, ``n_d`` = candidates of ``d`` above
+    ``tau``); 0 when no cap binds (all candidates above ``tau`` fit) or none fits."""
+    n = np.zeros(n_docs, dtype=np.int64)
+    for lo, cand, p in scored:
+        ok = p > tau
+        n[lo : lo + cand.literal_e.shape[0]] = np.bincount(
+            cand.rows[ok], minlength=cand.literal_e.shape[0]
+        )
+    lo_m, hi_m = 0, int(n.max(initial=0))
+    if n.sum() <= room:
+        return 0  # everything above tau fits: no cap binds
+    while lo_m < hi_m:  # postings(M) = sum(min(M, n)) is non-decreasing in M
+        mid = (lo_m + hi_m + 1) // 2
+        if np.minimum(n, mid).sum() <= room:
+            lo_m = mid
+        else:
+            hi_m = mid - 1
+    return lo_m
 
 
 def _with_diagonal(T: sp.csr_matrix) -> sp.csr_matrix:
