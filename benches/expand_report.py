@@ -7,7 +7,8 @@ together), nDCG@10, R@100, R@1000 and RR@10 of
 
 * BM25 from thresher's Lucene-exact Rust index (the baseline),
 * BM25 impacts scored by scipy (sanity check: must equal the baseline),
-* ungated PPMI expansion with the untrained ``T0`` (no training signal),
+* ungated PPMI expansion with the untrained ``T0`` (no training signal; the top ``M`` terms
+  by score with the ``M`` the trained model chose, not held to the postings budget),
 * the trained model with the gate closed (literal terms only, re-weighted by ``T``),
 * the trained model (expansion), in float and quantised to 8-bit integers,
 
@@ -152,7 +153,7 @@ def report_collection(
     labels = {
         "bm25": "BM25 (thresher Index, Rust)",
         "bm25-scipy": "BM25 impacts (scipy dot product)",
-        "ppmi": "PPMI expansion, untrained T0, no gate",
+        "ppmi": "untrained PPMI T0, no gate, top-M by score (same M, no budget)",
         "closed": "trained, gate closed (literal re-weighting)",
         "expanded": "trained expansion (float)",
         "expanded-8bit": "trained expansion (8-bit)",
