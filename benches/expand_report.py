@@ -18,9 +18,11 @@ the hyper-parameters chosen on the dev queries. Scoring is the exact sparse dot 
 
 How to run (from the repository root, after ``make install``)::
 
-    .venv/bin/python benches/expand_report.py                  # both collections, ~minutes
+    .venv/bin/python benches/expand_report.py                  # both collections, ~5 min
+    .venv/bin/python benches/expand_report.py --seeds 0 1 2    # + spread over seeds, ~15 min
     .venv/bin/python benches/expand_report.py --collections cranfield --folds 5
     .venv/bin/python benches/expand_report.py --output expand_report.md
+    .venv/bin/python benches/expand_report.py --config '{"epochs": 12, "cds": 1.0}'
 """
 
 # Matrix names follow the maths.
