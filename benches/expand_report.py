@@ -7,7 +7,8 @@ together), nDCG@10, R@100, R@1000 and RR@10 of
 
 * BM25 from thresher's Lucene-exact Rust index (the baseline),
 * BM25 impacts scored by scipy (sanity check: must equal the baseline),
-* ungated PPMI expansion with the untrained ``T0`` (no training signal),
+* ungated PPMI expansion with the untrained ``T0`` (no training signal; the top ``M`` terms
+  by score with the ``M`` the trained model chose, not held to the postings budget),
 * the trained model with the gate closed (literal terms only, re-weighted by ``T``),
 * the trained model (expansion), in float and quantised to 8-bit integers,
 
@@ -17,9 +18,11 @@ the hyper-parameters chosen on the dev queries. Scoring is the exact sparse dot 
 
 How to run (from the repository root, after ``make install``)::
 
-    .venv/bin/python benches/expand_report.py                  # both collections, ~minutes
+    .venv/bin/python benches/expand_report.py                  # both collections, ~5 min
+    .venv/bin/python benches/expand_report.py --seeds 0 1 2    # + spread over seeds, ~15 min
     .venv/bin/python benches/expand_report.py --collections cranfield --folds 5
     .venv/bin/python benches/expand_report.py --output expand_report.md
+    .venv/bin/python benches/expand_report.py --config '{"epochs": 12, "cds": 1.0}'
 """
 
 # Matrix names follow the maths.
@@ -33,6 +36,7 @@ import platform
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +143,9 @@ def fmt_row(name: str, r: dict, base: dict | None, extra: list[str]) -> str:
 
 
 def report_collection(
-    name: str, col: Collection, runs: dict, qrels: dict, stats: dict, bm25_postings: int
-) -> list[str]:
+    runs: dict, qrels: dict, stats: dict, bm25_postings: int
+) -> tuple[list[str], dict]:
+    """The results table and target check, and a summary for the multi-seed section."""
     ev = {k: thresher.evaluate(v, qrels, MEASURES) for k, v in runs.items()}
     base = ev["bm25"]
     lines = [
@@ -150,7 +155,7 @@ def report_collection(
     labels = {
         "bm25": "BM25 (thresher Index, Rust)",
         "bm25-scipy": "BM25 impacts (scipy dot product)",
-        "ppmi": "PPMI expansion, untrained T0, no gate",
+        "ppmi": "untrained PPMI T0, no gate, top-M by score (same M, no budget)",
         "closed": "trained, gate closed (literal re-weighting)",
         "expanded": "trained expansion (float)",
         "expanded-8bit": "trained expansion (8-bit)",
@@ -173,10 +178,12 @@ def report_collection(
         f"size {stats['postings']['expanded'] / bm25_postings:.2f}x BM25 postings "
         f"({'met' if stats['postings']['expanded'] <= 2 * bm25_postings else 'not met'}, <= 2x).",
     ]
-    return lines
+    summary = {k: ev[k] for k in ("bm25", "closed", "expanded")}
+    summary["size"] = stats["postings"]["expanded"] / bm25_postings
+    return lines, summary
 
 
-def run_scifact(data: Path, config: ExpansionConfig, log) -> list[str]:
+def run_scifact(data: Path, config: ExpansionConfig, log) -> tuple[list[str], dict]:
     col = load_collection(data / "scifact")
     test = col.qrels["test"]
     test_q = judged(test)
@@ -192,6 +199,8 @@ def run_scifact(data: Path, config: ExpansionConfig, log) -> list[str]:
         ex = stats["expanded"]
         write_jsonl(jl, col.doc_ids, ex.matrix, ex.vocab, bits=8)
         jsonl_bytes = jl.stat().st_size
+    table, summary = report_collection(runs, test, stats, bm25_postings)
+    summary["seconds"] = stats["seconds"]
     lines = [
         "## SciFact",
         "",
@@ -199,22 +208,24 @@ def run_scifact(data: Path, config: ExpansionConfig, log) -> list[str]:
         f"{model.info['dev_queries']} held out as dev); test: qrels/test.tsv "
         f"({len(test_q)} queries). {len(col.docs):,} documents, vocabulary {len(model.vocab):,}.",
         "",
-        *report_collection("scifact", col, runs, test, stats, bm25_postings),
+        *table,
         "",
         f"Training time {stats['seconds']:.1f}s (one fit, {platform.machine()}, "
         f"{thresher.__version__}); expanding the corpus {stats['expand_seconds']:.1f}s. "
         f"Chosen on dev: {json.dumps(stats['chosen'])}; T non-zeros {stats['T_nnz']:,}. "
-        f"Dev objective per epoch (nDCG@10 + R@100/2): "
+        "Dev objective per epoch ("
+        + " + ".join(f"{w:g} {n}" for n, w in config.objective)
+        + "): "
         + ", ".join(f"{x:.4f}" for x in stats["dev_curve"])
         + ".",
         f"Size: 8-bit postings {stats['postings']['expanded']:,} x (4-byte doc id + 1-byte "
         f"impact) = {stats['postings']['expanded'] * 5 / 2**20:.2f} MiB uncompressed; "
         f"Anserini JSONL (gzip) {jsonl_bytes / 2**20:.2f} MiB.",
     ]
-    return lines
+    return lines, summary
 
 
-def run_cranfield(data: Path, config: ExpansionConfig, folds: int, log) -> list[str]:
+def run_cranfield(data: Path, config: ExpansionConfig, folds: int, log) -> tuple[list[str], dict]:
     col = load_collection(data / "cranfield", splits=("test",))
     qrels = col.qrels["test"]
     qids = judged(qrels)
@@ -245,6 +256,8 @@ def run_cranfield(data: Path, config: ExpansionConfig, folds: int, log) -> list[
         "postings": {k: round(float(np.mean(v))) for k, v in post.items()},
         "exp_per_doc": {k: float(np.mean(v)) for k, v in epd.items()},
     }
+    table, summary = report_collection(runs, qrels, stats, bm25_postings)
+    summary["seconds"] = float(np.mean(seconds))
     lines = [
         "## Cranfield",
         "",
@@ -253,10 +266,43 @@ def run_cranfield(data: Path, config: ExpansionConfig, folds: int, log) -> list[
         f"{folds} test runs are evaluated together. {len(col.docs):,} documents. Postings "
         "are the mean over folds.",
         "",
-        *report_collection("cranfield", col, runs, qrels, stats, bm25_postings),
+        *table,
         "",
         f"Training time per fold: {', '.join(f'{s:.1f}s' for s in seconds)}. "
         f"Chosen on dev per fold: {json.dumps(chosen)}.",
+    ]
+    return lines, summary
+
+
+def seed_section(name: str, seeds: list[int], summaries: list[dict]) -> list[str]:
+    """Mean, standard deviation and minimum over seeds of the gains over BM25."""
+    lines = [
+        f"### {name}: {len(seeds)} seeds ({', '.join(map(str, seeds))})",
+        "",
+        "Gain over BM25, mean ± sd [min] over seeds (the seed sets the dev split, the "
+        "negative sampling and, for Cranfield, the folds).",
+        "",
+        "| system | " + " | ".join(MEASURES) + " | x BM25 postings |",
+        "|---" * (len(MEASURES) + 2) + "|",
+    ]
+    for k, label in (("closed", "gate closed"), ("expanded", "expansion")):
+        cells = []
+        for m in MEASURES:
+            d = np.array([s[k][m] - s["bm25"][m] for s in summaries])
+            cells.append(
+                f"{d.mean():+.4f} ± {d.std(ddof=1) if len(d) > 1 else 0:.4f} [{d.min():+.4f}]"
+            )
+        size = [s["size"] if k == "expanded" else 1.0 for s in summaries]
+        lines.append("| " + " | ".join([label, *cells, f"{np.mean(size):.2f}"]) + " |")
+    n_ndcg = sum(s["expanded"]["nDCG@10"] >= s["bm25"]["nDCG@10"] + 0.02 for s in summaries)
+    n_r1k = sum(s["expanded"]["R@1000"] >= s["bm25"]["R@1000"] + 0.03 for s in summaries)
+    n_size = sum(s["size"] <= 2.0 for s in summaries)
+    lines += [
+        "",
+        f"Targets met in {n_ndcg}/{len(seeds)} seeds (nDCG@10 + 0.02), {n_r1k}/{len(seeds)} "
+        f"(R@1000 + 0.03), {n_size}/{len(seeds)} (size <= 2x). Mean training time per fit "
+        f"{np.mean([s['seconds'] for s in summaries]):.1f}s.",
+        "",
     ]
     return lines
 
@@ -267,6 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--collections", nargs="+", default=["scifact", "cranfield"])
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--config", default="{}", help="ExpansionConfig overrides as JSON")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="seeds to run; the detailed tables are the first seed's, a summary covers all",
+    )
     ap.add_argument("--output", type=Path, help="also write the Markdown report here")
     ap.add_argument("--quiet", action="store_true", help="no progress messages on stderr")
     args = ap.parse_args(argv)
@@ -274,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     for k in ("alphas", "tau_grid", "max_expansion_grid"):
         if k in overrides:
             overrides[k] = tuple(overrides[k])
+    if "objective" in overrides:
+        overrides["objective"] = tuple((str(n), float(w)) for n, w in overrides["objective"])
     config = ExpansionConfig(**overrides)
     t0 = time.perf_counter()
 
@@ -289,13 +344,25 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ]
     for c in args.collections:
-        if c == "scifact":
-            lines += run_scifact(args.data, config, log)
-        elif c == "cranfield":
-            lines += run_cranfield(args.data, config, args.folds, log)
-        else:
+        if c not in ("scifact", "cranfield"):
             raise SystemExit(f"unknown collection {c!r} (scifact, cranfield)")
-        lines.append("")
+    tail: list[str] = []
+    for c in args.collections:
+        summaries = []
+        for i, seed in enumerate(args.seeds):
+            cfg = replace(config, seed=seed)
+            log(f"{c}, seed {seed}")
+            if c == "scifact":
+                body, summary = run_scifact(args.data, cfg, log)
+            else:
+                body, summary = run_cranfield(args.data, cfg, args.folds, log)
+            summaries.append(summary)
+            if i == 0:
+                lines += [*body, ""]
+        if len(args.seeds) > 1:
+            tail += seed_section(c.capitalize(), args.seeds, summaries)
+    if tail:
+        lines += ["## Seeds", "", *tail]
     lines.append(f"Total wall time {time.perf_counter() - t0:.0f}s.")
     text = "\n".join(lines)
     print(text)

@@ -34,7 +34,7 @@ def versions() -> dict[str, str | None]:
     try:
         here = Path(__file__).resolve().parent
         v["harness_commit"] = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "--short", "HEAD"],
+            ["git", "-C", str(here), "describe", "--always", "--dirty"],
             check=False,
             capture_output=True,
             text=True,

@@ -76,3 +76,53 @@ def test_errors_are_one_line(cranfield_dir, tmp_path, args, fragment):
 def test_usage_error_exit_code():
     r = run("index", ok=False)
     assert r.returncode == 2
+
+
+def _tiny_beir(scifact_dir: Path, out: Path, n_queries: int = 60) -> Path:
+    """A small BEIR folder cut from SciFact: the judged documents of some training queries
+    plus other documents, with their queries and train qrels."""
+    import gzip
+
+    qrels_lines = (scifact_dir / "qrels" / "train.tsv").read_text().splitlines()
+    header, rows = qrels_lines[0], [r.split("\t") for r in qrels_lines[1:]]
+    qids = list(dict.fromkeys(r[0] for r in rows))[:n_queries]
+    keep_docs = {r[1] for r in rows if r[0] in qids}
+    docs = []
+    with gzip.open(scifact_dir / "corpus.jsonl.gz", "rt", encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            d = json.loads(line)
+            if d["_id"] in keep_docs or i < 400:
+                docs.append(line)
+    (out / "qrels").mkdir(parents=True)
+    (out / "corpus.jsonl").write_text("".join(docs))
+    (out / "qrels" / "train.tsv").write_text(
+        "\n".join([header] + ["\t".join(r) for r in rows if r[0] in qids]) + "\n"
+    )
+    queries = [
+        line
+        for line in (scifact_dir / "queries.jsonl").read_text().splitlines()
+        if json.loads(line)["_id"] in qids
+    ]
+    (out / "queries.jsonl").write_text("\n".join(queries) + "\n")
+    return out
+
+
+@pytest.mark.slow
+def test_learned_model_commands(scifact_dir: Path, tmp_path: Path):
+    data = _tiny_beir(scifact_dir, tmp_path / "tiny")
+    tdv = tmp_path / "tdv.npz"
+    r = run("train-tdv", str(data), "-o", str(tdv), "--epochs", "3", "-q")
+    assert "trained TDVs" in r.stdout and tdv.stat().st_size > 0
+    exp = tmp_path / "exp.npz"
+    r = run("train-expansion", str(data), "-o", str(exp), "-q")
+    assert exp.stat().st_size > 0
+    out = tmp_path / "docs.jsonl.gz"
+    r = run("expand", str(data), "--expansion", str(exp), "-o", str(out))
+    assert "expanded" in r.stdout
+    import gzip
+
+    with gzip.open(out, "rt") as f:
+        first = json.loads(f.readline())
+    assert set(first) >= {"id", "vector"} and all(
+        isinstance(v, int) for v in first["vector"].values()
+    )

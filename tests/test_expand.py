@@ -118,9 +118,16 @@ def _toy_problem(seed: int = 0):
     return Pattern(T), T.data.copy(), B, Zmask, Q, qrows, docs
 
 
-def test_gradient_matches_finite_differences() -> None:
+@pytest.mark.parametrize("weighted", [False, True])
+def test_gradient_matches_finite_differences(weighted: bool) -> None:
     pattern, theta, B, Z, Q, qrows, docs = _toy_problem()
-    _, pos, g = batch_loss_and_grad(theta, pattern, B, Z, Q, qrows, docs)
+    w = np.array([1.0, 3.0, 7.0, 1.0, 15.0]) if weighted else None
+    sigma = np.linspace(0.5, 2.0, B.shape[0]) if weighted else None
+
+    def f(t: np.ndarray):
+        return batch_loss_and_grad(t, pattern, B, Z, Q, qrows, docs, w, sigma)
+
+    _, pos, g = f(theta)
     full = np.zeros_like(theta)
     np.add.at(full, pos, g)
     h = 1e-6
@@ -128,9 +135,7 @@ def test_gradient_matches_finite_differences() -> None:
     for k in range(len(theta)):
         e = np.zeros_like(theta)
         e[k] = h
-        lp = batch_loss_and_grad(theta + e, pattern, B, Z, Q, qrows, docs)[0]
-        lm = batch_loss_and_grad(theta - e, pattern, B, Z, Q, qrows, docs)[0]
-        num[k] = (lp - lm) / (2 * h)
+        num[k] = (f(theta + e)[0] - f(theta - e)[0]) / (2 * h)
     assert np.abs(full).max() > 1e-3  # the check is not vacuous
     np.testing.assert_allclose(full, num, rtol=1e-4, atol=1e-7)
 
@@ -165,7 +170,19 @@ def test_training_changes_t_and_records_curve(model: ExpansionModel) -> None:
     assert model.T.nnz > 0 and np.all(model.T.data >= 0)
     assert np.diff(model.T.indptr).max() <= SMALL.m
     assert model.config.tau in SMALL.tau_grid
-    assert model.config.max_expansion in SMALL.max_expansion_grid
+    assert 0 < model.config.max_expansion <= max(SMALL.max_expansion_grid)
+
+
+@pytest.mark.parametrize("ratio", [1.02, 1.06])
+def test_postings_budget(tiny, ratio: float) -> None:
+    ids, docs, queries, qrels = tiny
+    cfg = dataclasses.replace(SMALL, max_postings_ratio=ratio, max_expansion_grid=(64,))
+    m = ExpansionModel.fit(docs, queries, qrels, ids, config=dataclasses.replace(cfg, epochs=0))
+    ex = m.expand(docs)
+    assert ex.matrix.nnz <= ratio * ex.num_literal.sum()
+    # The budget-filling cap was evaluated: one more expansion per document would overflow.
+    lit = ex.num_literal.sum()
+    assert any(r <= ratio < r + len(docs) / lit for _, _, _, r in m.info["grid"])
 
 
 def test_closed_gate_without_reweighting_is_bm25(tiny, model: ExpansionModel) -> None:
@@ -449,8 +466,10 @@ def test_subword_vocabulary(tiny, cranfield_dir: Path) -> None:
     assert "[SEP]" not in toks and toks[0].startswith("slip") and toks[-1] == "wing"
     assert json.loads(analyzer.config_json())["subword"]["model"]["type"] == "WordPiece"
     docs = analyzer.tokenize_batch([texts[d] for d in ids])
-    col = load_collection(cranfield_dir, ("test",), analyzer)
-    model = ExpansionModel.fit(docs, col.queries, qrels, ids, config=SMALL)
+    qtext = thresher.load_queries(cranfield_dir)
+    qids = sorted(qrels)
+    queries = dict(zip(qids, analyzer.tokenize_batch([qtext[q] for q in qids])))
+    model = ExpansionModel.fit(docs, queries, qrels, ids, config=SMALL)
     assert any(t.startswith("##") for t in model.vocab.terms)
     ex = model.expand(docs)
     assert ex.num_expansion.max() <= model.config.max_expansion

@@ -16,14 +16,36 @@ from thresher.evaluate import evaluate
 from thresher.exceptions import IncompatibleIndexError, IndexCorruptedError, ThresherError
 from thresher.index import Index
 
+# Learned models live in subpackages (thresher.tdv, thresher.expand) that import scipy; their
+# main classes are re-exported lazily so `import thresher` stays light.
+_LAZY = {
+    "TDVModel": "thresher.tdv",
+    "ExpansionModel": "thresher.expand",
+    "ExpansionConfig": "thresher.expand",
+    "ExpandedDocs": "thresher.expand",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'thresher' has no attribute {name!r}")
+
+
 __all__ = [
     "FORMAT_VERSION",
     "SCORINGS",
     "STEMMERS",
     "Analyzer",
+    "ExpandedDocs",
+    "ExpansionConfig",
+    "ExpansionModel",
     "IncompatibleIndexError",
     "Index",
     "IndexCorruptedError",
+    "TDVModel",
     "ThresherError",
     "__version__",
     "evaluate",

@@ -21,6 +21,18 @@ from pathlib import Path
 from thresher import _core
 
 
+def _add_analyzer_args(g: argparse._ArgumentGroup) -> None:
+    g.add_argument(
+        "--stemmer",
+        default="porter",
+        choices=list(_core.STEMMERS),
+        help="stemmer of the English analyzer (default: porter, as Lucene/Anserini)",
+    )
+    g.add_argument(
+        "--no-stopwords", action="store_true", help="keep Lucene's 33 English stop words"
+    )
+
+
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis and scoring")
     g.add_argument(
@@ -176,6 +188,34 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_expansion(args: argparse.Namespace) -> int:
+    from thresher.expand.commands import train_expansion
+
+    t0 = time.perf_counter()
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    train_expansion(
+        args.data, args.output, split=args.split, dev_split=args.dev_split,
+        analyzer=_analyzer(args), log=log,
+    )  # fmt: skip
+    print(f"trained an expansion model in {time.perf_counter() - t0:.1f} s; saved {args.output}")
+    return 0
+
+
+def _cmd_expand(args: argparse.Namespace) -> int:
+    from thresher.expand.commands import expand_beir
+
+    t0 = time.perf_counter()
+    ids, expanded = expand_beir(
+        args.data, args.expansion, args.output, bits=args.bits, analyzer=_analyzer(args)
+    )
+    m = expanded.matrix
+    print(
+        f"expanded {len(ids):,} documents ({m.nnz / max(1, len(ids)):.1f} terms per document) "
+        f"in {time.perf_counter() - t0:.1f} s; wrote {args.output}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="thresher", description="Exact sparse retrieval: index, search, evaluate."
@@ -242,6 +282,40 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     _add_model_args(pt)
     pt.set_defaults(func=_cmd_train_tdv)
+
+    px = sub.add_parser(
+        "train-expansion",
+        help="learn SparTerm-style document expansion (term-to-term matrix + gate) on a BEIR split",
+    )
+    px.add_argument("data", help="BEIR folder with qrels/<split>.tsv")
+    px.add_argument("--split", default="train", help="training qrels split (default: train)")
+    px.add_argument(
+        "--dev-split",
+        default=None,
+        help="qrels split for model selection (default: hold out part of the training queries)",
+    )
+    px.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    px.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    _add_analyzer_args(px.add_argument_group("analysis"))
+    px.set_defaults(func=_cmd_train_expansion)
+
+    pw = sub.add_parser(
+        "expand",
+        help="expand a BEIR corpus with a trained model into Anserini learned-sparse JSONL",
+    )
+    pw.add_argument("data", help="BEIR folder or corpus.jsonl[.gz]")
+    pw.add_argument("--expansion", required=True, help="model written by train-expansion")
+    pw.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help='JSONL(.gz) to write: {"id", "contents", "vector": {term: weight}} per document',
+    )
+    pw.add_argument(
+        "--bits", type=int, default=8, help="integer weight width (default 8, as impact indexes)"
+    )
+    _add_analyzer_args(pw.add_argument_group("analysis"))
+    pw.set_defaults(func=_cmd_expand)
     return p
 
 

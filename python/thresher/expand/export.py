@@ -12,6 +12,20 @@ quantised. Index it with Anserini's ``-impact -pretokenized`` options and query 
 analysed by thresher's analyzer (the vocabulary is analysed terms). The scale and bit width
 go to a sidecar ``<file>.meta.json`` (``{"bits", "scale", "num_docs", "postings"}``) because
 the JSONL format has no header; :func:`read_jsonl` reads it back when present.
+
+With Anserini (the JSONL file alone in a directory; queries as a TSV of ``qid<TAB>terms``,
+the terms analysed by thresher and separated by spaces)::
+
+    bin/run.sh io.anserini.index.IndexCollection -collection JsonVectorCollection \
+      -input expanded/ -index idx -generator DefaultLuceneDocumentGenerator \
+      -impact -pretokenized -threads 2
+    bin/run.sh io.anserini.search.SearchCollection -index idx -topics queries.tsv \
+      -topicReader TsvString -output run.trec -impact -pretokenized -hits 1000
+
+Anserini's impact scoring then gives ``sum_t count(t in q) * weight(t, d)`` (its
+bag-of-words query generator boosts a repeated term by its count; the integer weight is
+stored as the term frequency): the dot product of these vectors, up to the constant
+``scale``.
 """
 
 # Matrix names follow the maths.
