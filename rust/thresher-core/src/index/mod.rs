@@ -566,15 +566,6 @@ impl Index {
         })
     }
 
-    /// One [`TermScorer`] per query term (global document frequency, query weight as boost).
-    pub fn term_scorers(&self, query: &Query) -> Vec<TermScorer> {
-        query
-            .terms()
-            .iter()
-            .map(|(t, w)| self.term_scorer(self.doc_freq(t), *w))
-            .collect()
-    }
-
     /// The scorer of a term with document frequency `df` and query weight `weight`.
     pub fn term_scorer(&self, df: u64, weight: f32) -> TermScorer {
         TermScorer::new(&self.meta.scoring, &self.stats, df, weight)

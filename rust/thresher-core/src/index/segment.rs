@@ -381,21 +381,6 @@ impl Segment {
             .map(|(_, info)| info)
     }
 
-    /// Calls `f(term, info)` for every term in byte order.
-    ///
-    /// # Errors
-    /// [`Error::Corrupted`] when a dictionary block is damaged.
-    pub fn for_each_term(&self, mut f: impl FnMut(&[u8], TermInfo)) -> Result<()> {
-        self.dict
-            .for_each(self.terms.as_slice(), |_, t, i| f(t, i))
-            .map_err(|id| {
-                Error::corrupted(
-                    PathBuf::from(&self.name),
-                    format!("dictionary block of term {id} is damaged"),
-                )
-            })
-    }
-
     /// The postings of a term (`None` when the entry points outside the file or the list header
     /// is damaged).
     #[inline]
