@@ -1,8 +1,9 @@
 //! Every top-k algorithm returns exactly what exhaustive returns — the same documents in the
 //! same order with bit-identical scores, ties included — on random small collections: every
-//! scoring model, one or two segments, text-like and weighted queries with repeated and missing
-//! terms, with and without a filter, k from 1 to more than the number of documents (PISA's
-//! `test_ranked_queries.cpp`).
+//! scoring model (the weighted `tdv-*` models over random, heavy-tailed term weights with zeros,
+//! reweighted per segment so one term may weigh differently in two segments), one or two
+//! segments, text-like and weighted queries with repeated and missing terms, with and without a
+//! filter, k from 1 to more than the number of documents (PISA's `test_ranked_queries.cpp`).
 
 use proptest::prelude::*;
 use thresher_core::{
@@ -51,7 +52,7 @@ fn case() -> impl Strategy<Value = Case> {
         1usize..420,
         2u64..80,
         1u64..60,
-        0usize..6,
+        0usize..ScoringKind::NAMES.len(),
         0usize..4,
         any::<bool>(),
         any::<bool>(),
@@ -91,10 +92,35 @@ fn build(c: &Case, rng: &mut Rng) -> Index {
     } else {
         c.num_docs
     };
+    // Weighted models: half the cases build with weight 1, the others reweight each part
+    // with its own random weights (a quarter zero, the rest log-normal: heavy-tailed).
+    let reweight = kind.weighted() && rng.below(2) == 0;
     let mut parts = docs.chunks(cut).map(|chunk| {
-        let mut b = IndexBuilder::new(Analyzer::default(), scoring, Some(1)).unwrap();
+        let built = if reweight {
+            ScoringConfig::default()
+        } else {
+            scoring
+        };
+        let mut b = IndexBuilder::new(Analyzer::default(), built, Some(1)).unwrap();
         b.add_batch(chunk.to_vec()).unwrap();
-        b.finish().unwrap()
+        let index = b.finish().unwrap();
+        if !reweight {
+            return index;
+        }
+        let vocab = index.vocabulary().unwrap();
+        let weights: Vec<f32> = vocab
+            .iter()
+            .map(|_| {
+                if rng.below(4) == 0 {
+                    0.0
+                } else {
+                    // Sum of uniforms ~ normal; exp of it ~ log-normal over several decades.
+                    let z = (0..4).map(|_| rng.below(1000) as f64 / 1000.0).sum::<f64>() - 2.0;
+                    (3.0 * z).exp() as f32
+                }
+            })
+            .collect();
+        index.reweight(&weights, scoring).unwrap()
     });
     let mut index = parts.next().unwrap();
     for p in parts {
@@ -171,7 +197,7 @@ fn long_lists_and_ties() {
             num_docs: 3000,
             vocab: 12,
             max_len: 8,
-            kind: (seed % 6) as usize,
+            kind: (seed as usize) % ScoringKind::NAMES.len(),
             params: (seed % 4) as usize,
             split: seed % 3 == 0,
             filter: seed % 2 == 0,

@@ -26,9 +26,29 @@ fn saved_index(dir: &std::path::Path, kind: ScoringKind) {
         })
         .collect();
     let scoring = ScoringConfig::new(kind, 0.9, 0.4, None).unwrap();
-    let mut b = IndexBuilder::new(Analyzer::default(), scoring, Some(1)).unwrap();
+    let built = if kind.weighted() {
+        ScoringConfig::default()
+    } else {
+        scoring
+    };
+    let mut b = IndexBuilder::new(Analyzer::default(), built, Some(1)).unwrap();
     b.add_batch(docs).unwrap();
-    b.finish().unwrap().save(dir).unwrap();
+    let mut index = b.finish().unwrap();
+    if kind.weighted() {
+        // A weighted segment: term weights (some zero) and real lengths.
+        let n = index.vocabulary().unwrap().len();
+        let w: Vec<f32> = (0..n)
+            .map(|i| {
+                if i % 7 == 3 {
+                    0.0
+                } else {
+                    0.2 + i as f32 * 0.1
+                }
+            })
+            .collect();
+        index = index.reweight(&w, scoring).unwrap();
+    }
+    index.save(dir).unwrap();
 }
 
 fn search_everything(index: &Index) {
@@ -71,10 +91,10 @@ proptest! {
     fn flipped_bytes_never_panic(
         file in 0usize..3,
         flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..6),
-        lucene in any::<bool>(),
+        kind in 0usize..3,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let kind = if lucene { ScoringKind::Lucene } else { ScoringKind::Bm25Plus };
+        let kind = [ScoringKind::Lucene, ScoringKind::Bm25Plus, ScoringKind::TdvBm25][kind];
         saved_index(dir.path(), kind);
         let mut files: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -25,9 +25,9 @@ pub use file::{read_component, write_atomic, write_component, Component, Payload
 
 /// Current on-disk format version. Bump on any layout change (with a CHANGELOG line and a
 /// compatibility fixture).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Oldest format version this build still reads.
-pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 3;
+pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 4;
 /// First eight bytes of every component file.
 pub const MAGIC: [u8; 8] = *b"THRESHER";
 /// Last four bytes of every component file ("THRF" little-endian).

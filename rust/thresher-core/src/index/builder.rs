@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::analysis::Analyzer;
 use crate::error::{Error, Result};
-use crate::index::segment::{Segment, SegmentParts};
+use crate::index::segment::{DocLengths, Segment, SegmentWriter};
 use crate::index::{new_segment_name, Index, IndexMeta};
 use crate::pool::ThreadPools;
 use crate::score::ScoringConfig;
@@ -148,13 +148,23 @@ impl IndexBuilder {
             .map(|(t, &id)| (t.as_str(), self.postings[id as usize].as_slice()))
             .collect();
         terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let parts = SegmentParts {
-            terms,
-            lengths: &self.lengths,
-            ids: &self.ids,
-            length_key: self.scoring.kind.length_key(),
+        // The weighted models start from weight 1 for every term: lengths are token counts.
+        let weighted = self.scoring.kind.weighted();
+        let lengths = if weighted {
+            DocLengths::Real(self.lengths.iter().map(|&l| l as f32).collect())
+        } else {
+            DocLengths::Integer(self.lengths.clone())
         };
-        let (t, p, d) = parts.encode()?;
+        let mut w = SegmentWriter::new(lengths, self.scoring.kind.length_key())?;
+        let (mut docs, mut vals) = (Vec::new(), Vec::new());
+        for (term, postings) in &terms {
+            docs.clear();
+            vals.clear();
+            docs.extend(postings.iter().map(|p| p.0));
+            vals.extend(postings.iter().map(|p| p.1));
+            w.push(term.as_bytes(), weighted.then_some(1.0), &docs, &vals)?;
+        }
+        let (t, p, d) = w.finish(self.ids.iter().map(String::as_str));
         let name = new_segment_name();
         let segment = Segment::from_parts(&name, t, p, d, Path::new("<memory>"))?;
         let meta = IndexMeta::new(

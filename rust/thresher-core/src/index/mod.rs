@@ -18,6 +18,7 @@
 //! previous `meta.json` and every file it names intact: the old index stays loadable.
 
 pub mod builder;
+pub mod learned;
 pub mod segment;
 pub mod terms;
 
@@ -39,7 +40,8 @@ use crate::score::{CollectionStats, LengthNorm, ScoringConfig, TermScorer};
 use crate::types::{DocId, Score};
 
 pub use builder::{DocInput, IndexBuilder};
-pub use segment::Segment;
+pub use learned::CsrMatrix;
+pub use segment::{Lengths, Segment};
 
 /// Name of the metadata file.
 pub const META_FILE: &str = "meta.json";
@@ -90,8 +92,13 @@ pub struct IndexMeta {
     pub num_docs: u64,
     /// Documents with at least one term (BM25's N, as Lucene's `docCount`).
     pub num_nonempty_docs: u64,
-    /// Sum of all document lengths.
+    /// Number of indexed tokens (sum of the integer document lengths, or of the postings'
+    /// term frequencies for the weighted models).
     pub total_terms: u64,
+    /// Sum of all document lengths as scoring uses it (`total_terms` for integer lengths; the
+    /// f64 sum, segment by segment, of the f32 lengths `sum_t w_t * tf` for the weighted
+    /// models).
+    pub total_length: f64,
     /// Segments in doc-id order.
     pub segments: Vec<SegmentMeta>,
     /// CRC32 of this record serialised with `checksum = 0`.
@@ -113,13 +120,15 @@ impl IndexMeta {
             num_docs: 0,
             num_nonempty_docs: 0,
             total_terms: 0,
+            total_length: 0.0,
             segments: Vec::new(),
             checksum: 0,
         };
         for s in segments {
             m.num_docs += s.num_docs() as u64;
-            m.num_nonempty_docs += s.lengths().iter().filter(|&&l| l > 0).count() as u64;
+            m.num_nonempty_docs += s.lengths().num_nonempty();
             m.total_terms += s.total_terms();
+            m.total_length += s.total_length();
             m.segments.push(SegmentMeta {
                 name: s.name().to_string(),
                 num_docs: s.num_docs() as u64,
@@ -264,14 +273,18 @@ impl Index {
         segments: Vec<Segment>,
         dir: Option<PathBuf>,
     ) -> Result<Self> {
+        // Summed in segment order, as `IndexMeta::new` and `load` do, so every path agrees.
+        let total_length: f64 = segments.iter().map(Segment::total_length).sum();
         let stats = CollectionStats {
             num_docs: meta.num_nonempty_docs,
-            total_terms: meta.total_terms,
+            total_length,
         };
         let mut views = Vec::with_capacity(segments.len());
         let mut base: u64 = 0;
         for segment in segments {
-            if segment.length_key() != meta.scoring.kind.length_key() {
+            if segment.length_key() != meta.scoring.kind.length_key()
+                || segment.is_weighted() != meta.scoring.kind.weighted()
+            {
                 return Err(Error::corrupted(
                     dir.as_deref()
                         .unwrap_or(Path::new("<memory>"))
@@ -316,6 +329,7 @@ impl Index {
             .map_err(|e| Error::corrupted(&meta_path, format!("scoring config: {e}")))?;
         let mut segments = Vec::with_capacity(meta.segments.len());
         let (mut docs, mut nonempty, mut total) = (0u64, 0u64, 0u64);
+        let mut total_length = 0f64;
         for sm in &meta.segments {
             for f in &sm.files {
                 let p = dir.join(&f.file);
@@ -340,16 +354,20 @@ impl Index {
             }
             docs += sm.num_docs;
             total += sm.total_terms;
+            total_length += seg.total_length();
             if options.verify {
                 // O(documents): only when verifying, so that opening stays O(1) otherwise.
-                nonempty += seg.lengths().iter().filter(|&&l| l > 0).count() as u64;
+                nonempty += seg.lengths().num_nonempty();
             }
             segments.push(seg);
         }
         if !options.verify {
             nonempty = meta.num_nonempty_docs;
         }
-        if docs != meta.num_docs || total != meta.total_terms || nonempty != meta.num_nonempty_docs
+        if docs != meta.num_docs
+            || total != meta.total_terms
+            || total_length.to_bits() != meta.total_length.to_bits()
+            || nonempty != meta.num_nonempty_docs
         {
             return Err(Error::corrupted(
                 &meta_path,
@@ -387,6 +405,12 @@ impl Index {
         meta.num_docs += other.meta.num_docs;
         meta.num_nonempty_docs += other.meta.num_nonempty_docs;
         meta.total_terms += other.meta.total_terms;
+        meta.total_length = self
+            .views
+            .iter()
+            .chain(&other.views)
+            .map(|v| v.segment.total_length())
+            .sum();
         meta.segments
             .extend(other.meta.segments.iter().cloned().map(|mut s| {
                 s.files.clear();

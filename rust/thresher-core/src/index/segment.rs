@@ -5,12 +5,24 @@
 //!
 //! ```text
 //! terms:    the front-coded dictionary (see `index::terms`)
-//! postings: num_terms u64 | num_postings u64 | length key u64 (0 norm byte, 1 length)
+//! postings: num_terms u64 | num_postings u64
+//!           | length key u64 (0 norm byte, 1 length, 2 weighted length, 3 none)
+//!           | term weights u64 (0 none, 1 present)
+//!           | [weights f32[num_terms] | align8]         (weighted segments, by term id)
 //!           | posting lists, back to back (see `postings`)
 //! docs:     num_docs u64 | total_terms u64 | id offset width u64 (4 or 8)
-//!           | lengths u32[num_docs] | align8 | norms u8[num_docs] | align8
+//!           | lengths u64 (0 integer, 1 real) | total length f64
+//!           | lengths (u32 or f32)[num_docs] | align8
+//!           | [norms u8[num_docs] | align8]              (integer lengths only)
 //!           | id offsets (u32 or u64)[num_docs + 1] | id bytes (UTF-8)
 //! ```
+//!
+//! A *weighted* segment (the `tdv-*` models) stores a weight `w_t > 0` per term and real
+//! document lengths `L = sum_t w_t * tf` as f32 (the sum taken in f64 in term order, then
+//! rounded; a document with postings has a length of at least the smallest positive normal
+//! f32); its postings hold the raw integer term frequencies. `total_terms` is the number of
+//! indexed tokens (the sum of the postings' values), `total length` the f64 sum of the lengths
+//! in doc order (for integer lengths, `total_terms`).
 //!
 //! Opening a segment does O(1) work beyond the optional verification: the dictionary is
 //! binary-searched in place, postings are decoded block by block while searching, and length
@@ -24,13 +36,46 @@ use crate::error::{Error, Result};
 use crate::format::{read_component, Bytes, Component, PayloadWriter};
 use crate::index::terms::{TermDict, TermInfo, TermsWriter};
 use crate::postings::{encode_postings, PostingList};
-use crate::score::{DocKeys, LengthKey};
-use crate::types::DocId;
+use crate::score::{weighted_key, DocKeys, LengthKey};
+use crate::types::{DocId, TermId};
 
 use crate::format::bytes_cast as cast;
 
-/// Offset of the posting lists inside the postings payload.
-const POSTINGS_DATA: usize = 24;
+/// Size of the postings payload's fixed header.
+const POSTINGS_HEADER: usize = 32;
+/// Size of the docs payload's fixed header.
+const DOCS_HEADER: usize = 40;
+
+/// The document lengths of a segment.
+#[derive(Debug, Clone, Copy)]
+pub enum Lengths<'a> {
+    /// Numbers of tokens (BM25 family, TF-IDF).
+    Integer(&'a [u32]),
+    /// Weighted lengths `sum_t w_t * tf` (the `tdv-*` models).
+    Real(&'a [f32]),
+}
+
+impl Lengths<'_> {
+    /// Number of documents with a positive length (i.e. with at least one posting).
+    pub fn num_nonempty(&self) -> u64 {
+        match self {
+            Lengths::Integer(l) => l.iter().filter(|&&x| x > 0).count() as u64,
+            Lengths::Real(l) => l.iter().filter(|&&x| x > 0.0).count() as u64,
+        }
+    }
+}
+
+/// The stored f32 length of a weighted document from its f64 sum: rounded, and at least the
+/// smallest positive normal f32 when the document has postings (so that "length > 0" and "has
+/// a posting" agree even for absurdly small weights).
+pub(crate) fn weighted_length(sum: f64, has_postings: bool) -> f32 {
+    let l = sum as f32;
+    if has_postings {
+        l.max(f32::MIN_POSITIVE)
+    } else {
+        l
+    }
+}
 
 /// One immutable segment.
 #[derive(Debug, Clone)]
@@ -43,7 +88,13 @@ pub struct Segment {
     num_postings: usize,
     num_docs: usize,
     total_terms: u64,
+    total_length: f64,
     length_key: LengthKey,
+    /// Byte range of the term weights in the postings payload (weighted segments).
+    term_weights: Option<Range<usize>>,
+    /// Offset of the posting lists in the postings payload.
+    postings_start: usize,
+    real_lengths: bool,
     doc_lengths: Range<usize>,
     doc_norms: Range<usize>,
     id_offsets: Range<usize>,
@@ -122,8 +173,28 @@ impl Segment {
         let length_key = match u64_at(p, 16, &pp, "length key")? {
             0 => LengthKey::NormByte,
             1 => LengthKey::Length,
+            2 => LengthKey::Weighted,
+            3 => LengthKey::None,
             k => return Err(Error::corrupted(&pp, format!("unknown length key {k}"))),
         };
+        let (term_weights, postings_start) = match u64_at(p, 24, &pp, "term weights flag")? {
+            0 => (None, POSTINGS_HEADER),
+            1 => {
+                let r = POSTINGS_HEADER..POSTINGS_HEADER + 4 * pn_terms;
+                let _: &[f32] = cast(p, r.clone(), &pp, "term weights")?;
+                let end = r.end.next_multiple_of(8);
+                (Some(r), end)
+            }
+            f => {
+                return Err(Error::corrupted(
+                    &pp,
+                    format!("unknown term weights flag {f}"),
+                ))
+            }
+        };
+        if postings_start > p.len() {
+            return Err(Error::corrupted(&pp, "posting lists lie outside the file"));
+        }
 
         let d = docs.as_slice();
         let num_docs = count(u64_at(d, 0, &dp, "document count")?, &dp, "document count")?;
@@ -139,10 +210,37 @@ impl Segment {
             8 => true,
             w => return Err(Error::corrupted(&dp, format!("id offset width {w}"))),
         };
-        let doc_lengths = 24..24 + 4 * num_docs;
+        let real_lengths = match u64_at(d, 24, &dp, "length kind")? {
+            0 => false,
+            1 => true,
+            k => return Err(Error::corrupted(&dp, format!("unknown length kind {k}"))),
+        };
+        let total_length = f64::from_bits(u64_at(d, 32, &dp, "total length")?);
+        if !total_length.is_finite() || total_length < 0.0 {
+            return Err(Error::corrupted(
+                &dp,
+                "total length is not a finite number >= 0",
+            ));
+        }
+        let consistent = match length_key {
+            LengthKey::NormByte | LengthKey::Length => !real_lengths,
+            LengthKey::Weighted => real_lengths,
+            LengthKey::None => true,
+        } && real_lengths == term_weights.is_some();
+        if !consistent {
+            return Err(Error::corrupted(
+                &pp,
+                "length key, term weights and length kind disagree",
+            ));
+        }
+        let doc_lengths = DOCS_HEADER..DOCS_HEADER + 4 * num_docs;
         let _: &[u32] = cast(d, doc_lengths.clone(), &dp, "document lengths")?;
         let norms_start = doc_lengths.end.next_multiple_of(8);
-        let doc_norms = norms_start..norms_start + num_docs;
+        let doc_norms = if real_lengths {
+            norms_start..norms_start
+        } else {
+            norms_start..norms_start + num_docs
+        };
         let _: &[u8] = cast(d, doc_norms.clone(), &dp, "norms")?;
         let ids_start = doc_norms.end.next_multiple_of(8);
         let width = if wide_ids { 8 } else { 4 };
@@ -167,7 +265,11 @@ impl Segment {
             num_postings,
             num_docs,
             total_terms,
+            total_length,
             length_key,
+            term_weights,
+            postings_start,
+            real_lengths,
             doc_lengths,
             doc_norms,
             id_offsets,
@@ -242,19 +344,64 @@ impl Segment {
         }
 
         // Documents: lengths add up, norms agree with lengths, id offsets never decrease.
-        let lengths = self.lengths();
-        if lengths.iter().map(|&l| u64::from(l)).sum::<u64>() != self.total_terms {
-            return Err(Error::corrupted(
-                &dp,
-                "document lengths do not add up to the total term count",
-            ));
-        }
-        if lengths
-            .iter()
-            .zip(self.norms())
-            .any(|(&l, &n)| crate::score::smallfloat::int_to_byte4(l) != n)
-        {
-            return Err(Error::corrupted(&dp, "norms disagree with lengths"));
+        match self.lengths() {
+            Lengths::Integer(lengths) => {
+                if lengths.iter().map(|&l| u64::from(l)).sum::<u64>() != self.total_terms
+                    || self.total_length != self.total_terms as f64
+                {
+                    return Err(Error::corrupted(
+                        &dp,
+                        "document lengths do not add up to the total term count",
+                    ));
+                }
+                if lengths
+                    .iter()
+                    .zip(self.norms())
+                    .any(|(&l, &n)| crate::score::smallfloat::int_to_byte4(l) != n)
+                {
+                    return Err(Error::corrupted(&dp, "norms disagree with lengths"));
+                }
+            }
+            Lengths::Real(lengths) => {
+                // Lengths are recomputed from the postings exactly as they were written.
+                let weights = self.term_weights_slice();
+                if weights.iter().any(|w| !w.is_finite() || *w <= 0.0) {
+                    return Err(Error::corrupted(&pp, "a term weight is not finite and > 0"));
+                }
+                let mut sums = vec![0f64; self.num_docs];
+                let mut has = vec![false; self.num_docs];
+                let mut tokens = 0u64;
+                let mut damaged = false;
+                let walked = self.dict.for_each(tb, |id, _, info| {
+                    let w = f64::from(weights.get(id as usize).copied().unwrap_or(0.0));
+                    let ok = self.postings(info).and_then(|list| {
+                        list.for_each_block(num_docs, |docs, vals| {
+                            for (&d, &v) in docs.iter().zip(vals) {
+                                sums[d as usize] += w * f64::from(v);
+                                has[d as usize] = true;
+                                tokens += u64::from(v);
+                            }
+                        })
+                    });
+                    damaged |= ok.is_none();
+                });
+                if walked.is_err() || damaged {
+                    return Err(Error::corrupted(&pp, "a posting list is damaged"));
+                }
+                let want = sums.iter().zip(&has).map(|(&s, &h)| weighted_length(s, h));
+                if lengths
+                    .iter()
+                    .zip(want)
+                    .any(|(&l, w)| l.to_bits() != w.to_bits())
+                    || tokens != self.total_terms
+                    || lengths.iter().map(|&l| f64::from(l)).sum::<f64>() != self.total_length
+                {
+                    return Err(Error::corrupted(
+                        &dp,
+                        "weighted document lengths disagree with the postings",
+                    ));
+                }
+            }
         }
         let decreasing = (0..self.num_docs as DocId).any(|d| self.id_range(d).is_none());
         if decreasing {
@@ -341,9 +488,53 @@ impl Segment {
         self.num_postings
     }
 
-    /// Sum of document lengths.
+    /// Number of indexed tokens (sum of document lengths for integer lengths; sum of the
+    /// postings' term frequencies for weighted segments).
     pub fn total_terms(&self) -> u64 {
         self.total_terms
+    }
+
+    /// Sum of document lengths (real-valued for weighted segments), as stored.
+    pub fn total_length(&self) -> f64 {
+        self.total_length
+    }
+
+    /// True for a weighted segment (a weight per term, real lengths).
+    pub fn is_weighted(&self) -> bool {
+        self.term_weights.is_some()
+    }
+
+    fn term_weights_slice(&self) -> &[f32] {
+        match &self.term_weights {
+            Some(r) => bytemuck::cast_slice(&self.postings.as_slice()[r.clone()]),
+            None => &[],
+        }
+    }
+
+    /// The learned weight of term `id` (1 for unweighted segments; 0 for an out-of-range id,
+    /// which only a damaged dictionary produces).
+    #[inline]
+    pub fn term_weight(&self, id: TermId) -> f32 {
+        if self.term_weights.is_none() {
+            return 1.0;
+        }
+        self.term_weights_slice()
+            .get(id as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Calls `f(term id, term, info)` for every term in byte order.
+    ///
+    /// # Errors
+    /// [`Error::Corrupted`] when the dictionary is damaged.
+    pub fn for_each_term(&self, f: impl FnMut(TermId, &[u8], TermInfo)) -> Result<()> {
+        self.dict.for_each(self.terms.as_slice(), f).map_err(|id| {
+            Error::corrupted(
+                PathBuf::from(&self.name),
+                format!("dictionary block of term {id} is damaged"),
+            )
+        })
     }
 
     /// Which length key the postings' block bounds were computed with.
@@ -371,14 +562,20 @@ impl Segment {
     }
 
     fn postings_data(&self) -> &[u8] {
-        self.postings.as_slice().get(POSTINGS_DATA..).unwrap_or(&[])
+        self.postings
+            .as_slice()
+            .get(self.postings_start..)
+            .unwrap_or(&[])
     }
 
     /// Dictionary entry of `term`, `None` when the segment does not contain it.
     pub fn term_info(&self, term: &str) -> Option<TermInfo> {
-        self.dict
-            .lookup(self.terms.as_slice(), term.as_bytes())
-            .map(|(_, info)| info)
+        self.lookup(term).map(|(_, info)| info)
+    }
+
+    /// Term id and dictionary entry of `term`, `None` when the segment does not contain it.
+    pub fn lookup(&self, term: &str) -> Option<(TermId, TermInfo)> {
+        self.dict.lookup(self.terms.as_slice(), term.as_bytes())
     }
 
     /// The postings of a term (`None` when the entry points outside the file or the list header
@@ -394,12 +591,17 @@ impl Segment {
         self.term_info(term).map_or(0, |i| u64::from(i.df))
     }
 
-    /// Document lengths (number of terms), indexed by local doc id.
-    pub fn lengths(&self) -> &[u32] {
-        bytemuck::cast_slice(&self.docs.as_slice()[self.doc_lengths.clone()])
+    /// Document lengths, indexed by local doc id.
+    pub fn lengths(&self) -> Lengths<'_> {
+        let raw = &self.docs.as_slice()[self.doc_lengths.clone()];
+        if self.real_lengths {
+            Lengths::Real(bytemuck::cast_slice(raw))
+        } else {
+            Lengths::Integer(bytemuck::cast_slice(raw))
+        }
     }
 
-    /// Lucene norm bytes, indexed by local doc id.
+    /// Lucene norm bytes, indexed by local doc id (empty for real lengths).
     pub fn norms(&self) -> &[u8] {
         &self.docs.as_slice()[self.doc_norms.clone()]
     }
@@ -407,9 +609,12 @@ impl Segment {
     /// Each document's length key, as the postings' bounds use it.
     #[inline]
     pub fn doc_keys(&self) -> DocKeys<'_> {
-        match self.length_key {
-            LengthKey::NormByte => DocKeys::NormBytes(self.norms()),
-            LengthKey::Length => DocKeys::Lengths(self.lengths()),
+        match (self.length_key, self.lengths()) {
+            (LengthKey::NormByte, _) => DocKeys::NormBytes(self.norms()),
+            (LengthKey::Length, Lengths::Integer(l)) => DocKeys::Lengths(l),
+            (LengthKey::Weighted, Lengths::Real(l)) => DocKeys::Weighted(l),
+            // `from_parts` rejects the other combinations.
+            _ => DocKeys::None,
         }
     }
 
@@ -450,76 +655,166 @@ impl Segment {
     }
 }
 
-/// Serialises one segment's payloads from in-memory parts (used by the builder).
-pub(crate) struct SegmentParts<'a> {
-    /// Sorted unique terms with their postings: (doc, value) pairs in increasing doc order.
-    pub terms: Vec<(&'a str, &'a [(u32, u32)])>,
-    /// Document lengths.
-    pub lengths: &'a [u32],
-    /// External ids.
-    pub ids: &'a [String],
-    /// The length key block bounds are computed with.
-    pub length_key: LengthKey,
+/// The document lengths a [`SegmentWriter`] records.
+pub(crate) enum DocLengths {
+    /// Numbers of tokens; norms are derived.
+    Integer(Vec<u32>),
+    /// Weighted lengths (see [`weighted_length`]).
+    Real(Vec<f32>),
 }
 
-impl SegmentParts<'_> {
-    /// Encodes the three payloads.
+/// Serialises one segment's payloads, term by term in byte order (used by the builder and by
+/// reweighting).
+pub(crate) struct SegmentWriter {
+    lengths: DocLengths,
+    length_key: LengthKey,
+    keys: Vec<u32>,
+    dict: TermsWriter,
+    data: Vec<u8>,
+    weights: Option<Vec<f32>>,
+    num_terms: u64,
+    num_postings: u64,
+    tokens: u64,
+}
+
+impl SegmentWriter {
+    /// A writer for documents of these lengths whose block bounds use `length_key`.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when a posting list is too large to encode.
-    pub(crate) fn encode(&self) -> Result<(Bytes, Bytes, Bytes)> {
-        let norms: Vec<u8> = self
-            .lengths
-            .iter()
-            .map(|&l| crate::score::smallfloat::int_to_byte4(l))
-            .collect();
-        let keys: Vec<u32> = match self.length_key {
-            LengthKey::NormByte => norms.iter().map(|&n| u32::from(n)).collect(),
-            LengthKey::Length => self.lengths.to_vec(),
+    /// [`Error::InvalidArgument`] when the length kind does not suit the key, or a real length
+    /// is not a finite number >= 0.
+    pub(crate) fn new(lengths: DocLengths, length_key: LengthKey) -> Result<Self> {
+        let keys: Vec<u32> = match (&lengths, length_key) {
+            (DocLengths::Integer(l), LengthKey::NormByte) => l
+                .iter()
+                .map(|&x| u32::from(crate::score::smallfloat::int_to_byte4(x)))
+                .collect(),
+            (DocLengths::Integer(l), LengthKey::Length) => l.clone(),
+            (DocLengths::Real(l), LengthKey::Weighted) => {
+                l.iter().map(|&x| weighted_key(x)).collect()
+            }
+            (_, LengthKey::None) => Vec::new(),
+            _ => {
+                return Err(Error::invalid_argument(
+                    "the document lengths do not suit the scoring model",
+                ))
+            }
         };
+        let weights = match &lengths {
+            DocLengths::Real(l) => {
+                if l.iter().any(|x| !x.is_finite() || *x < 0.0) {
+                    return Err(Error::invalid_argument(
+                        "document lengths overflow f32: the term weights are too large",
+                    ));
+                }
+                Some(Vec::new())
+            }
+            DocLengths::Integer(_) => None,
+        };
+        Ok(Self {
+            lengths,
+            length_key,
+            keys,
+            dict: TermsWriter::default(),
+            data: Vec::new(),
+            weights,
+            num_terms: 0,
+            num_postings: 0,
+            tokens: 0,
+        })
+    }
 
-        let mut dict = TermsWriter::default();
-        let mut data: Vec<u8> = Vec::new();
-        let mut num_postings = 0u64;
-        let (mut docs, mut vals) = (Vec::new(), Vec::new());
-        for (term, postings) in &self.terms {
-            docs.clear();
-            vals.clear();
-            docs.extend(postings.iter().map(|p| p.0));
-            vals.extend(postings.iter().map(|p| p.1));
-            let at = data.len();
-            encode_postings(&docs, &vals, &keys, &mut data)?;
-            let df = u32::try_from(docs.len()).expect("a segment holds < 2^32 documents");
-            dict.push(term.as_bytes(), df, (data.len() - at) as u64);
-            num_postings += docs.len() as u64;
+    /// Appends the next term (strictly after the previous one in byte order) with its
+    /// postings: `docs` strictly increasing, `values >= 1`, and its weight (`Some` exactly when
+    /// the lengths are real).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] when the list is too large to encode or the weight is missing.
+    pub(crate) fn push(
+        &mut self,
+        term: &[u8],
+        weight: Option<f32>,
+        docs: &[u32],
+        values: &[u32],
+    ) -> Result<()> {
+        match (&mut self.weights, weight) {
+            (Some(ws), Some(w)) => ws.push(w),
+            (None, None) => {}
+            _ => {
+                return Err(Error::invalid_argument(
+                    "term weights are given exactly for weighted segments",
+                ))
+            }
         }
+        let at = self.data.len();
+        encode_postings(docs, values, &self.keys, &mut self.data)?;
+        let df = u32::try_from(docs.len()).expect("a segment holds < 2^32 documents");
+        self.dict.push(term, df, (self.data.len() - at) as u64);
+        self.num_terms += 1;
+        self.num_postings += docs.len() as u64;
+        self.tokens += values.iter().map(|&v| u64::from(v)).sum::<u64>();
+        Ok(())
+    }
+
+    /// Encodes the three payloads (terms, postings, docs) with the documents' external ids.
+    pub(crate) fn finish<'i>(
+        self,
+        ids: impl ExactSizeIterator<Item = &'i str> + Clone,
+    ) -> (Bytes, Bytes, Bytes) {
         let mut t = PayloadWriter::new();
-        dict.finish(&mut t);
+        self.dict.finish(&mut t);
 
         let mut p = PayloadWriter::new();
-        p.put_u64(self.terms.len() as u64);
-        p.put_u64(num_postings);
+        p.put_u64(self.num_terms);
+        p.put_u64(self.num_postings);
         p.put_u64(match self.length_key {
             LengthKey::NormByte => 0,
             LengthKey::Length => 1,
+            LengthKey::Weighted => 2,
+            LengthKey::None => 3,
         });
-        debug_assert_eq!(p.len(), POSTINGS_DATA);
-        p.put_bytes(&data);
+        p.put_u64(u64::from(self.weights.is_some()));
+        debug_assert_eq!(p.len(), POSTINGS_HEADER);
+        if let Some(ws) = &self.weights {
+            p.put_slice(ws);
+            p.align(8);
+        }
+        p.put_bytes(&self.data);
 
-        let blob_len: usize = self.ids.iter().map(String::len).sum();
+        let num_docs = ids.len();
+        let blob_len: usize = ids.clone().map(str::len).sum();
         let wide = blob_len > u32::MAX as usize;
         let mut d = PayloadWriter::new();
-        d.put_u64(self.lengths.len() as u64);
-        d.put_u64(self.lengths.iter().map(|&l| u64::from(l)).sum());
-        d.put_u64(if wide { 8 } else { 4 });
-        d.put_slice(self.lengths);
-        d.align(8);
-        d.put_bytes(&norms);
-        d.align(8);
+        d.put_u64(num_docs as u64);
+        match &self.lengths {
+            DocLengths::Integer(l) => {
+                let total = l.iter().map(|&x| u64::from(x)).sum::<u64>();
+                d.put_u64(total);
+                d.put_u64(if wide { 8 } else { 4 });
+                d.put_u64(0);
+                d.put_u64((total as f64).to_bits());
+                d.put_slice(l);
+                d.align(8);
+                let norms: Vec<u8> = l
+                    .iter()
+                    .map(|&x| crate::score::smallfloat::int_to_byte4(x))
+                    .collect();
+                d.put_bytes(&norms);
+                d.align(8);
+            }
+            DocLengths::Real(l) => {
+                d.put_u64(self.tokens);
+                d.put_u64(if wide { 8 } else { 4 });
+                d.put_u64(1);
+                d.put_u64(l.iter().map(|&x| f64::from(x)).sum::<f64>().to_bits());
+                d.put_slice(l);
+                d.align(8);
+            }
+        }
         let mut off = 0u64;
-        let mut ioffs = Vec::with_capacity(self.ids.len() + 1);
+        let mut ioffs = Vec::with_capacity(num_docs + 1);
         ioffs.push(0u64);
-        for id in self.ids {
+        for id in ids.clone() {
             off += id.len() as u64;
             ioffs.push(off);
         }
@@ -529,9 +824,9 @@ impl SegmentParts<'_> {
             let narrow: Vec<u32> = ioffs.iter().map(|&o| o as u32).collect();
             d.put_slice(&narrow);
         }
-        for id in self.ids {
+        for id in ids {
             d.put_bytes(id.as_bytes());
         }
-        Ok((t.finish(), p.finish(), d.finish()))
+        (t.finish(), p.finish(), d.finish())
     }
 }

@@ -148,7 +148,7 @@ impl<'a> TermCursor<'a> {
             self.ensure_values();
             let mut m: Score = 0.0;
             for i in 0..self.len {
-                let f = self.norm.factor(self.keys.get(self.docs[i]));
+                let f = self.keys.factor(self.norm, self.docs[i]);
                 m = m.max(self.scorer.score(self.vals[i], f));
             }
             m
@@ -274,7 +274,7 @@ impl ScoredCursor for TermCursor<'_> {
     #[inline]
     fn score(&mut self) -> Score {
         self.ensure_values();
-        let f = self.norm.factor(self.keys.get(self.doc));
+        let f = self.keys.factor(self.norm, self.doc);
         self.scorer.score(self.vals[self.pos], f)
     }
 }

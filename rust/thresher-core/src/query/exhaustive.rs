@@ -44,10 +44,11 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
             let mut factors = [0f32; BLOCK_LEN];
             let mut scores = [0f32; BLOCK_LEN];
-            for (info, scorer) in prep.infos[si].iter().zip(&prep.scorers) {
-                let Some(list) = info.and_then(|i| seg.postings(i)) else {
+            for (term, info) in prep.infos[si].iter().enumerate() {
+                let Some(list) = info.and_then(|i| seg.postings(i.0)) else {
                     continue;
                 };
+                let scorer = prep.scorer(si, term);
                 // A damaged block (index opened without verification) ends the list.
                 let _ = list.for_each_block(n as u32, |docs, vals| {
                     let m = docs.len();

@@ -14,8 +14,9 @@ pub struct Prepared<'q> {
     pub query: &'q Query,
     /// One scorer per query term, in canonical order (global document frequencies).
     pub scorers: Vec<TermScorer>,
-    /// Per segment, per query term: the term's postings in that segment, if any.
-    pub(crate) infos: Vec<Vec<Option<crate::index::terms::TermInfo>>>,
+    /// Per segment, per query term: the term's postings in that segment, if any, and its
+    /// learned weight there (1 for unweighted segments).
+    pub(crate) infos: Vec<Vec<Option<(crate::index::terms::TermInfo, f32)>>>,
     /// Postings of all query terms over all segments.
     pub total_postings: u64,
 }
@@ -30,7 +31,10 @@ impl<'q> Prepared<'q> {
                 query
                     .terms()
                     .iter()
-                    .map(|(t, _)| v.segment.term_info(t))
+                    .map(|(t, _)| {
+                        let (id, info) = v.segment.lookup(t)?;
+                        Some((info, v.segment.term_weight(id)))
+                    })
                     .collect()
             })
             .collect();
@@ -42,7 +46,7 @@ impl<'q> Prepared<'q> {
             .map(|(i, (_, w))| {
                 let df: u64 = infos
                     .iter()
-                    .map(|s| s[i].map_or(0, |x| u64::from(x.df)))
+                    .map(|s| s[i].map_or(0, |x| u64::from(x.0.df)))
                     .sum();
                 total_postings += df;
                 index.term_scorer(df, *w)
@@ -54,6 +58,13 @@ impl<'q> Prepared<'q> {
             infos,
             total_postings,
         }
+    }
+
+    /// The scorer of query term `term` in segment `seg`, with the term's weight there.
+    #[inline]
+    pub fn scorer(&self, seg: usize, term: usize) -> TermScorer {
+        let w = self.infos[seg][term].map_or(1.0, |x| x.1);
+        self.scorers[term].with_term_weight(w)
     }
 
     /// Number of query terms.
@@ -83,8 +94,10 @@ impl<'q> Prepared<'q> {
             .zip(&self.scorers)
             .enumerate()
             .filter_map(|(term, (info, scorer))| {
-                let list = s.postings((*info)?)?;
-                Some(TermCursor::new(list, n, keys, norm, *scorer, term, true))
+                let (info, w) = (*info)?;
+                let list = s.postings(info)?;
+                let scorer = scorer.with_term_weight(w);
+                Some(TermCursor::new(list, n, keys, norm, scorer, term, true))
             })
             .collect()
     }

@@ -1,4 +1,4 @@
-//! Scoring models: the BM25 family and TF-IDF.
+//! Scoring models: the BM25 family, TF-IDF, and BM25 / TF-IDF over learned term weights.
 //!
 //! A model is chosen by name ([`ScoringKind`]) with explicit parameters ([`ScoringConfig`]);
 //! nothing is a silent default except the documented ones (`lucene`, k1 = 0.9, b = 0.4, as
@@ -46,12 +46,37 @@ pub enum ScoringKind {
     /// TF-IDF as Lucene's `ClassicSimilarity` (without query normalisation):
     /// `sqrt(tf) * idf^2 * boost / sqrt(dl)` with `idf = 1 + ln((N + 1) / (df + 1))`; k1 and b unused.
     Tfidf,
+    /// BM25 over learned term weights (term discrimination values, Frej et al., "Learning Term
+    /// Discrimination", SIGIR 2020), as `thresher.tdv.scoring` with `model="bm25", idf="df"`:
+    /// each term `t` of a segment carries a weight `w_t > 0` (terms of weight 0 are not
+    /// indexed), a posting's effective frequency is `x = w_t * tf` (real), a document's length
+    /// is `L = sum_t w_t * tf` over its indexed terms (exact, stored as f32: no one-byte
+    /// quantisation), `avgdl = sum L / N` over the `N` documents with at least one posting, and
+    /// `score = boost * idf * x / (x + k1 * (1 - b + b * L / avgdl))` with Lucene's
+    /// `idf = ln(1 + (N - df + 0.5) / (df + 0.5))`, `df` = documents holding a posting of `t`.
+    /// With every weight 1 this is BM25 in Lucene's form with exact lengths, which differs from
+    /// [`ScoringKind::Lucene`] only through Lucene's quantised norms: it is its own model.
+    #[serde(rename = "tdv-bm25")]
+    TdvBm25,
+    /// TF-IDF over learned term weights, as `thresher.tdv.scoring` with `model="tfidf"`:
+    /// `score = boost * idf * x` with `x = w_t * tf` and the same Lucene `idf` as
+    /// [`ScoringKind::TdvBm25`] (no length normalisation; k1 and b unused).
+    #[serde(rename = "tdv-tfidf")]
+    TdvTfidf,
 }
 
 impl ScoringKind {
     /// Names accepted by [`ScoringKind::from_name`].
-    pub const NAMES: [&'static str; 6] =
-        ["lucene", "robertson", "atire", "bm25l", "bm25+", "tfidf"];
+    pub const NAMES: [&'static str; 8] = [
+        "lucene",
+        "robertson",
+        "atire",
+        "bm25l",
+        "bm25+",
+        "tfidf",
+        "tdv-bm25",
+        "tdv-tfidf",
+    ];
 
     /// Parses a scoring name (`bm25` is an alias of `lucene`).
     ///
@@ -65,6 +90,8 @@ impl ScoringKind {
             "bm25l" => Self::Bm25l,
             "bm25+" | "bm25plus" => Self::Bm25Plus,
             "tfidf" => Self::Tfidf,
+            "tdv-bm25" => Self::TdvBm25,
+            "tdv-tfidf" => Self::TdvTfidf,
             other => {
                 return Err(Error::invalid_argument(format!(
                     "unknown scoring {other:?}; valid scorings: {}",
@@ -83,7 +110,15 @@ impl ScoringKind {
             Self::Bm25l => "bm25l",
             Self::Bm25Plus => "bm25+",
             Self::Tfidf => "tfidf",
+            Self::TdvBm25 => "tdv-bm25",
+            Self::TdvTfidf => "tdv-tfidf",
         }
+    }
+
+    /// True for the models over learned term weights: their segments store a weight per term
+    /// and real-valued (f32) document lengths `sum_t w_t * tf`.
+    pub fn weighted(self) -> bool {
+        matches!(self, Self::TdvBm25 | Self::TdvTfidf)
     }
 
     /// The `delta` used when none is given.
@@ -169,8 +204,9 @@ impl ScoringConfig {
 pub struct CollectionStats {
     /// Number of documents with at least one term (Lucene's `docCount`).
     pub num_docs: u64,
-    /// Sum of all document lengths (Lucene's `sumTotalTermFreq`).
-    pub total_terms: u64,
+    /// Sum of all document lengths (Lucene's `sumTotalTermFreq`; for the weighted models the
+    /// sum of the f32 lengths `sum_t w_t * tf`, added in f64).
+    pub total_length: f64,
 }
 
 impl CollectionStats {
@@ -180,39 +216,69 @@ impl CollectionStats {
         if self.num_docs == 0 {
             1.0
         } else {
-            (self.total_terms as f64 / self.num_docs as f64) as f32
+            (self.total_length / self.num_docs as f64) as f32
         }
     }
 }
 
-/// Which per-document quantity a scoring model reads: Lucene's one-byte norm, or the exact
-/// length. The index stores both; a posting's *length key* is this quantity for its document.
+/// Which per-document quantity block bounds are computed from: Lucene's one-byte norm, the
+/// exact integer length, a coarse key of a real-valued length, or nothing. A posting's *length
+/// key* is this quantity for its document; a larger key never yields a larger score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LengthKey {
     /// The Lucene norm byte ([`smallfloat::int_to_byte4`] of the length), 0..=255.
     NormByte,
     /// The exact document length.
     Length,
+    /// The top 16 bits of the f32 length `sum_t w_t * tf` of a weighted segment
+    /// ([`weighted_key`]): monotone in the length, because the bit patterns of non-negative
+    /// floats order as the floats do. Scores read the exact f32 length; a bound computed from
+    /// the smallest length with a given key ([`key_floor`]) therefore bounds every document
+    /// with that key. 16 bits (a relative resolution of 2^-7) keep frontiers as short as
+    /// Lucene's norm bytes do.
+    Weighted,
+    /// No length dependence (TF-IDF over weights): every key is 0, a block's frontier is its
+    /// largest value.
+    None,
+}
+
+/// The [`LengthKey::Weighted`] key of an f32 length (>= 0).
+#[inline(always)]
+pub fn weighted_key(len: f32) -> u32 {
+    len.to_bits() >> 16
+}
+
+/// The smallest f32 length whose [`weighted_key`] is `key` (every length with that key is at
+/// least this).
+#[inline(always)]
+pub fn key_floor(key: u32) -> f32 {
+    f32::from_bits(key << 16)
 }
 
 impl ScoringKind {
-    /// The per-document quantity this model's length factor is a function of.
+    /// The per-document quantity this model's block bounds are a function of.
     pub fn length_key(self) -> LengthKey {
         match self {
             ScoringKind::Lucene => LengthKey::NormByte,
+            ScoringKind::TdvBm25 => LengthKey::Weighted,
+            ScoringKind::TdvTfidf => LengthKey::None,
             _ => LengthKey::Length,
         }
     }
 }
 
-/// Each document's length key in one segment: a view of the memory-mapped norm bytes or
-/// lengths.
+/// Each document's length in one segment, as scores and bounds read it: a view of the
+/// memory-mapped norm bytes or lengths.
 #[derive(Debug, Clone, Copy)]
 pub enum DocKeys<'a> {
     /// Norm bytes by local doc id.
     NormBytes(&'a [u8]),
     /// Lengths by local doc id.
     Lengths(&'a [u32]),
+    /// Real-valued lengths of a weighted segment by local doc id ([`LengthKey::Weighted`]).
+    Weighted(&'a [f32]),
+    /// No length dependence ([`LengthKey::None`]).
+    None,
 }
 
 impl DocKeys<'_> {
@@ -223,10 +289,23 @@ impl DocKeys<'_> {
         match self {
             DocKeys::NormBytes(n) => n.get(doc as usize).map_or(0, |&b| u32::from(b)),
             DocKeys::Lengths(l) => l.get(doc as usize).copied().unwrap_or(0),
+            DocKeys::Weighted(l) => l.get(doc as usize).map_or(0, |&x| weighted_key(x)),
+            DocKeys::None => 0,
         }
     }
 
-    /// Length factors of `docs` into `out` (same length), with the dispatch out of the loop.
+    /// The length factor a score of local document `doc` uses: [`LengthNorm::factor`] of its
+    /// key, except for weighted lengths, whose factor is computed from the exact length.
+    #[inline(always)]
+    pub fn factor(&self, norm: &LengthNorm, doc: u32) -> f32 {
+        match self {
+            DocKeys::Weighted(l) => norm.length_factor(l.get(doc as usize).copied().unwrap_or(0.0)),
+            _ => norm.factor(self.get(doc)),
+        }
+    }
+
+    /// Length factors of `docs` into `out` (same length), with the dispatch out of the loop;
+    /// `out[i] == self.factor(norm, docs[i])` bit for bit.
     #[inline]
     pub fn factors(&self, norm: &LengthNorm, docs: &[u32], out: &mut [f32]) {
         match self {
@@ -236,6 +315,12 @@ impl DocKeys<'_> {
                     *o = table[n.get(d as usize).map_or(0, |&b| b as usize)];
                 }
             }
+            DocKeys::Weighted(l) => {
+                for (o, &d) in out.iter_mut().zip(docs) {
+                    *o = norm.length_factor(l.get(d as usize).copied().unwrap_or(0.0));
+                }
+            }
+            DocKeys::None => out.fill(0.0),
             _ => {
                 for (o, &d) in out.iter_mut().zip(docs) {
                     *o = norm.factor(self.get(d));
@@ -249,14 +334,18 @@ impl DocKeys<'_> {
 ///
 /// For `lucene` this is `cache[norm]`, the inverse length factor Lucene computes per norm
 /// byte (a 256-entry table, built once per index); for the other BM25 variants it is
-/// `k1 * (1 - b + b * dl / avgdl)` (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF `1 / sqrt(dl)`.
+/// `k1 * (1 - b + b * dl / avgdl)` (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF `1 / sqrt(dl)`;
+/// for `tdv-bm25` Lucene's `1 / (k1 * ((1 - b) + b * L / avgdl))` of the real length `L`
+/// ([`LengthNorm::length_factor`]; [`LengthNorm::factor`] of a key is that of the key's
+/// smallest length, [`key_floor`]); `tdv-tfidf` has none (0).
 /// Factors are computed on the fly from the memory-mapped lengths, so opening an index does no
 /// per-document work.
 ///
 /// Monotonicity (used by block-max bounds): as a function of the key, every factor is computed
 /// by a chain of correctly rounded, monotone f32 operations, so it is exactly monotone: the
-/// Lucene and TF-IDF factors never increase with the key, the others never decrease; in every
-/// model a larger key never yields a larger score.
+/// Lucene, `tdv-bm25` and TF-IDF factors never increase with the key, the others never
+/// decrease; in every model a larger key never yields a larger score. For `tdv-bm25`, every
+/// length `L` with key `k` is `>= key_floor(k)`, so `factor(k) >= length_factor(L)`.
 #[derive(Debug, Clone)]
 pub struct LengthNorm {
     kind: ScoringKind,
@@ -292,12 +381,15 @@ impl LengthNorm {
         self.kind.length_key()
     }
 
-    /// The length factor of a document whose length key is `key`.
+    /// The length factor of a document whose length key is `key` (for `tdv-bm25`: the largest
+    /// factor of the lengths with that key).
     #[inline(always)]
     pub fn factor(&self, key: u32) -> f32 {
         let (k1, b, avgdl) = (self.k1, self.b, self.avgdl);
         match self.kind {
             ScoringKind::Lucene => self.table[(key & 0xff) as usize],
+            ScoringKind::TdvBm25 => self.length_factor(key_floor(key)),
+            ScoringKind::TdvTfidf => 0.0,
             ScoringKind::Robertson | ScoringKind::Atire | ScoringKind::Bm25Plus => {
                 k1 * (1.0 - b + b * key as f32 / avgdl)
             }
@@ -310,6 +402,14 @@ impl LengthNorm {
                 }
             }
         }
+    }
+
+    /// The `tdv-bm25` factor of a real length: `1 / (k1 * ((1 - b) + b * len / avgdl))`, the
+    /// inverse of the `K` of `thresher.tdv.scoring`, in Lucene's operation order (a chain of
+    /// monotone f32 operations: never increases with `len`).
+    #[inline(always)]
+    pub fn length_factor(&self, len: f32) -> f32 {
+        1.0 / (self.k1 * ((1.0 - self.b) + self.b * len / self.avgdl))
     }
 
     /// The Lucene cache table (all zeros for the other models).
@@ -327,6 +427,9 @@ pub struct TermScorer {
     weight: f32,
     k1: f32,
     delta: f32,
+    /// The term's learned weight `w_t` in the segment being searched (weighted models; 1
+    /// otherwise): the effective frequency is `x = tf * term_weight`.
+    term_weight: f32,
 }
 
 impl TermScorer {
@@ -341,12 +444,15 @@ impl TermScorer {
             ScoringKind::Bm25l => ((n + 1.0) / (dff + 0.5)).ln(),
             ScoringKind::Bm25Plus => ((n + 1.0) / dff.max(1.0)).ln(),
             ScoringKind::Tfidf => 1.0 + ((n + 1.0) / (dff + 1.0)).ln(),
+            ScoringKind::TdvBm25 | ScoringKind::TdvTfidf => {
+                (1.0 + (n - dff + 0.5) / (dff + 0.5)).ln()
+            }
         };
         let idf = idf as f32;
         let k1 = config.k1;
         let weight = match config.kind {
             // Lucene: weight = boost * idf, both floats.
-            ScoringKind::Lucene => boost * idf,
+            ScoringKind::Lucene | ScoringKind::TdvBm25 | ScoringKind::TdvTfidf => boost * idf,
             ScoringKind::Robertson
             | ScoringKind::Atire
             | ScoringKind::Bm25l
@@ -358,7 +464,16 @@ impl TermScorer {
             weight,
             k1,
             delta: config.delta,
+            term_weight: 1.0,
         }
+    }
+
+    /// This scorer for a segment where the term's learned weight is `w` (weighted models; the
+    /// other models ignore it). `w` must be finite and > 0.
+    #[inline]
+    pub fn with_term_weight(mut self, w: f32) -> Self {
+        self.term_weight = w;
+        self
     }
 
     /// The score of a posting with term frequency `tf` in a document whose [`LengthNorm`]
@@ -369,6 +484,8 @@ impl TermScorer {
         let w = self.weight;
         match self.kind {
             ScoringKind::Lucene => w - w / (1.0 + tf * norm),
+            ScoringKind::TdvBm25 => w - w / (1.0 + tf * self.term_weight * norm),
+            ScoringKind::TdvTfidf => w * (tf * self.term_weight),
             ScoringKind::Robertson | ScoringKind::Atire => w * tf / (tf + norm),
             ScoringKind::Bm25Plus => w * tf / (tf + norm) + w / (self.k1 + 1.0) * self.delta,
             ScoringKind::Bm25l => {
@@ -397,8 +514,11 @@ impl TermScorer {
                 }
             };
         }
+        let tw = self.term_weight;
         match self.kind {
             ScoringKind::Lucene => each!(|tf, nm| w - w / (1.0 + tf * nm)),
+            ScoringKind::TdvBm25 => each!(|tf, nm| w - w / (1.0 + tf * tw * nm)),
+            ScoringKind::TdvTfidf => each!(|tf, _nm| w * (tf * tw)),
             ScoringKind::Robertson | ScoringKind::Atire => each!(|tf, nm| w * tf / (tf + nm)),
             ScoringKind::Bm25Plus => {
                 let c = w / (self.k1 + 1.0) * self.delta;
@@ -419,10 +539,11 @@ impl TermScorer {
     /// factor is no better than `norm` (i.e. its document's length key is >= the key `norm`
     /// was computed from), for a non-negative weight.
     ///
-    /// Why this is a true bound of the *f32* scores: for `lucene` and `tfidf`, `score` is a
-    /// chain of correctly rounded operations each monotone in its operands (`tf * norm`,
-    /// `1 + x`, `w / y`, `w - z`; `sqrt`, products of non-negatives), so the computed score is
-    /// itself monotone and `score(tf, norm)` bounds it exactly. The other variants divide two
+    /// Why this is a true bound of the *f32* scores: for `lucene`, `tfidf`, `tdv-bm25` and
+    /// `tdv-tfidf`, `score` is a chain of correctly rounded operations each monotone in its
+    /// operands (`tf * w_t`, `x * norm`, `1 + x`, `w / y`, `w - z`; `sqrt`, products of
+    /// non-negatives), so the computed score is itself monotone and `score(tf, norm)` bounds it
+    /// exactly. The other variants divide two
     /// quantities that both grow with `tf` (`w * tf / (tf + norm)`), which is monotone in real
     /// arithmetic but may wobble by an ulp in f32. Their computed value lies within a relative
     /// `(1 ± 3u)` of the real one (three roundings; BM25+ adds a constant with one more rounding,
@@ -433,26 +554,33 @@ impl TermScorer {
     pub fn bound(&self, tf: u32, norm: f32) -> f32 {
         let s = self.score(tf, norm);
         match self.kind {
-            ScoringKind::Lucene | ScoringKind::Tfidf => s,
+            ScoringKind::Lucene
+            | ScoringKind::Tfidf
+            | ScoringKind::TdvBm25
+            | ScoringKind::TdvTfidf => s,
             _ => s * (1.0 + 1.0 / 1_048_576.0),
         }
     }
 
-    /// The largest [`TermScorer::bound`] over `(tf, norm)` pairs (0 for none). For `lucene` the
-    /// score depends on the pair only through `x = tf * norm` and never decreases with it, so the
-    /// maximum is `score` at the largest `x`: one division per set instead of one per pair.
+    /// The largest [`TermScorer::bound`] over `(tf, norm)` pairs (0 for none). For `lucene`
+    /// (`tdv-bm25`) the score depends on the pair only through `x = tf * norm`
+    /// (`tf * w_t * norm`) and never decreases with it, so the maximum is `score` at the
+    /// largest `x`: one division per set instead of one per pair.
     #[inline]
     pub fn max_bound(&self, pairs: impl Iterator<Item = (u32, f32)>) -> f32 {
-        if self.kind == ScoringKind::Lucene {
-            let mut x_max: Option<f32> = None;
-            for (tf, norm) in pairs {
-                let x = tf as f32 * norm;
-                x_max = Some(x_max.map_or(x, |m| m.max(x)));
-            }
-            let w = self.weight;
-            return x_max.map_or(0.0, |x| w - w / (1.0 + x));
+        let tw = self.term_weight;
+        let x_of = match self.kind {
+            ScoringKind::Lucene => |tf: u32, norm: f32, _tw: f32| tf as f32 * norm,
+            ScoringKind::TdvBm25 => |tf: u32, norm: f32, tw: f32| tf as f32 * tw * norm,
+            _ => return pairs.fold(0.0, |m, (tf, norm)| m.max(self.bound(tf, norm))),
+        };
+        let mut x_max: Option<f32> = None;
+        for (tf, norm) in pairs {
+            let x = x_of(tf, norm, tw);
+            x_max = Some(x_max.map_or(x, |m| m.max(x)));
         }
-        pairs.fold(0.0, |m, (tf, norm)| m.max(self.bound(tf, norm)))
+        let w = self.weight;
+        x_max.map_or(0.0, |x| w - w / (1.0 + x))
     }
 
     /// The query-side weight (idf × boost, and the variant's constant factor).
@@ -468,7 +596,7 @@ mod tests {
     fn stats() -> CollectionStats {
         CollectionStats {
             num_docs: 1000,
-            total_terms: 100_000,
+            total_length: 100_000.0,
         }
     }
 
@@ -493,6 +621,26 @@ mod tests {
                 let idf = 1.0 + ((n + 1.0) / (df + 1.0)).ln();
                 tf.sqrt() * idf * idf / dl.sqrt()
             }
+            // `thresher.tdv.scoring` with weight 1: x = tf.
+            ScoringKind::TdvBm25 => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf / (tf + k1 * k),
+            ScoringKind::TdvTfidf => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf,
+        }
+    }
+
+    /// A document of (integer) length `len`: its key, and the factor a score uses. Weighted
+    /// models see the real length `len * 0.37` (so keys are coarser than lengths).
+    fn doc(cfg: &ScoringConfig, norm: &LengthNorm, len: u32) -> (u32, f32) {
+        match cfg.kind.length_key() {
+            LengthKey::NormByte => {
+                let k = u32::from(smallfloat::int_to_byte4(len));
+                (k, norm.factor(k))
+            }
+            LengthKey::Length => (len, norm.factor(len)),
+            LengthKey::Weighted => {
+                let l = len as f32 * 0.37;
+                (weighted_key(l), norm.length_factor(l))
+            }
+            LengthKey::None => (0, norm.factor(0)),
         }
     }
 
@@ -501,8 +649,8 @@ mod tests {
         /// largest `bound`, and `score_many` equals `score` bit for bit.
         #[test]
         fn bounds_bound_and_batch_scoring_is_exact(
-            kind_i in 0usize..6, k1 in 0.0f32..3.0, b in 0.0f32..1.0, df in 1u64..1000,
-            boost in 0.01f32..5.0,
+            kind_i in 0usize..8, k1 in 0.0f32..3.0, b in 0.0f32..1.0, df in 1u64..1000,
+            boost in 0.01f32..5.0, tw in proptest::prop_oneof![proptest::strategy::Just(1.0f32), 1e-3f32..50.0],
             pairs in proptest::collection::vec((1u32..200, 1u32..5000), 1..20),
             slack in proptest::collection::vec((0u32..50, 0u32..300), 20),
         ) {
@@ -510,23 +658,24 @@ mod tests {
             let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
             let st = stats();
             let norm = LengthNorm::new(&cfg, &st);
-            let s = TermScorer::new(&cfg, &st, df, boost);
+            let s = TermScorer::new(&cfg, &st, df, boost).with_term_weight(tw);
             proptest::prop_assume!(s.weight() >= 0.0);
-            let key = |len: u32| match cfg.kind.length_key() {
-                LengthKey::NormByte => u32::from(smallfloat::int_to_byte4(len)),
-                LengthKey::Length => len,
-            };
             let mut all = Vec::new();
             for (&(tf, len), &(dt, dl)) in pairs.iter().zip(&slack) {
-                let bound = s.bound(tf + dt, norm.factor(key(len)));
-                let got = s.score(tf, norm.factor(key(len + dl)));
+                // The bound of a dominating pair: its value, and its key's factor.
+                let (k, _) = doc(&cfg, &norm, len);
+                let bound = s.bound(tf + dt, norm.factor(k));
+                let got = s.score(tf, doc(&cfg, &norm, len + dl).1);
                 proptest::prop_assert!(got <= bound, "{kind:?} {got} > {bound}");
-                all.push((tf + dt, norm.factor(key(len))));
+                // A posting scores at most the bound of its own key.
+                let own = s.score(tf, doc(&cfg, &norm, len).1);
+                proptest::prop_assert!(own <= s.bound(tf, norm.factor(k)), "{kind:?}");
+                all.push((tf + dt, norm.factor(k)));
             }
             let want = all.iter().fold(0f32, |m, &(t, n)| m.max(s.bound(t, n)));
             proptest::prop_assert_eq!(s.max_bound(all.iter().copied()).to_bits(), want.to_bits());
             let tfs: Vec<u32> = pairs.iter().map(|p| p.0).collect();
-            let ns: Vec<f32> = pairs.iter().map(|p| norm.factor(key(p.1))).collect();
+            let ns: Vec<f32> = pairs.iter().map(|p| doc(&cfg, &norm, p.1).1).collect();
             let mut out = vec![0f32; tfs.len()];
             s.score_many(&tfs, &ns, &mut out);
             for ((&t, &n), &o) in tfs.iter().zip(&ns).zip(&out) {
@@ -536,18 +685,20 @@ mod tests {
 
         #[test]
         fn every_variant_matches_its_formula(
-            kind_i in 0usize..6, tf in 1u32..50, dl in 1u32..39, df in 1u64..1000,
+            kind_i in 0usize..8, tf in 1u32..50, dl in 1u32..39, df in 1u64..1000,
             k1 in 0.1f32..3.0, b in 0.0f32..1.0,
         ) {
             // dl < 40 so Lucene's norm byte is exact and all variants see the true length.
             let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
             let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
             let norm = LengthNorm::new(&cfg, &stats());
-            let key = match cfg.kind.length_key() {
-                LengthKey::NormByte => u32::from(smallfloat::int_to_byte4(dl)),
-                LengthKey::Length => dl,
+            let factor = match cfg.kind.length_key() {
+                LengthKey::NormByte => norm.factor(u32::from(smallfloat::int_to_byte4(dl))),
+                LengthKey::Length => norm.factor(dl),
+                LengthKey::Weighted => norm.length_factor(dl as f32),
+                LengthKey::None => 0.0,
             };
-            let got = TermScorer::new(&cfg, &stats(), df, 1.0).score(tf, norm.factor(key)) as f64;
+            let got = TermScorer::new(&cfg, &stats(), df, 1.0).score(tf, factor) as f64;
             let want = reference(kind, tf as f64, dl as f64, df as f64, k1 as f64, b as f64, cfg.delta as f64);
             proptest::prop_assert!((got - want).abs() <= 1e-4 * want.abs().max(1e-3), "{kind:?}: {got} vs {want}");
         }
@@ -571,5 +722,17 @@ mod tests {
         assert!(ScoringConfig::new(ScoringKind::Bm25Plus, 0.9, 0.4, Some(f32::NAN)).is_err());
         let e = ScoringKind::from_name("okapi").unwrap_err().to_string();
         assert!(e.contains("lucene") && e.contains("tfidf"), "{e}");
+    }
+
+    #[test]
+    fn weighted_keys_are_monotone_floors() {
+        let mut prev = 0;
+        for i in 0..100_000u32 {
+            let len = i as f32 * 0.731;
+            let k = weighted_key(len);
+            assert!(k >= prev && key_floor(k) <= len);
+            assert!(len - key_floor(k) <= len / 128.0);
+            prev = k;
+        }
     }
 }
