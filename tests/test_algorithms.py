@@ -1,6 +1,7 @@
 """Top-k algorithms and filters: every algorithm returns exactly what exhaustive returns (same
-documents, same order, bit-identical scores) on the real collections, and ``allow=`` restricts
-the top-k to the allowed documents."""
+documents, same order, bit-identical scores) on the real collections — BM25 as Lucene, and
+indexes reweighted with random learned term weights (``tdv-bm25``, ``tdv-tfidf``) — and
+``allow=`` restricts the top-k to the allowed documents."""
 
 from __future__ import annotations
 
@@ -14,10 +15,21 @@ import thresher
 ALGORITHMS = ("maxscore", "bmw", "auto")
 
 
-@pytest.fixture(scope="module", params=["scifact", "cranfield"])
+@pytest.fixture(
+    scope="module",
+    params=["scifact", "cranfield", "scifact/tdv-bm25", "cranfield/tdv-bm25", "scifact/tdv-tfidf"],
+)
 def collection(request: pytest.FixtureRequest) -> tuple[thresher.Index, list[str]]:
-    folder: Path = request.getfixturevalue(f"{request.param}_dir")
+    name, _, weighted = request.param.partition("/")
+    folder: Path = request.getfixturevalue(f"{name}_dir")
     idx = thresher.Index.from_beir(folder)
+    if weighted:
+        # Heavy-tailed random weights, a third of the terms dropped.
+        rng = np.random.default_rng(11)
+        n = len(idx.vocabulary)
+        w = np.exp(rng.normal(0.0, 1.5, size=n)).astype(np.float32)
+        w[rng.random(n) < 0.33] = 0.0
+        idx = idx.reweight(w, scoring=weighted)
     qrels = thresher.load_qrels(folder, "test")
     queries = [t for q, t in thresher.load_queries(folder).items() if q in qrels]
     return idx, queries

@@ -94,6 +94,26 @@ class Index:
         algorithm: str = "auto",
         allow: npt.NDArray[np.bool_] | npt.NDArray[np.int64] | None = None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]: ...
+    def vocabulary(self) -> list[str]: ...
+    def term_weights(self) -> npt.NDArray[np.float32]: ...
+    def doc_term_matrix(
+        self,
+    ) -> tuple[
+        npt.NDArray[np.int32] | npt.NDArray[np.int64],
+        npt.NDArray[np.int32] | npt.NDArray[np.int64],
+        npt.NDArray[np.int32],
+        tuple[int, int],
+    ]: ...
+    def reweight(
+        self,
+        weights: npt.NDArray[np.float32],
+        *,
+        scoring: str = "tdv-bm25",
+        k1: float = 0.9,
+        b: float = 0.4,
+    ) -> Index:
+        """A new index over learned term weights; ``weights`` is borrowed, not copied: do not
+        modify it during the call."""
     def doc_ids(self) -> list[str]: ...
     def doc_id(self, doc: int) -> str: ...
     def doc_freq(self, term: str) -> int: ...

@@ -1,8 +1,9 @@
-"""The ``thresher`` command line: ``index``, ``search``, ``eval``.
+"""The ``thresher`` command line: ``index``, ``search``, ``eval`` and the learned models.
 
 Examples::
 
     thresher index ../shared/data/scifact -o scifact.idx
+    thresher index ../shared/data/scifact -o scifact-tdv.idx --tdv tdv.npz
     thresher search scifact.idx "coffee reduces cancer risk" -k 5
     thresher eval scifact.idx ../shared/data/scifact --split test --run scifact.trec
 
@@ -74,6 +75,8 @@ def _cmd_index(args: argparse.Namespace) -> int:
         threads=args.threads,
         progress=not args.quiet,
     )
+    if args.tdv:
+        idx = _apply_tdv(idx, args.tdv)
     built = time.perf_counter() - t0
     idx.save(args.output)
     m = idx.meta
@@ -84,6 +87,21 @@ def _cmd_index(args: argparse.Namespace) -> int:
         f"saved {size / 1e6:.1f} MB to {args.output}"
     )
     return 0
+
+
+def _apply_tdv(idx, path: str):
+    """Reweights an index with a TDV model's weights for its vocabulary (the model's scoring)."""
+    from thresher.tdv import TDVModel
+
+    model = TDVModel.load(path)
+    cfg = model.scoring
+    if cfg.idf != "df":
+        raise ValueError(
+            f"{path}: the model was trained with idf={cfg.idf!r}; the index computes idf from "
+            "document frequencies (idf='df') only"
+        )
+    weights = model.term_weights(idx.vocabulary, idx.doc_term_matrix())
+    return idx.reweight(weights, scoring=f"tdv-{cfg.model}", k1=cfg.k1, b=cfg.b)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -234,6 +252,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pi.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     pi.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    pi.add_argument(
+        "--tdv",
+        default=None,
+        metavar="MODEL",
+        help="reweight the index with a TDV model (from train-tdv): its weights for this "
+        "collection's vocabulary, scored with the model's scoring (tdv-bm25 or tdv-tfidf, "
+        "its k1 and b); zero-weight terms are not indexed",
+    )
     _add_model_args(pi)
     pi.set_defaults(func=_cmd_index)
 

@@ -24,6 +24,7 @@ Document = str | bytes | Sequence[str]
 Allow = np.ndarray | Iterable[str] | Iterable[int]
 
 ALGORITHMS = ("auto", "maxscore", "bmw", "exhaustive")
+TermWeights = Callable[[list[str], Any], Any]
 Progress = bool | Callable[[int], Any] | None
 
 DEFAULT_FIELDS = ("title", "text")
@@ -152,6 +153,7 @@ class Index:
         self._inner = inner
         self._doc_ids: np.ndarray | None = None
         self._numbers: dict[str, int] | None = None
+        self._vocabulary: list[str] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -168,6 +170,7 @@ class Index:
         fields: Sequence[str] = DEFAULT_FIELDS,
         batch_size: int = 8192,
         progress: Progress = None,
+        term_weights: TermWeights | None = None,
     ) -> Index:
         """Builds an index from documents.
 
@@ -187,12 +190,28 @@ class Index:
             batch_size: documents handed to Rust at a time.
             progress: ``True`` for a tqdm bar, or a callable receiving the number of documents
                 indexed so far.
+            term_weights: learned term weights, as a callable ``f(vocabulary,
+                doc_term_matrix) -> weights`` called on the built index (e.g.
+                ``TDVModel.term_weights``); the result is :meth:`reweight`-ed with ``scoring``
+                (``tdv-bm25`` when left at ``lucene``), ``k1`` and ``b``.
 
         Raises:
             ValueError: empty corpus, duplicate id (named), bad parameter, invalid UTF-8.
             TypeError: a document of the wrong type.
         """
         threads = _check_threads(threads)
+        if term_weights is not None:
+            if not callable(term_weights):
+                raise TypeError(
+                    "term_weights must be a callable f(vocabulary, doc_term_matrix) -> weights"
+                )
+            model = "tdv-bm25" if scoring in ("lucene", "bm25") else scoring
+            plain = cls.build(
+                corpus, analyzer=analyzer, threads=threads, fields=fields,
+                batch_size=batch_size, progress=progress,
+            )  # fmt: skip
+            weights = term_weights(plain.vocabulary, plain.doc_term_matrix())
+            return plain.reweight(weights, scoring=model, k1=k1, b=b)
         if isinstance(corpus, (str, bytes, os.PathLike)):
             raise TypeError(
                 "corpus must be an iterable of documents; use Index.from_beir or "
@@ -300,6 +319,91 @@ class Index:
         """Saves to a directory, atomically: a crash mid-save leaves any previous index there
         loadable. Refuses to write into a non-empty directory that is not a thresher index."""
         self._inner.save(os.fspath(path))
+
+    # ------------------------------------------------------------------ learned term weights
+    @property
+    def vocabulary(self) -> list[str]:
+        """The index's terms in byte order (for one segment, term-id order; for several, the
+        sorted union of their dictionaries). Term weights and :meth:`doc_term_matrix` columns
+        are aligned with it."""
+        if self._vocabulary is None:
+            self._vocabulary = self._inner.vocabulary()
+        return self._vocabulary
+
+    @property
+    def term_weights(self) -> np.ndarray:
+        """The learned weight of each :attr:`vocabulary` term (``float32``; all 1 for an
+        index that was not reweighted)."""
+        return self._inner.term_weights()
+
+    def doc_term_matrix(self) -> Any:
+        """The documents x :attr:`vocabulary` matrix of raw term frequencies.
+
+        Built in Rust and handed over as numpy arrays (no Python object per entry). Rows follow
+        internal document numbers (:attr:`doc_ids`); for a reweighted index, columns are the
+        indexed (non-zero weight) terms.
+
+        Returns:
+            ``scipy.sparse.csr_array`` of ``int32`` counts with sorted indices.
+        """
+        import scipy.sparse as sp
+
+        indptr, indices, data, shape = self._inner.doc_term_matrix()
+        return sp.csr_array((data, indices, indptr), shape=shape)
+
+    def reweight(
+        self,
+        weights: Any,
+        *,
+        scoring: str = "tdv-bm25",
+        k1: float | None = None,
+        b: float | None = None,
+    ) -> Index:
+        """A new index scored over learned term weights (term discrimination values).
+
+        Terms of weight 0 leave the index; a posting's effective frequency is
+        ``x = weights[t] * tf``; document lengths are ``sum_t weights[t] * tf`` (exact, no
+        Lucene norm quantisation) and ``N``/``avgdl`` count the documents left with a posting:
+        the semantics of :mod:`thresher.tdv`'s scipy scorer (``idf="df"``). Segments are
+        immutable: this index is unchanged.
+
+        Args:
+            weights: one non-negative weight per :attr:`vocabulary` term (a ``float32`` array
+                is used without a copy; do not modify it during the call).
+            scoring: ``"tdv-bm25"`` (Lucene's BM25 form over ``x``) or ``"tdv-tfidf"``
+                (``idf * x``).
+            k1, b: BM25 parameters (default: this index's).
+
+        Raises:
+            ValueError: wrong length, NaN, infinite or negative weights, a non-weighted
+                ``scoring``.
+        """
+        arr = np.asarray(weights)
+        if arr.ndim != 1:
+            raise ValueError(f"weights must be one-dimensional, got shape {arr.shape}")
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"weights must be numbers, not {arr.dtype}")
+        if arr.dtype != np.float32:
+            # Check before narrowing: a huge float64 must not become inf silently, nor a tiny
+            # negative number -0.0.
+            bad = ~np.isfinite(arr) | (arr < 0) | (arr > np.finfo(np.float32).max)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"the weight at position {i} is {arr[i]}; weights must be finite, >= 0 "
+                    "and representable as float32"
+                )
+            arr = arr.astype(np.float32)
+        arr = np.ascontiguousarray(arr)
+        scoring_meta = self.meta["scoring"]
+        return Index(
+            self._inner.reweight(
+                arr,
+                scoring=scoring,
+                k1=scoring_meta["k1"] if k1 is None else k1,
+                b=scoring_meta["b"] if b is None else b,
+            )
+        )
 
     # ------------------------------------------------------------------ search
     def search(

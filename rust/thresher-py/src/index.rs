@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use numpy::{IntoPyArray, PyArray2, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -105,6 +105,15 @@ fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
 
 /// `(docs, scores)` arrays of a batch search.
 type BatchHits<'py> = (Bound<'py, PyArray2<i64>>, Bound<'py, PyArray2<f32>>);
+
+/// A CSR matrix as numpy arrays `(indptr, indices, data, (rows, cols))`: indices int32 when
+/// they fit (as scipy would pick), else int64; data int32.
+type CsrArrays<'py> = (
+    Bound<'py, PyAny>,
+    Bound<'py, PyAny>,
+    Bound<'py, PyArray1<i32>>,
+    (usize, usize),
+);
 
 /// A searchable index (see `_core.pyi`).
 #[pyclass(name = "Index", module = "thresher._core", frozen)]
@@ -221,6 +230,80 @@ impl PyIndex {
         let scores =
             numpy::ndarray::Array2::from_shape_vec((n, k_eff), scores).expect("n * k values");
         Ok((docs.into_pyarray(py), scores.into_pyarray(py)))
+    }
+
+    /// Terms in byte order (the union of the segments' dictionaries).
+    fn vocabulary(&self, py: Python<'_>) -> CoreResult<Vec<String>> {
+        let inner = self.inner.clone();
+        Ok(py.detach(move || inner.read().unwrap_or_else(|e| e.into_inner()).vocabulary())?)
+    }
+
+    /// Learned weight of each vocabulary term (float32; 1 for an unweighted index).
+    fn term_weights<'py>(&self, py: Python<'py>) -> CoreResult<Bound<'py, PyArray1<f32>>> {
+        let inner = self.inner.clone();
+        let w = py.detach(move || {
+            inner
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .term_weights()
+        })?;
+        Ok(w.into_pyarray(py))
+    }
+
+    /// The documents x vocabulary term-frequency matrix as CSR arrays, built in Rust.
+    fn doc_term_matrix<'py>(&self, py: Python<'py>) -> CoreResult<CsrArrays<'py>> {
+        let inner = self.inner.clone();
+        let m = py.detach(move || {
+            inner
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .doc_term_matrix()
+        })?;
+        let narrow = m.indptr.last().copied().unwrap_or(0) <= i64::from(i32::MAX)
+            && m.shape.1 <= i32::MAX as usize;
+        let data: Vec<i32> = m
+            .data
+            .iter()
+            .map(|&v| v.min(i32::MAX as u32) as i32)
+            .collect();
+        let (indptr, indices) = if narrow {
+            let p: Vec<i32> = m.indptr.iter().map(|&x| x as i32).collect();
+            let i: Vec<i32> = m.indices.iter().map(|&x| x as i32).collect();
+            (p.into_pyarray(py).into_any(), i.into_pyarray(py).into_any())
+        } else {
+            (
+                m.indptr.into_pyarray(py).into_any(),
+                m.indices.into_pyarray(py).into_any(),
+            )
+        };
+        Ok((indptr, indices, data.into_pyarray(py), m.shape))
+    }
+
+    /// A new index scored over learned term weights (see `_core.pyi`).
+    #[pyo3(signature = (weights, *, scoring = "tdv-bm25", k1 = 0.9, b = 0.4))]
+    fn reweight(
+        &self,
+        py: Python<'_>,
+        weights: PyReadonlyArray1<'_, f32>,
+        scoring: &str,
+        k1: f32,
+        b: f32,
+    ) -> PyResult<Self> {
+        let config = ScoringConfig::new(
+            ScoringKind::from_name(scoring).map_err(CoreError)?,
+            k1,
+            b,
+            None,
+        )
+        .map_err(CoreError)?;
+        let w = weights.as_slice()?;
+        let index = self.read();
+        // The array is borrowed (no copy) while the GIL is released: the caller must not
+        // mutate it during the call (documented in the stub).
+        let out = py.detach(|| index.reweight(w, config)).map_err(CoreError)?;
+        Ok(Self {
+            inner: Arc::new(RwLock::new(out)),
+        })
     }
 
     /// External ids in internal doc-number order.
