@@ -303,6 +303,9 @@ impl Segment {
         if entries_end != self.dict.entries_len() {
             return Err(Error::corrupted(&tp, "trailing bytes after the dictionary"));
         }
+        if !self.dict.keys_agree(tb) {
+            return Err(Error::corrupted(&tp, "block keys disagree with the terms"));
+        }
         let mut prev: Vec<u8> = Vec::new();
         let mut problem: Option<(PathBuf, String)> = None;
         let (mut expect_at, mut dfs) = (0usize, 0u64);

@@ -5,12 +5,16 @@
 //!
 //! ```text
 //! num_terms u64 | num_blocks u64
-//! | block index: num_blocks x (entries offset u64, postings offset u64)
+//! | block index: num_blocks x (entries offset u64, postings offset u64, first-term key u64)
 //! | entries: per term: shared prefix len, suffix len, suffix bytes, df, postings byte len
 //! ```
 //!
 //! The first entry of a block shares no prefix, so a lookup binary-searches the blocks by
-//! their first term, then scans at most [`TERMS_PER_BLOCK`] entries. Entry offsets are relative
+//! their first term, then scans at most [`TERMS_PER_BLOCK`] entries. The binary search reads
+//! the *first-term key* ([`prefix_key`]: the first term's first 8 bytes, big-endian,
+//! zero-padded), which orders blocks as their first terms do except between equal keys, where
+//! it falls back to decoding the first term: a probe is one load from a dense array instead of
+//! a varint-decoded entry. Entry offsets are relative
 //! to the entries area, postings offsets to the postings data; a term's postings start at its
 //! block's postings offset plus the lengths of the entries before it. A term id is its rank.
 
@@ -21,6 +25,19 @@ use crate::types::TermId;
 
 /// Terms per front-coded block.
 pub const TERMS_PER_BLOCK: usize = 16;
+
+/// Bytes per block-index entry (entries offset, postings offset, first-term key).
+const INDEX_ENTRY: usize = 24;
+
+/// The first 8 bytes of `term`, big-endian, zero-padded: `a <= b` implies
+/// `prefix_key(a) <= prefix_key(b)` (byte order), so unequal keys order terms.
+#[inline]
+pub(crate) fn prefix_key(term: &[u8]) -> u64 {
+    let mut b = [0u8; 8];
+    let n = term.len().min(8);
+    b[..n].copy_from_slice(&term[..n]);
+    u64::from_be_bytes(b)
+}
 
 /// Where one term's postings are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +51,7 @@ pub struct TermInfo {
 /// Builds a dictionary payload from terms in strictly increasing byte order.
 #[derive(Default)]
 pub(crate) struct TermsWriter {
-    index: Vec<(u64, u64)>,
+    index: Vec<(u64, u64, u64)>,
     entries: Vec<u8>,
     prev: Vec<u8>,
     num_terms: u64,
@@ -46,8 +63,11 @@ impl TermsWriter {
     pub(crate) fn push(&mut self, term: &[u8], df: u32, postings_len: u64) {
         let first = self.num_terms as usize % TERMS_PER_BLOCK == 0;
         if first {
-            self.index
-                .push((self.entries.len() as u64, self.postings_end));
+            self.index.push((
+                self.entries.len() as u64,
+                self.postings_end,
+                prefix_key(term),
+            ));
         }
         let shared = if first {
             0
@@ -73,9 +93,10 @@ impl TermsWriter {
     pub(crate) fn finish(self, out: &mut crate::format::PayloadWriter) {
         out.put_u64(self.num_terms);
         out.put_u64(self.index.len() as u64);
-        for (e, p) in &self.index {
+        for (e, p, k) in &self.index {
             out.put_u64(*e);
             out.put_u64(*p);
+            out.put_u64(*k);
         }
         out.put_bytes(&self.entries);
     }
@@ -128,7 +149,7 @@ impl TermDict {
         if num_blocks != num_terms.div_ceil(TERMS_PER_BLOCK) {
             return None;
         }
-        let index = 16..16usize.checked_add(num_blocks.checked_mul(16)?)?;
+        let index = 16..16usize.checked_add(num_blocks.checked_mul(INDEX_ENTRY)?)?;
         if index.end > bytes.len() {
             return None;
         }
@@ -141,10 +162,17 @@ impl TermDict {
     }
 
     fn block_offsets(&self, bytes: &[u8], b: usize) -> Option<(usize, usize)> {
-        let at = self.index.start + 16 * b;
+        let at = self.index.start + INDEX_ENTRY * b;
         let e = u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?);
         let p = u64::from_le_bytes(bytes.get(at + 8..at + 16)?.try_into().ok()?);
         Some((usize::try_from(e).ok()?, usize::try_from(p).ok()?))
+    }
+
+    /// The first-term key of block `b` ([`prefix_key`]).
+    #[inline]
+    fn block_key(&self, bytes: &[u8], b: usize) -> Option<u64> {
+        let at = self.index.start + INDEX_ENTRY * b + 16;
+        Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
     }
 
     /// The first term of block `b`.
@@ -191,11 +219,18 @@ impl TermDict {
 
     /// Looks `key` up: its id and info, `None` when absent (or the dictionary is damaged).
     pub(crate) fn lookup(&self, bytes: &[u8], key: &[u8]) -> Option<(TermId, TermInfo)> {
-        // Number of blocks whose first term is <= key.
+        // Number of blocks whose first term is <= key; keys decide unless equal.
+        let want = prefix_key(key);
         let (mut lo, mut hi) = (0usize, self.num_blocks);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.first_term(bytes, mid)? <= key {
+            let k = self.block_key(bytes, mid)?;
+            let le = match k.cmp(&want) {
+                std::cmp::Ordering::Less => true,
+                std::cmp::Ordering::Greater => false,
+                std::cmp::Ordering::Equal => self.first_term(bytes, mid)? <= key,
+            };
+            if le {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -266,6 +301,17 @@ impl TermDict {
             .collect()
     }
 
+    /// True when every block's first-term key is [`prefix_key`] of its first term (checked
+    /// when verifying: a wrong key would misdirect lookups).
+    pub(crate) fn keys_agree(&self, bytes: &[u8]) -> bool {
+        (0..self.num_blocks).all(
+            |b| match (self.block_key(bytes, b), self.first_term(bytes, b)) {
+                (Some(k), Some(t)) => k == prefix_key(t),
+                _ => false,
+            },
+        )
+    }
+
     /// Bytes of the entries area.
     pub(crate) fn entries_len(&self) -> usize {
         self.entries.len()
@@ -294,6 +340,9 @@ mod tests {
         let mut terms: Vec<String> = (0..300).map(|i| format!("t{:04}", i * 7)).collect();
         terms.push("zzz".into());
         terms.insert(0, "a".into());
+        // Terms sharing their first 8 bytes (equal block keys), and a NUL byte.
+        terms.extend((0..100).map(|i| format!("longprefix{i:03}")));
+        terms.extend(["longpref".into(), "longpref\0".into(), "a\0".into()]);
         terms.sort();
         let mut w = TermsWriter::default();
         for (i, t) in terms.iter().enumerate() {
@@ -312,7 +361,18 @@ mod tests {
             assert_eq!(info.postings, (off, off + 3 * i + 1));
             off += 3 * i + 1;
         }
-        for miss in ["", "0", "b", "t0001", "t9999", "zzzz", "t0007x"] {
+        assert!(d.keys_agree(b));
+        for miss in [
+            "",
+            "0",
+            "b",
+            "t0001",
+            "t9999",
+            "zzzz",
+            "t0007x",
+            "longprefix",
+            "a\0\0",
+        ] {
             assert!(d.lookup(b, miss.as_bytes()).is_none(), "{miss}");
         }
         let mut seen = Vec::new();

@@ -335,7 +335,7 @@ impl DocKeys<'_> {
 /// For `lucene` this is `cache[norm]`, the inverse length factor Lucene computes per norm
 /// byte (a 256-entry table, built once per index); for the other BM25 variants it is
 /// `k1 * (1 - b + b * dl / avgdl)` (BM25L: `1 - b + b * dl / avgdl`); for TF-IDF `1 / sqrt(dl)`;
-/// for `tdv-bm25` Lucene's `1 / (k1 * ((1 - b) + b * L / avgdl))` of the real length `L`
+/// for `tdv-bm25` the `K = k1 * (1 - b) + (k1 * b / avgdl) * L` of the real length `L`
 /// ([`LengthNorm::length_factor`]; [`LengthNorm::factor`] of a key is that of the key's
 /// smallest length, [`key_floor`]); `tdv-tfidf` has none (0).
 /// Factors are computed on the fly from the memory-mapped lengths, so opening an index does no
@@ -343,15 +343,18 @@ impl DocKeys<'_> {
 ///
 /// Monotonicity (used by block-max bounds): as a function of the key, every factor is computed
 /// by a chain of correctly rounded, monotone f32 operations, so it is exactly monotone: the
-/// Lucene, `tdv-bm25` and TF-IDF factors never increase with the key, the others never
-/// decrease; in every model a larger key never yields a larger score. For `tdv-bm25`, every
-/// length `L` with key `k` is `>= key_floor(k)`, so `factor(k) >= length_factor(L)`.
+/// Lucene and TF-IDF factors never increase with the key, the others never decrease; in every
+/// model a larger key never yields a larger score. For `tdv-bm25`, every length `L` with key
+/// `k` is `>= key_floor(k)`, so `factor(k) <= length_factor(L)`.
 #[derive(Debug, Clone)]
 pub struct LengthNorm {
     kind: ScoringKind,
     k1: f32,
     b: f32,
     avgdl: f32,
+    /// `tdv-bm25`: `K = c0 + c1 * L` with `c0 = k1 * (1 - b)`, `c1 = k1 * b / avgdl`.
+    c0: f32,
+    c1: f32,
     table: Box<[f32; 256]>,
 }
 
@@ -372,6 +375,8 @@ impl LengthNorm {
             k1,
             b,
             avgdl,
+            c0: k1 * (1.0 - b),
+            c1: k1 * b / avgdl,
             table,
         }
     }
@@ -381,8 +386,8 @@ impl LengthNorm {
         self.kind.length_key()
     }
 
-    /// The length factor of a document whose length key is `key` (for `tdv-bm25`: the largest
-    /// factor of the lengths with that key).
+    /// The length factor of a document whose length key is `key` (for `tdv-bm25`: the `K` of
+    /// the smallest length with that key, the smallest `K` of those lengths).
     #[inline(always)]
     pub fn factor(&self, key: u32) -> f32 {
         let (k1, b, avgdl) = (self.k1, self.b, self.avgdl);
@@ -404,12 +409,12 @@ impl LengthNorm {
         }
     }
 
-    /// The `tdv-bm25` factor of a real length: `1 / (k1 * ((1 - b) + b * len / avgdl))`, the
-    /// inverse of the `K` of `thresher.tdv.scoring`, in Lucene's operation order (a chain of
-    /// monotone f32 operations: never increases with `len`).
+    /// The `tdv-bm25` factor of a real length: `K = k1 * (1 - b) + (k1 * b / avgdl) * len`, the
+    /// `K` of `thresher.tdv.scoring` (one multiplication and one addition per posting, no
+    /// division; each monotone, so `K` never decreases with `len`).
     #[inline(always)]
     pub fn length_factor(&self, len: f32) -> f32 {
-        1.0 / (self.k1 * ((1.0 - self.b) + self.b * len / self.avgdl))
+        self.c0 + self.c1 * len
     }
 
     /// The Lucene cache table (all zeros for the other models).
@@ -484,7 +489,10 @@ impl TermScorer {
         let w = self.weight;
         match self.kind {
             ScoringKind::Lucene => w - w / (1.0 + tf * norm),
-            ScoringKind::TdvBm25 => w - w / (1.0 + tf * self.term_weight * norm),
+            ScoringKind::TdvBm25 => {
+                let x = tf * self.term_weight;
+                w * x / (x + norm)
+            }
             ScoringKind::TdvTfidf => w * (tf * self.term_weight),
             ScoringKind::Robertson | ScoringKind::Atire => w * tf / (tf + norm),
             ScoringKind::Bm25Plus => w * tf / (tf + norm) + w / (self.k1 + 1.0) * self.delta,
@@ -517,7 +525,10 @@ impl TermScorer {
         let tw = self.term_weight;
         match self.kind {
             ScoringKind::Lucene => each!(|tf, nm| w - w / (1.0 + tf * nm)),
-            ScoringKind::TdvBm25 => each!(|tf, nm| w - w / (1.0 + tf * tw * nm)),
+            ScoringKind::TdvBm25 => each!(|tf, nm| {
+                let x = tf * tw;
+                w * x / (x + nm)
+            }),
             ScoringKind::TdvTfidf => each!(|tf, _nm| w * (tf * tw)),
             ScoringKind::Robertson | ScoringKind::Atire => each!(|tf, nm| w * tf / (tf + nm)),
             ScoringKind::Bm25Plus => {
@@ -539,11 +550,12 @@ impl TermScorer {
     /// factor is no better than `norm` (i.e. its document's length key is >= the key `norm`
     /// was computed from), for a non-negative weight.
     ///
-    /// Why this is a true bound of the *f32* scores: for `lucene`, `tfidf`, `tdv-bm25` and
-    /// `tdv-tfidf`, `score` is a chain of correctly rounded operations each monotone in its
-    /// operands (`tf * w_t`, `x * norm`, `1 + x`, `w / y`, `w - z`; `sqrt`, products of
-    /// non-negatives), so the computed score is itself monotone and `score(tf, norm)` bounds it
-    /// exactly. The other variants divide two
+    /// Why this is a true bound of the *f32* scores: for `lucene`, `tfidf` and `tdv-tfidf`,
+    /// `score` is a chain of correctly rounded operations each monotone in its operands
+    /// (`tf * norm`, `1 + x`, `w / y`, `w - z`; `sqrt`, products of non-negatives), so the
+    /// computed score is itself monotone and `score(tf, norm)` bounds it exactly. `tdv-bm25`
+    /// computes `x = tf * w_t` (monotone, so a larger `tf` gives an `x` at least as large) and
+    /// then `w * x / (x + K)`, which is the Robertson case below with `x` for `tf`. The other variants divide two
     /// quantities that both grow with `tf` (`w * tf / (tf + norm)`), which is monotone in real
     /// arithmetic but may wobble by an ulp in f32. Their computed value lies within a relative
     /// `(1 ± 3u)` of the real one (three roundings; BM25+ adds a constant with one more rounding,
@@ -554,33 +566,26 @@ impl TermScorer {
     pub fn bound(&self, tf: u32, norm: f32) -> f32 {
         let s = self.score(tf, norm);
         match self.kind {
-            ScoringKind::Lucene
-            | ScoringKind::Tfidf
-            | ScoringKind::TdvBm25
-            | ScoringKind::TdvTfidf => s,
+            ScoringKind::Lucene | ScoringKind::Tfidf | ScoringKind::TdvTfidf => s,
             _ => s * (1.0 + 1.0 / 1_048_576.0),
         }
     }
 
-    /// The largest [`TermScorer::bound`] over `(tf, norm)` pairs (0 for none). For `lucene`
-    /// (`tdv-bm25`) the score depends on the pair only through `x = tf * norm`
-    /// (`tf * w_t * norm`) and never decreases with it, so the maximum is `score` at the
-    /// largest `x`: one division per set instead of one per pair.
+    /// The largest [`TermScorer::bound`] over `(tf, norm)` pairs (0 for none). For `lucene` the
+    /// score depends on the pair only through `x = tf * norm` and never decreases with it, so the
+    /// maximum is `score` at the largest `x`: one division per set instead of one per pair.
     #[inline]
     pub fn max_bound(&self, pairs: impl Iterator<Item = (u32, f32)>) -> f32 {
-        let tw = self.term_weight;
-        let x_of = match self.kind {
-            ScoringKind::Lucene => |tf: u32, norm: f32, _tw: f32| tf as f32 * norm,
-            ScoringKind::TdvBm25 => |tf: u32, norm: f32, tw: f32| tf as f32 * tw * norm,
-            _ => return pairs.fold(0.0, |m, (tf, norm)| m.max(self.bound(tf, norm))),
-        };
-        let mut x_max: Option<f32> = None;
-        for (tf, norm) in pairs {
-            let x = x_of(tf, norm, tw);
-            x_max = Some(x_max.map_or(x, |m| m.max(x)));
+        if self.kind == ScoringKind::Lucene {
+            let mut x_max: Option<f32> = None;
+            for (tf, norm) in pairs {
+                let x = tf as f32 * norm;
+                x_max = Some(x_max.map_or(x, |m| m.max(x)));
+            }
+            let w = self.weight;
+            return x_max.map_or(0.0, |x| w - w / (1.0 + x));
         }
-        let w = self.weight;
-        x_max.map_or(0.0, |x| w - w / (1.0 + x))
+        pairs.fold(0.0, |m, (tf, norm)| m.max(self.bound(tf, norm)))
     }
 
     /// The query-side weight (idf × boost, and the variant's constant factor).
