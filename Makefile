@@ -37,6 +37,8 @@ test: test-rust test-python ## run the whole test suite (cargo test + pytest)
 
 test-rust: ## Rust unit, property and parity tests
 	cargo test -p thresher-core --release
+	# debug build: the bitpacking crate's scalar kernel against the same reference layout
+	cargo test -p thresher-core --test bitpack_reference
 
 test-python: $(STAMP) ## Python tests (pytest)
 	$(VENV)/bin/pytest -q

@@ -83,10 +83,15 @@ class Engine:
 
 # ---------------------------------------------------------------------------- thresher
 class Thresher(Engine):
-    """The library under test, through its Python API (Index.build / save / load)."""
+    """The library under test, through its Python API (Index.from_beir / save / load).
+
+    Like Lucene (which indexes JSON files), thresher reads the corpus file itself: its JSONL
+    reader parses in Rust, in parallel, with no Python object per document.
+    """
 
     name = "thresher"
     modules = ("thresher",)
+    streams_corpus = True
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -100,7 +105,7 @@ class Thresher(Engine):
         import thresher
 
         t0 = time.perf_counter()
-        ix = thresher.Index.build(docs, scoring="lucene", k1=self.k1, b=self.b, threads=None)
+        ix = thresher.Index.from_beir(data, scoring="lucene", k1=self.k1, b=self.b, threads=None)
         t1 = time.perf_counter()
         ix.save(str(idx))
         t2 = time.perf_counter()
