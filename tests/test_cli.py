@@ -126,3 +126,42 @@ def test_learned_model_commands(scifact_dir: Path, tmp_path: Path):
     assert set(first) >= {"id", "vector"} and all(
         isinstance(v, int) for v in first["vector"].values()
     )
+
+
+def _beir(root: Path, qrels: str) -> Path:
+    """A three-document BEIR folder whose train qrels are ``qrels`` (TSV rows)."""
+    root.mkdir()
+    docs = [("d1", "boundary layer flow"), ("d2", "heat transfer in gases"), ("d3", "wing lift")]
+    (root / "corpus.jsonl").write_text(
+        "".join(json.dumps({"_id": i, "title": "", "text": t}) + "\n" for i, t in docs)
+    )
+    (root / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "layer flow"}) + "\n")
+    (root / "qrels").mkdir()
+    (root / "qrels" / "train.tsv").write_text("query-id\tcorpus-id\tscore\n" + qrels)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("qrels", "message"),
+    [
+        ("q1\tnosuchdoc\t1\n", "document id(s) absent from the corpus"),
+        ("nosuchquery\td1\t1\n", "judged queries have no text (first: 'nosuchquery')"),
+        ("q1\td1\t0\n", "no training pairs"),
+    ],
+)
+def test_train_tdv_bad_qrels_fail_with_one_line(tmp_path: Path, qrels: str, message: str):
+    data = _beir(tmp_path / "beir", qrels)
+    r = run("train-tdv", str(data), "-o", str(tmp_path / "m.npz"), "-q", ok=False)
+    assert r.returncode == 1 and r.stderr.startswith("thresher: error:"), r.stderr
+    assert message in r.stderr and r.stderr.count("\n") == 1
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_index_with_a_bad_tdv_model_fails_with_one_line(tmp_path: Path):
+    data = _beir(tmp_path / "beir", "q1\td1\t1\n")
+    not_a_model = tmp_path / "model.npz"
+    not_a_model.write_text("not a model")
+    for model, message in ((tmp_path / "missing.npz", "missing.npz"), (not_a_model, "not a")):
+        r = run("index", str(data), "-o", str(tmp_path / "x.idx"), "--tdv", str(model), ok=False)
+        assert r.returncode == 1 and r.stderr.startswith("thresher: error:"), r.stderr
+        assert message in r.stderr and r.stderr.count("\n") == 1

@@ -426,6 +426,24 @@ def test_weight_array_of_wrong_length(toy):
         retrieve(corpus, {"q": ["common1"]}, np.ones(3))
 
 
+@pytest.mark.parametrize("bad", [-1.0, np.nan, np.inf])
+def test_negative_or_non_finite_weights_are_rejected(toy, bad):
+    corpus = toy[0]
+    w = np.ones(corpus.n_terms)
+    w[3] = bad
+    with pytest.raises(ValueError, match=rf"non-negative; the weight at position 3 is {bad}"):
+        reweight(corpus.tf, w)
+    with pytest.raises(ValueError, match="position 3"):
+        retrieve(corpus, {"q": ["common1"]}, w)
+
+
+def test_model_weight_vector_of_wrong_shape(toy):
+    corpus = toy[0]
+    features = make_features("b").fit(corpus.vocab, corpus.tf)
+    with pytest.raises(ValueError, match=r"weight vector has shape \(3,\), expected"):
+        TDVModel(features, np.ones(3))
+
+
 def test_doc_term_matrix_of_wrong_shape(toy):
     corpus = toy[0]
     model = _model(toy)

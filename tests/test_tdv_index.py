@@ -202,6 +202,19 @@ def test_bad_weights_are_rejected(weights, error, match):
         idx.reweight(np.ones(n, np.float32), scoring="tdv")
 
 
+@pytest.mark.parametrize(
+    ("fn", "match"),
+    [
+        (lambda vocab, m: np.ones(len(vocab) + 1), r"term weights for a vocabulary of"),
+        (lambda vocab, m: np.full(len(vocab), np.nan), r"position 0 is nan"),
+        (lambda vocab, m: -np.ones(len(vocab)), r"position 0 is -1.0"),
+    ],
+)
+def test_build_rejects_bad_weights_from_the_callable(fn, match):
+    with pytest.raises(ValueError, match=match):
+        thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")], term_weights=fn)
+
+
 def test_weights_too_large_for_lengths_are_rejected():
     idx = thresher.Index.build([("a", ["x"] * 5 + ["y"] * 5)])
     with pytest.raises(ValueError, match="overflow"):

@@ -49,8 +49,13 @@ def reweight(tf: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
         raise ValueError(
             f"weight array has length {weights.shape[0]} but the matrix has {tf.shape[1]} terms"
         )
-    if not np.all(np.isfinite(weights)) or (weights < 0).any():
-        raise ValueError("term weights must be finite and non-negative")
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"term weights must be finite and non-negative; the weight at position {i} is "
+            f"{weights[i]} ({int(bad.sum())} bad weight(s))"
+        )
     out = tf @ sp.diags(weights)
     out = sp.csr_matrix(out)
     out.eliminate_zeros()
