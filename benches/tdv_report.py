@@ -2,7 +2,8 @@
 
 Usage (from the repository root)::
 
-    PYTHONPATH=python python benches/tdv_report.py [--out benches/out/tdv] [--quick]
+    PYTHONPATH=python python benches/tdv_report.py [--out benches/out/tdv] [--quick] \
+        [--reps 7] [--no-engine] [--write-results benches/TDV_RESULTS.md]
 
 Data: ``shared/data/{scifact,cranfield}`` in BEIR layout (found through
 ``--data`` or ``$THRESHER_DATA``, default ``/work/shared/data``). Text is
@@ -24,9 +25,20 @@ Protocol:
   trained on all Cranfield queries applied to the SciFact test queries.
 * The training curve records test nDCG@10 and postings kept after every
   epoch (for the plot only; selection uses dev nDCG@10).
+* Rust engine (needs the extension; :func:`rust_section`): the SciFact model,
+  the five Cranfield fold models and both transfer models are applied to
+  ``thresher.Index`` indexes (``Index.reweight``, ``tdv-bm25``) and compared
+  with plain BM25 on the same engine in the same run: effectiveness (checked
+  equal to the scipy scorer's), vocabulary and postings kept, bytes on disk,
+  single-thread QPS at k=10 and 1000 from Python (``search_batch``,
+  ``threads=1``, best and median of ``--reps`` interleaved passes) and from
+  Rust alone (``examples/qps.rs``, unless ``--no-engine``), and the targets of
+  issue 4 judged on these figures.
 
 Outputs in ``--out``: ``report.md``, ``results.json``, ``curve_*.csv`` and,
-when matplotlib is installed, ``ndcg_vs_postings.png``.
+when matplotlib is installed, ``ndcg_vs_postings.png``; ``--write-results``
+also writes the report with date, machine and command to a committed page
+(figure copied to ``results/`` beside it).
 """
 
 from __future__ import annotations
@@ -752,12 +764,15 @@ def write_results(path: str | None, results: dict, out: Path, png: str | None) -
     import shutil
 
     page = Path(path)
+    (page.parent / "results").mkdir(parents=True, exist_ok=True)
     fig = None
     if png:
-        (page.parent / "results").mkdir(parents=True, exist_ok=True)
         fig = "results/tdv_ndcg_vs_postings.png"
         shutil.copyfile(out / png, page.parent / fig)
-    page.write_text(render(results, fig))
+    for name in ("curve_scifact.csv", "curve_cranfield_fold0.csv"):
+        if (out / name).exists():
+            shutil.copyfile(out / name, page.parent / "results" / f"tdv_{name}")
+    page.write_text(render(results, fig, data="results/tdv_"))
     print(f"wrote {page}")
 
 
@@ -993,7 +1008,9 @@ def environment(argv: list[str]) -> dict:
     }
 
 
-def render(r: dict, png: str | None) -> str:
+def render(r: dict, png: str | None, data: str = "") -> str:
+    """The report; ``png`` is the figure's path and ``data`` the prefix of the curve CSVs,
+    both relative to the page."""
     bm, tdv = r["bm25"], r["tdv"]
     lines = ["# TDV report", ""]
     env = r.get("environment")
@@ -1095,7 +1112,10 @@ def render(r: dict, png: str | None) -> str:
     lines += ["", "## Training curve", ""]
     if png:
         lines.append(f"![nDCG@10 vs postings kept]({png})")
-    lines.append("Per-epoch data: `curve_scifact.csv`, `curve_cranfield_fold0.csv`.")
+    lines.append(
+        f"Per-epoch data: [`{data}curve_scifact.csv`]({data}curve_scifact.csv), "
+        f"[`{data}curve_cranfield_fold0.csv`]({data}curve_cranfield_fold0.csv)."
+    )
     lines += ["", f"Total time: {r['seconds_total']:.0f}s.", ""]
     return "\n".join(lines)
 
