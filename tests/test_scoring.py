@@ -56,7 +56,8 @@ def reference_scores(docs, query, scoring, k1, b, delta):
             elif scoring == "atire":
                 s = math.log(n / df) * tf * (k1 + 1) / (tf + k1 * kk)
             elif scoring == "bm25l":
-                c = tf / kk
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    c = tf / kk  # 0/0 for an empty document when b = 1; masked below
                 s = math.log((n + 1) / (df + 0.5)) * (k1 + 1) * (c + delta) / (k1 + c + delta)
             elif scoring == "bm25+":
                 s = math.log((n + 1) / df) * ((k1 + 1) * tf / (k1 * kk + tf) + delta)
