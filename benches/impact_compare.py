@@ -107,46 +107,52 @@ def expanded_collection(data: Path, work: Path, log) -> tuple[Path, list[str], l
 def synthetic_collection(
     n_docs: int, work: Path, seed: int, log
 ) -> tuple[Path, list[str], list[Query], dict]:
-    """A Zipf impact corpus: terms ``w<rank>`` from Zipf(1.0) over 60k words, Poisson(40)
-    distinct terms per document, log-normal weights quantised to 8 bits; 1,000 queries of
-    2-6 terms from the same law (weight 1)."""
+    """A Zipf impact corpus shaped like learned sparse vectors: terms ``w<rank>`` from
+    Zipf(1.0) over 60k words, Poisson(40) draws per document (distinct terms kept), and a
+    weight per (term, document) of ``idf(rank) * LogNormal(0, 0.5)`` where ``idf(rank) =
+    ln(1 + 1 / P(term in a document))``, so frequent terms weigh little, as in SPLADE-like
+    models (uniform weights would make every block bound alike and no engine could prune);
+    quantised to 8 bits with a fixed cap of 40 (``q = round(min(w, 40) / 40 * 255)``, at
+    least 1). 1,000 queries of 2-6 terms from the same law, each term weight 1."""
     jsonl = work / f"zipf-{n_docs}-impacts.jsonl"
     rng = np.random.default_rng(seed)
     vocab = 60_000  # Seismic's string datasets hold at most 2^16 distinct terms
     p = 1.0 / np.arange(1, vocab + 1)
     p /= p.sum()
     cdf = np.cumsum(p)
+    mean_len = 40
+    idf = np.log1p(1.0 / -np.expm1(-mean_len * p))
     if not jsonl.exists():
         log(f"writing {n_docs:,} synthetic documents ...")
         tmp = jsonl.with_suffix(".tmp")
         with open(tmp, "w", encoding="utf-8") as f:
             for lo in range(0, n_docs, 10_000):
                 n = min(10_000, n_docs - lo)
-                lens = np.maximum(rng.poisson(40, size=n), 1)
+                lens = np.maximum(rng.poisson(mean_len, size=n), 1)
                 draws = np.searchsorted(cdf, rng.random(lens.sum()))
-                weights = rng.lognormal(0.0, 0.8, size=lens.sum())
+                w = idf[draws] * rng.lognormal(0.0, 0.5, size=lens.sum())
+                q = np.clip(np.rint(np.minimum(w, 40.0) / 40.0 * 255), 1, 255).astype(int)
                 at = 0
-                lines = []
-                for i, m in enumerate(lens):
-                    t, w = draws[at : at + m], weights[at : at + m]
+                out = []
+                for i, m in enumerate(lens.tolist()):
+                    # Repeated draws of a term keep the first weight.
+                    vec = dict(
+                        zip(
+                            reversed(draws[at : at + m].tolist()), reversed(q[at : at + m].tolist())
+                        )
+                    )
                     at += m
-                    vec: dict[str, float] = {}
-                    for a, b in zip(t.tolist(), w.tolist()):
-                        vec[f"w{a}"] = max(vec.get(f"w{a}", 0.0), b)
-                    lines.append((f"d{lo + i}", vec))
-                # Quantise per chunk with the global rule's scale: the largest log-normal(0,
-                # 0.8) draw is capped at 12 so the scale is fixed in advance.
-                for did, vec in lines:
-                    q = {
-                        t: int(min(255, max(1, round(min(w, 12.0) / 12.0 * 255))))
-                        for t, w in vec.items()
-                    }
-                    f.write(json.dumps({"id": did, "contents": "", "vector": q}) + "\n")
+                    vec = {f"w{t}": x for t, x in vec.items()}
+                    out.append(
+                        json.dumps({"id": f"d{lo + i}", "contents": "", "vector": vec}) + "\n"
+                    )
+                f.writelines(out)
         os.replace(tmp, jsonl)
     queries = []
+    qrng = np.random.default_rng(seed + 1)  # independent of whether the corpus was cached
     for _ in range(1000):
-        m = int(rng.integers(2, 7))
-        terms = np.searchsorted(cdf, rng.random(m))
+        m = int(qrng.integers(2, 7))
+        terms = np.searchsorted(cdf, qrng.random(m))
         counts: Query = {}
         for t in terms.tolist():
             counts[f"w{t}"] = counts.get(f"w{t}", 0) + 1
