@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import thresher
 from thresher import Index
@@ -278,3 +280,52 @@ def test_expanded_docs_to_index_matches_the_scipy_scorer():
         distinct = np.diff(s) < -1e-4 * np.abs(s[:-1])
         if distinct.all():
             np.testing.assert_array_equal(got_docs[i], want_docs[i])
+
+
+def _expected_scores(idx: Index, q: dict[str, float]) -> dict[str, np.float32]:
+    """The documented arithmetic, in numpy float32: per query term in byte order,
+    ``w = f32(f64(f32(q_t)) * scale)``, contribution ``f32(w * f32(impact))``, added in f32."""
+    scale = idx.quantization["scale"]
+    m = sp.csr_array(idx.doc_term_matrix())
+    col = {t: j for j, t in enumerate(idx.vocabulary)}
+    ids = idx.doc_ids
+    acc: dict[str, np.float32] = {}
+    for t in sorted(q, key=lambda s: s.encode()):
+        x = np.float32(q[t])
+        if x <= 0 or t not in col:
+            continue
+        w = np.float32(np.float64(x) * scale)
+        c = m[:, [col[t]]].tocoo()
+        for d, v in zip(c.row, c.data):
+            doc = str(ids[d])
+            acc[doc] = np.float32(acc.get(doc, np.float32(0)) + np.float32(w * np.float32(v)))
+    return acc
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_scores_are_the_documented_float32_dot_product(data):
+    vocab = [f"t{i}" for i in range(data.draw(st.integers(1, 10)))]
+    weight = st.one_of(st.just(0.0), st.floats(0.0009765625, 1024.0, width=32))
+    n = data.draw(st.integers(1, 30))
+    docs = [
+        (f"d{i}", data.draw(st.dictionaries(st.sampled_from(vocab), weight, max_size=len(vocab))))
+        for i in range(n)
+    ]
+    assume(any(w > 0 for _, v in docs for w in v.values()))
+    bits = data.draw(st.sampled_from([1, 3, 8, 16]))
+    idx = Index.from_vectors(docs, bits=bits)
+    q = data.draw(
+        st.dictionaries(
+            st.sampled_from([*vocab, "unknown"]),
+            st.one_of(st.just(0.0), st.floats(0.0009765625, 64.0, width=32)),
+            min_size=1,
+        )
+    )
+    want = _expected_scores(idx, q)
+    for algorithm in ALGORITHMS:
+        got = idx.search(q, k=n + 1, algorithm=algorithm)
+        assert {d: np.float32(s) for d, s in got} == want
+        # Best first, ties by document order.
+        order = sorted(want, key=lambda d: (-want[d], int(d[1:])))
+        assert [d for d, _ in got] == order
