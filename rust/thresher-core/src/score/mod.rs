@@ -303,8 +303,9 @@ impl ScoringConfig {
             (ScoringKind::Impact, Some(q)) => q.validate()?,
             (ScoringKind::Impact, None) => {
                 return Err(Error::invalid_argument(
-                    "impact scoring needs a quantisation (bits and scale): build impact \
-                     indexes with the impact builder",
+                    "impact scoring needs a quantisation (bits and scale): impact indexes \
+                     are built from vectors (ImpactBuilder; in Python Index.from_vectors, \
+                     from_csr or from_impact_jsonl)",
                 ))
             }
             (_, Some(_)) => {
