@@ -126,6 +126,25 @@ def test_learned_model_commands(scifact_dir: Path, tmp_path: Path):
     assert set(first) >= {"id", "vector"} and all(
         isinstance(v, int) for v in first["vector"].values()
     )
+    # Impact indexes: from the exported integers (scale 1: the same integers), and straight
+    # from the model; search and eval read them like any index.
+    imp = tmp_path / "imp.idx"
+    r = run("index", "--impacts", str(out), "-o", str(imp), "-q")
+    assert "indexed" in r.stdout
+    direct = tmp_path / "direct.idx"
+    run("index", str(data), "--expansion", str(exp), "-o", str(direct), "-q")
+    metas = [json.loads((p / "meta.json").read_text()) for p in (imp, direct)]
+    assert [m["scoring"]["kind"] for m in metas] == ["impact", "impact"]
+    assert metas[0]["scoring"]["impact"] == {"bits": 8, "scale": 1.0}
+    assert metas[0]["num_docs"] == metas[1]["num_docs"]
+    hits = [
+        json.loads(run("search", str(p), "cancer risk", "--json").stdout) for p in (imp, direct)
+    ]
+    assert [h["id"] for h in hits[0]] == [h["id"] for h in hits[1]]
+    m = json.loads(run("eval", str(direct), str(data), "--split", "train", "--json").stdout)
+    assert 0 < m["nDCG@10"] <= 1
+    r = run("index", str(data), "--impacts", str(out), "-o", str(tmp_path / "x"), ok=False)
+    assert r.returncode == 1 and "either a corpus" in r.stderr
 
 
 def _beir(root: Path, qrels: str) -> Path:

@@ -12,6 +12,7 @@ __all__ = [
     "SCORINGS",
     "STEMMERS",
     "Analyzer",
+    "ImpactBuilder",
     "IncompatibleIndexError",
     "Index",
     "IndexBuilder",
@@ -141,5 +142,38 @@ class IndexBuilder:
     def add(self, ids: Sequence[str], docs: Iterable[str | bytes | Sequence[str]]) -> None: ...
     def open_corpus(self, path: str | PathLike[str], fields: Sequence[str]) -> int: ...
     def add_from_corpus(self, max_docs: int) -> tuple[int, int]: ...
+    def finish(self) -> Index: ...
+    def __len__(self) -> int: ...
+
+@final
+class ImpactBuilder:
+    """Low-level builder of impact indexes; use :meth:`thresher.Index.from_vectors`,
+    :meth:`thresher.Index.from_csr` or :meth:`thresher.Index.from_impact_jsonl`."""
+
+    def __new__(
+        cls,
+        *,
+        analyzer: Analyzer | None = None,
+        bits: int = 8,
+        scale: float | None = None,
+        threads: int | None = None,
+    ) -> ImpactBuilder: ...
+    def add(
+        self,
+        ids: Sequence[str],
+        vectors: Iterable[Mapping[str, float] | Iterable[tuple[str, float]]],
+    ) -> None: ...
+    def add_csr(
+        self,
+        ids: Sequence[str],
+        indptr: npt.NDArray[np.int64],
+        indices: npt.NDArray[np.int64],
+        data: npt.NDArray[np.float32],
+        vocab: Sequence[str],
+    ) -> None:
+        """Adds CSR rows; the arrays are borrowed, not copied: do not modify them during the
+        call."""
+    def open_jsonl(self, path: str | PathLike[str]) -> int: ...
+    def add_from_jsonl(self, max_docs: int) -> tuple[int, int]: ...
     def finish(self) -> Index: ...
     def __len__(self) -> int: ...

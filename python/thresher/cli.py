@@ -4,6 +4,8 @@ Examples::
 
     thresher index ../shared/data/scifact -o scifact.idx
     thresher index ../shared/data/scifact -o scifact-tdv.idx --tdv tdv.npz
+    thresher index --impacts vectors.jsonl.gz -o vectors.idx          # learned sparse vectors
+    thresher index ../shared/data/scifact -o scifact-exp.idx --expansion exp.npz
     thresher search scifact.idx "coffee reduces cancer risk" -k 5
     thresher eval scifact.idx ../shared/data/scifact --split test --run scifact.trec
 
@@ -39,7 +41,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--scoring",
         default="lucene",
-        choices=[*_core.SCORINGS, "bm25"],
+        # Impact indexes come from vectors (--impacts, --expansion), not from text.
+        choices=[*(s for s in _core.SCORINGS if s != "impact"), "bm25"],
         help="scoring model (default: lucene, i.e. BM25 exactly as Lucene)",
     )
     g.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9, as Anserini)")
@@ -63,7 +66,42 @@ def _analyzer(args: argparse.Namespace) -> _core.Analyzer:
 def _cmd_index(args: argparse.Namespace) -> int:
     from thresher.index import Index
 
+    if (args.corpus is None) == (args.impacts is None):
+        raise ValueError("give either a corpus (BEIR folder or JSONL) or --impacts FILE")
+    if args.impacts is not None and (args.expansion or args.tdv):
+        raise ValueError("--impacts indexes the vectors as given: no --expansion or --tdv")
+    if args.expansion and args.tdv:
+        raise ValueError("--expansion and --tdv build different models: choose one")
     t0 = time.perf_counter()
+    if args.impacts is not None:
+        idx = Index.from_impact_jsonl(
+            args.impacts, bits=args.bits, scale=args.scale, analyzer=_analyzer(args),
+            threads=args.threads, progress=not args.quiet,
+        )  # fmt: skip
+    elif args.expansion:
+        from thresher.expand.commands import index_beir
+
+        idx = index_beir(
+            args.corpus, args.expansion, bits=args.bits, analyzer=_analyzer(args),
+            threads=args.threads,
+        )  # fmt: skip
+    else:
+        idx = _index_text(args)
+    built = time.perf_counter() - t0
+    idx.save(args.output)
+    m = idx.meta
+    size = sum(f["bytes"] for s in m["segments"] for f in s["files"])
+    print(
+        f"indexed {m['num_docs']:,} documents, {sum(s['num_terms'] for s in m['segments']):,} "
+        f"terms, {sum(s['num_postings'] for s in m['segments']):,} postings in {built:.2f} s; "
+        f"saved {size / 1e6:.1f} MB to {args.output}"
+    )
+    return 0
+
+
+def _index_text(args: argparse.Namespace):
+    from thresher.index import Index
+
     idx = Index.from_beir(
         args.corpus,
         fields=tuple(args.fields.split(",")),
@@ -77,16 +115,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
     )
     if args.tdv:
         idx = _apply_tdv(idx, args.tdv)
-    built = time.perf_counter() - t0
-    idx.save(args.output)
-    m = idx.meta
-    size = sum(f["bytes"] for s in m["segments"] for f in s["files"])
-    print(
-        f"indexed {m['num_docs']:,} documents, {sum(s['num_terms'] for s in m['segments']):,} "
-        f"terms, {sum(s['num_postings'] for s in m['segments']):,} postings in {built:.2f} s; "
-        f"saved {size / 1e6:.1f} MB to {args.output}"
-    )
-    return 0
+    return idx
 
 
 def _apply_tdv(idx, path: str):
@@ -242,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     pi = sub.add_parser("index", help="index a BEIR folder or a JSONL(.gz) corpus")
-    pi.add_argument("corpus", help="BEIR folder or corpus.jsonl[.gz]")
+    pi.add_argument("corpus", nargs="?", default=None, help="BEIR folder or corpus.jsonl[.gz]")
     pi.add_argument("-o", "--output", required=True, help="index directory to write")
     pi.add_argument(
         "--fields",
@@ -259,6 +288,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="reweight the index with a TDV model (from train-tdv): its weights for this "
         "collection's vocabulary, scored with the model's scoring (tdv-bm25 or tdv-tfidf, "
         "its k1 and b); zero-weight terms are not indexed",
+    )
+    gi = pi.add_argument_group(
+        "impact indexes (learned sparse vectors; text queries go through the analyzer, "
+        "each term weighing 1)"
+    )
+    gi.add_argument(
+        "--impacts",
+        default=None,
+        metavar="FILE",
+        help='index Anserini JsonVectorCollection JSONL(.gz) ({"id", "vector": {term: '
+        "weight}} per line) as an impact index, instead of a text corpus",
+    )
+    gi.add_argument(
+        "--expansion",
+        default=None,
+        metavar="MODEL",
+        help="expand the corpus with a model from train-expansion and index the expanded "
+        "vectors as an impact index",
+    )
+    gi.add_argument(
+        "--bits", type=int, default=8, help="impact width in bits, 1-16 (default 8, as Anserini)"
+    )
+    gi.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="weight of one impact step (default: largest weight / (2^bits - 1); "
+        "1 keeps integer weights as they are)",
     )
     _add_model_args(pi)
     pi.set_defaults(func=_cmd_index)

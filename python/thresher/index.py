@@ -136,6 +136,53 @@ def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str
     )
 
 
+def _split_vector(item: object, position: int) -> tuple[str, object]:
+    if isinstance(item, Mapping):
+        for f in _ID_FIELDS:
+            if f in item:
+                doc_id = item[f]
+                break
+        else:
+            raise ValueError(
+                f"vector #{position}: no id field (looked for {', '.join(_ID_FIELDS)})"
+            )
+        if "vector" not in item:
+            raise ValueError(f"vector #{position} ({doc_id!r}): no 'vector' field")
+        return str(doc_id), item["vector"]
+    if isinstance(item, (tuple, list)) and len(item) == 2:
+        doc_id, vec = item
+        if not isinstance(doc_id, str):
+            raise TypeError(
+                f"vector #{position}: the id must be a str, not {type(doc_id).__name__}"
+            )
+        return doc_id, vec
+    raise TypeError(
+        f"vector #{position}: expected a (doc_id, vector) pair or a dict with 'id' and "
+        f"'vector', not {type(item).__name__}"
+    )
+
+
+def _float32_weights(arr: np.ndarray, what: str) -> np.ndarray:
+    """Weights as contiguous ``float32``, checked before narrowing (a huge float64 must not
+    become inf silently, nor a tiny negative number -0.0)."""
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{what} weights must be numbers, not {arr.dtype}")
+    if arr.dtype != np.float32:
+        bad = ~np.isfinite(arr) | (arr < 0) | (arr > np.finfo(np.float32).max)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"{what} entry {i} is {arr[i]}; weights must be finite, >= 0 and "
+                "representable as float32"
+            )
+    else:
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{what} entry {i} is {arr[i]}; weights must be finite and >= 0")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
 class Index:
     """An exact sparse-retrieval index made of immutable segments.
 
@@ -296,6 +343,196 @@ class Index:
 
         p = Path(path)
         return cls.from_jsonl(beir_corpus_path(p) if p.is_dir() else p, **kwargs)
+
+    # ------------------------------------------------------------------ impact indexes
+    @classmethod
+    def from_vectors(
+        cls,
+        vectors: Iterable[object],
+        *,
+        bits: int = 8,
+        scale: float | None = None,
+        analyzer: Analyzer | None = None,
+        threads: int | None = None,
+        batch_size: int = 8192,
+        progress: Progress = None,
+    ) -> Index:
+        """Builds an impact index from learned sparse vectors (SPLADE, uniCOIL,
+        :mod:`thresher.expand`, ...): ``score(q, d) = sum_t q_t * scale * impact(t, d)``.
+
+        Weights are quantised to ``bits``-bit integers with one scale per index:
+        ``scale = max weight / (2**bits - 1)`` (or the ``scale`` given) and
+        ``impact = round_half_even(w / scale)``, at least 1 for a positive weight; a weight of
+        0 makes no posting. Terms are indexed verbatim (not analysed). A document with an
+        empty vector is kept but never matches.
+
+        Args:
+            vectors: ``(doc_id, vector)`` pairs or Anserini-style dicts
+                ``{"id": ..., "vector": {...}}`` (``_id``/``docid`` also accepted; other keys
+                such as ``contents`` ignored). A vector is a ``{term: weight}`` dict or an
+                iterable of ``(term, weight)`` pairs; weights finite and ``>= 0``.
+            bits: integer width, 1 to 16 (8 as Anserini/Lucene impact indexes).
+            scale: the weight of one step; ``None`` derives it from the largest weight. Give
+                ``scale=1`` to keep integer weights exactly (e.g. already-quantised vectors).
+            analyzer: analyses *text* queries only (default: ``Analyzer()``); each analysed
+                term weighs 1, repeats add.
+            threads, batch_size, progress: as :meth:`build`.
+
+        Raises:
+            ValueError: NaN, infinite or negative weight, empty or repeated term in a vector
+                (document named), duplicate id, empty corpus, no positive weight, bad
+                ``bits``/``scale``, a weight above ``(2**bits - 1) * scale`` with a given scale.
+            TypeError: a vector or weight of the wrong type.
+        """
+        threads = _check_threads(threads)
+        builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
+        total = len(vectors) if hasattr(vectors, "__len__") else None  # type: ignore[arg-type]
+        bar = _Bar(progress, total, "doc", "indexing")
+        try:
+            ids: list[str] = []
+            vecs: list[object] = []
+            done = 0
+            for i, item in enumerate(vectors):
+                doc_id, vec = _split_vector(item, i)
+                ids.append(doc_id)
+                vecs.append(vec)
+                if len(ids) >= batch_size:
+                    builder.add(ids, vecs)
+                    done += len(ids)
+                    bar.update(done, len(ids))
+                    ids, vecs = [], []
+            if ids:
+                builder.add(ids, vecs)
+                done += len(ids)
+                bar.update(done, len(ids))
+        finally:
+            bar.close()
+        return cls(builder.finish())
+
+    @classmethod
+    def from_csr(
+        cls,
+        matrix: Any,
+        vocabulary: Sequence[str],
+        ids: Sequence[str] | None = None,
+        *,
+        bits: int = 8,
+        scale: float | None = None,
+        analyzer: Analyzer | None = None,
+        threads: int | None = None,
+    ) -> Index:
+        """Builds an impact index from a documents x vocabulary sparse matrix (any
+        ``scipy.sparse`` format; duplicate entries are summed, as scipy does). Quantisation and
+        conventions as :meth:`from_vectors`.
+
+        Args:
+            matrix: non-negative weights, one row per document.
+            vocabulary: the term of each column (distinct, non-empty).
+            ids: one id per row (default: ``"0"``, ``"1"``, ...).
+
+        Raises:
+            ValueError: ``len(vocabulary)`` differs from the number of columns, ``len(ids)``
+                from the number of rows, or as :meth:`from_vectors`.
+        """
+        import scipy.sparse as sp
+
+        threads = _check_threads(threads)
+        if not sp.issparse(matrix):
+            raise TypeError(f"matrix must be a scipy.sparse matrix, not {type(matrix).__name__}")
+        if isinstance(vocabulary, (str, bytes)):
+            raise TypeError("vocabulary must be a sequence of terms, not a single str")
+        vocab = [str(t) for t in vocabulary]
+        rows, cols = matrix.shape
+        if len(vocab) != cols:
+            raise ValueError(
+                f"the vocabulary has {len(vocab)} terms but the matrix has {cols} columns"
+            )
+        doc_ids = [str(i) for i in range(rows)] if ids is None else [str(d) for d in ids]
+        if len(doc_ids) != rows:
+            raise ValueError(f"{len(doc_ids)} ids for a matrix of {rows} rows")
+        m = sp.csr_array(matrix, copy=True)
+        m.sum_duplicates()
+        data = _float32_weights(np.asarray(m.data), "matrix")
+        builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
+        builder.add_csr(
+            doc_ids,
+            np.ascontiguousarray(m.indptr, dtype=np.int64),
+            np.ascontiguousarray(m.indices, dtype=np.int64),
+            data,
+            vocab,
+        )
+        return cls(builder.finish())
+
+    @classmethod
+    def from_impact_jsonl(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        bits: int = 8,
+        scale: float | None = None,
+        analyzer: Analyzer | None = None,
+        threads: int | None = None,
+        batch_size: int = 16384,
+        progress: Progress = None,
+    ) -> Index:
+        """Builds an impact index from Anserini ``JsonVectorCollection`` JSONL(.gz), read and
+        parsed in Rust: one ``{"id": ..., "vector": {term: weight}}`` per line (``contents``
+        and other keys ignored). Quantisation and conventions as :meth:`from_vectors`.
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: invalid JSON or UTF-8, a record without id or vector, a weight that is
+                not a number or is negative, a repeated term (file and line named), or as
+                :meth:`from_vectors`.
+        """
+        threads = _check_threads(threads)
+        builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
+        size = builder.open_jsonl(os.fspath(path))
+        gz = str(path).endswith(".gz")
+        bar = _Bar(progress, None if gz else size, "doc" if gz else "B", "indexing")
+        try:
+            done, last = 0, 0
+            while True:
+                n, read = builder.add_from_jsonl(batch_size)
+                if n == 0:
+                    break
+                done += n
+                bar.update(done, n if gz else read - last)
+                last = read
+        finally:
+            bar.close()
+        return cls(builder.finish())
+
+    @staticmethod
+    def queries_from_csr(matrix: Any, vocabulary: Sequence[str]) -> list[dict[str, float]]:
+        """``{term: weight}`` queries from the rows of a queries x vocabulary sparse matrix
+        (for :meth:`search_batch` on an impact index; zero entries are dropped).
+
+        Raises:
+            ValueError: ``len(vocabulary)`` differs from the number of columns, or a NaN,
+                infinite or negative weight.
+        """
+        import scipy.sparse as sp
+
+        m = sp.csr_array(matrix, copy=True)
+        if len(vocabulary) != m.shape[1]:
+            raise ValueError(
+                f"the vocabulary has {len(vocabulary)} terms but the matrix has "
+                f"{m.shape[1]} columns"
+            )
+        m.sum_duplicates()
+        data = _float32_weights(np.asarray(m.data), "query matrix")
+        vocab = list(vocabulary)
+        out = []
+        for r in range(m.shape[0]):
+            lo, hi = m.indptr[r], m.indptr[r + 1]
+            out.append({vocab[j]: float(w) for j, w in zip(m.indices[lo:hi], data[lo:hi]) if w > 0})
+        return out
+
+    @property
+    def quantization(self) -> dict[str, Any] | None:
+        """``{"bits", "scale"}`` of an impact index (``None`` for the other models)."""
+        return self.meta["scoring"].get("impact")
 
     # ------------------------------------------------------------------ persistence
     @classmethod
@@ -550,6 +787,12 @@ class Index:
 
     def __repr__(self) -> str:
         m = self.meta
+        q = m["scoring"].get("impact")
+        if q is not None:
+            return (
+                f"Index({m['num_docs']} docs, {sum(s['num_terms'] for s in m['segments'])} "
+                f"terms, scoring='impact', bits={q['bits']}, scale={q['scale']:g})"
+            )
         return (
             f"Index({m['num_docs']} docs, {sum(s['num_terms'] for s in m['segments'])} terms, "
             f"scoring={m['scoring']['kind']!r}, k1={m['scoring']['k1']:g}, b={m['scoring']['b']:g})"

@@ -20,8 +20,9 @@ from thresher._core import Analyzer
 from thresher.expand.data import TextAnalyzer, load_collection
 from thresher.expand.export import write_jsonl
 from thresher.expand.model import ExpandedDocs, ExpansionConfig, ExpansionModel
+from thresher.index import Index
 
-__all__ = ["expand_beir", "train_expansion"]
+__all__ = ["expand_beir", "index_beir", "train_expansion"]
 
 
 def train_expansion(
@@ -106,3 +107,35 @@ def expand_beir(
     if output is not None:
         write_jsonl(output, doc_ids, expanded.matrix, expanded.vocab, bits=bits)
     return doc_ids, expanded
+
+
+def index_beir(
+    beir_dir: str | os.PathLike[str],
+    model: ExpansionModel | str | os.PathLike[str],
+    output: str | os.PathLike[str] | None = None,
+    *,
+    bits: int = 8,
+    analyzer: TextAnalyzer | None = None,
+    threads: int | None = None,
+) -> Index:
+    """Expands a BEIR corpus and indexes the vectors as a Rust impact index.
+
+    Args:
+        beir_dir: BEIR folder or ``corpus.jsonl[.gz]``.
+        model: a model or the path of a saved one.
+        output: where to save the index (``None``: not saved).
+        bits: integer width of the impacts (8 as Anserini).
+        analyzer: text analysis, the one the model was trained with (default ``Analyzer()``).
+            A ``thresher.Analyzer`` is also recorded in the index for text queries; with
+            another analyzer, queries must be given as terms.
+        threads: build threads.
+
+    Returns:
+        The impact index (``scoring="impact"``).
+    """
+    doc_ids, expanded = expand_beir(beir_dir, model, None, analyzer=analyzer)
+    rust_analyzer = analyzer if isinstance(analyzer, Analyzer) else None
+    index = expanded.to_index(doc_ids, bits=bits, analyzer=rust_analyzer, threads=threads)
+    if output is not None:
+        index.save(output)
+    return index

@@ -245,6 +245,37 @@ class ExpandedDocs:
         """Exact top-``k`` by dot product (see :func:`thresher.expand.retrieval.search`)."""
         return search(self.matrix, self.queries(queries), k)
 
+    def to_index(
+        self,
+        doc_ids: Sequence[str] | None = None,
+        *,
+        bits: int = 8,
+        scale: float | None = None,
+        analyzer: Any = None,
+        threads: int | None = None,
+    ) -> Any:
+        """These vectors as a Rust impact index (:meth:`thresher.Index.from_csr`): exact
+        top-``k`` by the dot product of the ``bits``-bit quantised weights (the same
+        quantisation as :func:`thresher.expand.export.quantize`), with every algorithm, filters
+        and batch search.
+
+        Args:
+            doc_ids: one id per row (default ``"0"``, ``"1"``, ...).
+            bits, scale: quantisation (see :meth:`thresher.Index.from_vectors`).
+            analyzer: a ``thresher.Analyzer`` for text queries; it should be the one the
+                documents were analysed with (default ``Analyzer()``).
+            threads: build threads.
+
+        Returns:
+            ``thresher.Index`` with ``scoring="impact"``.
+        """
+        from thresher.index import Index
+
+        return Index.from_csr(
+            self.matrix, self.vocab, doc_ids, bits=bits, scale=scale, analyzer=analyzer,
+            threads=threads,
+        )  # fmt: skip
+
 
 def _validate_docs(docs: Sequence[Sequence[str]], what: str = "document") -> None:
     if isinstance(docs, (str, bytes)):
@@ -434,6 +465,19 @@ class ExpansionModel:
         B = self.literal(X, stats)
         W, _ = self._represent(B, stats.idf(), tau=tau, max_expansion=max_expansion)
         return ExpandedDocs(W, list(vocab.terms), np.diff(B.indptr).astype(np.int64))
+
+    def to_index(
+        self,
+        docs: Sequence[Sequence[str]],
+        doc_ids: Sequence[str] | None = None,
+        *,
+        bits: int = 8,
+        analyzer: Any = None,
+        threads: int | None = None,
+    ) -> Any:
+        """Expands analysed ``docs`` (:meth:`expand`) and indexes them as a Rust impact index
+        (:meth:`ExpandedDocs.to_index`)."""
+        return self.expand(docs).to_index(doc_ids, bits=bits, analyzer=analyzer, threads=threads)
 
     # ------------------------------------------------------------------ training
     @classmethod

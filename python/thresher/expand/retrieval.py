@@ -1,6 +1,7 @@
 """Exact retrieval over sparse document vectors: ``score = q . w_d`` with scipy.
 
-Reference scorer for expanded representations until the Rust impact index can take them.
+Reference scorer for expanded representations (float or dequantised weights); the Rust impact
+index serves the quantised vectors exactly and faster (``ExpandedDocs.to_index``).
 Ranking: score descending, ties broken by smaller document number (thresher's ``TopK``
 convention); only documents with a positive score are returned, as an inverted index would.
 """

@@ -63,8 +63,8 @@ pub struct CorpusReader {
 
 /// A raw line with its 1-based line number.
 pub struct RawLine {
-    line_no: u64,
-    bytes: Vec<u8>,
+    pub(crate) line_no: u64,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl CorpusReader {

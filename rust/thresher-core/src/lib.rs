@@ -7,7 +7,7 @@
 //! - [`index`]: building, saving, loading and searching an [`Index`] of immutable segments.
 //! - [`postings`]: compressed posting lists (128-posting SIMD bit-packed blocks with skip
 //!   data and block-max frontiers) and the cursor traits the query algorithms walk.
-//! - [`score`]: BM25 variants and TF-IDF.
+//! - [`score`]: BM25 variants, TF-IDF, learned term weights and impact scoring.
 //! - [`query`]: query representation, [`query::TopK`] and the query algorithms.
 //! - [`format`]: the on-disk container (header, footer, CRC32, atomic writes).
 //! - [`error`]: the one error enum.
@@ -25,9 +25,9 @@ pub mod types;
 
 pub use analysis::{Analyzer, AnalyzerConfig, StemmerKind};
 pub use error::{Error, Result};
-pub use index::{DocInput, Index, IndexBuilder, LoadOptions};
+pub use index::{DocInput, ImpactBuilder, Index, IndexBuilder, LoadOptions};
 pub use query::{Algorithm, DocFilter, Query, QueryInput, SearchOptions};
-pub use score::{ScoringConfig, ScoringKind};
+pub use score::{ImpactQuantization, ScoringConfig, ScoringKind};
 
 /// Version of this library (written into every index's `meta.json`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,14 +1,15 @@
 //! Every top-k algorithm returns exactly what exhaustive returns — the same documents in the
 //! same order with bit-identical scores, ties included — on random small collections: every
 //! scoring model (the weighted `tdv-*` models over random, heavy-tailed term weights with zeros,
-//! reweighted per segment so one term may weigh differently in two segments), one or two
+//! reweighted per segment so one term may weigh differently in two segments; `impact` over
+//! random sparse vectors quantised to 1 to 16 bits, or integer weights with many ties), one or two
 //! segments, text-like and weighted queries with repeated and missing terms, with and without a
 //! filter, k from 1 to more than the number of documents (PISA's `test_ranked_queries.cpp`).
 
 use proptest::prelude::*;
 use thresher_core::{
-    Algorithm, Analyzer, DocFilter, DocInput, Index, IndexBuilder, QueryInput, ScoringConfig,
-    ScoringKind, SearchOptions,
+    Algorithm, Analyzer, DocFilter, DocInput, ImpactBuilder, Index, IndexBuilder, QueryInput,
+    ScoringConfig, ScoringKind, SearchOptions,
 };
 
 /// xorshift64*: a deterministic stream from a proptest seed.
@@ -71,8 +72,79 @@ fn case() -> impl Strategy<Value = Case> {
         )
 }
 
+/// An impact index over random sparse vectors: heavy-tailed weights with zeros and empty
+/// documents, `bits` from `c.params` (1, 4, 8 or 16), or (`params == 3`, half the time)
+/// small integer weights with scale 1 (many exact ties). Both parts of a split share one
+/// scale, as an appended index must.
+fn build_impact(c: &Case, rng: &mut Rng) -> Index {
+    let bits = [1, 4, 8, 16][c.params];
+    let integers = c.params == 3 && rng.below(2) == 0;
+    let docs: Vec<(String, Vec<(String, f32)>)> = (0..c.num_docs)
+        .map(|i| {
+            let len = if rng.below(20) == 0 {
+                0
+            } else {
+                1 + rng.below(c.max_len)
+            };
+            let mut v: Vec<(String, f32)> = Vec::new();
+            for _ in 0..len {
+                let t = rng.term(c.vocab);
+                if v.iter().any(|(u, _)| *u == t) {
+                    continue;
+                }
+                let w = if rng.below(8) == 0 {
+                    0.0
+                } else if integers {
+                    (1 + rng.below(4)) as f32
+                } else {
+                    let z = (0..4).map(|_| rng.below(1000) as f64 / 1000.0).sum::<f64>() - 2.0;
+                    (2.0 * z).exp() as f32
+                };
+                v.push((t, w));
+            }
+            (format!("d{i}"), v)
+        })
+        .collect();
+    let max = docs
+        .iter()
+        .flat_map(|d| d.1.iter().map(|p| p.1))
+        .fold(0f32, f32::max)
+        .max(1.0);
+    let scale = if integers {
+        1.0
+    } else {
+        f64::from(max) / f64::from((1u32 << bits) - 1)
+    };
+    let cut = if c.split && c.num_docs > 1 {
+        1 + rng.below(c.num_docs as u64 - 1) as usize
+    } else {
+        c.num_docs
+    };
+    let mut parts = docs.chunks(cut).map(|chunk| {
+        let mut b = ImpactBuilder::new(Analyzer::default(), bits, Some(scale), Some(1)).unwrap();
+        b.add_batch(chunk.to_vec()).unwrap();
+        // A part without any positive weight cannot be built: give it one posting.
+        if chunk.iter().all(|d| d.1.iter().all(|p| p.1 == 0.0)) {
+            b.add_batch(vec![(
+                format!("extra-{}", chunk[0].0),
+                vec![("t0".into(), 1.0)],
+            )])
+            .unwrap();
+        }
+        b.finish().unwrap()
+    });
+    let mut index = parts.next().unwrap();
+    for p in parts {
+        index.append(p).unwrap();
+    }
+    index
+}
+
 fn build(c: &Case, rng: &mut Rng) -> Index {
     let kind = ScoringKind::from_name(ScoringKind::NAMES[c.kind]).unwrap();
+    if kind == ScoringKind::Impact {
+        return build_impact(c, rng);
+    }
     let (k1, b) = [(0.9, 0.4), (1.2, 0.75), (0.5, 1.0), (2.0, 0.0)][c.params];
     let scoring = ScoringConfig::new(kind, k1, b, None).unwrap();
     let docs: Vec<(String, DocInput)> = (0..c.num_docs)

@@ -1,7 +1,9 @@
 //! Every released on-disk format stays readable: each `tests/data/v<N>/index` fixture opens
 //! (memory-mapped or not, verified) and answers its recorded queries with the recorded hits,
 //! bit for bit (tantivy's `compat_tests_data`). `expected.json` beside each index holds, per
-//! query, the top-10 as `[doc, score bits]` pairs.
+//! query, the top-10 as `[doc, score bits]` pairs. From version 5 on, `tests/data/v<N>/impact`
+//! holds an impact index (learned sparse vectors, 8-bit) with its own `expected.json`, answered
+//! for weighted queries the same way.
 //!
 //! The fixture of the current version is written by
 //! `THRESHER_WRITE_FIXTURE=1 cargo test -p thresher-core --test compat -- --ignored`; a format
@@ -11,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use thresher_core::format::FORMAT_VERSION;
 use thresher_core::{
-    Algorithm, Analyzer, DocInput, Index, IndexBuilder, LoadOptions, QueryInput, ScoringConfig,
-    SearchOptions,
+    Algorithm, Analyzer, DocInput, ImpactBuilder, Index, IndexBuilder, LoadOptions, QueryInput,
+    ScoringConfig, SearchOptions,
 };
 
 const ALGORITHMS: [Algorithm; 4] = [
@@ -46,6 +48,60 @@ fn corpus() -> Vec<(String, DocInput)> {
                 })
                 .collect();
             (format!("doc-{i}"), DocInput::Tokens(words))
+        })
+        .collect()
+}
+
+/// Sparse vectors over the same kind of skewed vocabulary, with real weights (quantised to 8
+/// bits by the builder, scale from the largest weight).
+fn impact_corpus() -> Vec<(String, Vec<(String, f32)>)> {
+    corpus()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (id, doc))| {
+            let DocInput::Tokens(words) = doc else {
+                unreachable!()
+            };
+            let mut v: Vec<(String, f32)> = Vec::new();
+            for (j, w) in words.into_iter().enumerate() {
+                let x = ((i * 31 + j * 17) % 97) as f32 / 7.0 + 0.01;
+                match v.iter_mut().find(|p| p.0 == w) {
+                    Some(p) => p.1 += x,
+                    None => v.push((w, x)),
+                }
+            }
+            (id, v)
+        })
+        .collect()
+}
+
+fn build_impact() -> Index {
+    let mut b = ImpactBuilder::new(Analyzer::default(), 8, None, Some(1)).unwrap();
+    b.add_batch(impact_corpus()).unwrap();
+    b.finish().unwrap()
+}
+
+/// Top-10 of weighted versions of [`queries`] (weights 0.5, 1, 1.5, ... by position).
+fn impact_top10(index: &Index, algorithm: Algorithm) -> Vec<Vec<(u32, u32)>> {
+    let options = SearchOptions {
+        algorithm,
+        allow: None,
+    };
+    queries()
+        .iter()
+        .map(|q| {
+            let w: Vec<(String, f32)> = q
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (t.clone(), 0.5 * (i + 1) as f32))
+                .collect();
+            let q = index.query(QueryInput::Weighted(&w)).unwrap();
+            index
+                .search_with(&q, 10, &options)
+                .unwrap()
+                .into_iter()
+                .map(|(d, s)| (d, s.to_bits()))
+                .collect()
         })
         .collect()
 }
@@ -97,6 +153,23 @@ fn check(dir: &Path) {
                 dir.display()
             );
         }
+        let impact = dir.join("impact");
+        if !impact.exists() {
+            continue;
+        }
+        let expected: Vec<Vec<(u32, u32)>> =
+            serde_json::from_slice(&std::fs::read(impact.join("expected.json")).unwrap()).unwrap();
+        let index = Index::load(&impact.join("index"), LoadOptions { mmap, verify: true })
+            .unwrap_or_else(|e| panic!("{}: {e}", impact.display()));
+        assert!(index.impact_quantization().is_some());
+        for algorithm in ALGORITHMS {
+            assert_eq!(
+                impact_top10(&index, algorithm),
+                expected,
+                "{} {algorithm:?}",
+                impact.display()
+            );
+        }
     }
 }
 
@@ -129,6 +202,13 @@ fn a_fresh_build_matches_the_current_fixture() {
     for algorithm in ALGORITHMS {
         assert_eq!(top10(&index, algorithm), expected, "{algorithm:?}");
     }
+    let impact = dir.join("impact");
+    let expected: Vec<Vec<(u32, u32)>> =
+        serde_json::from_slice(&std::fs::read(impact.join("expected.json")).unwrap()).unwrap();
+    let index = build_impact();
+    for algorithm in ALGORITHMS {
+        assert_eq!(impact_top10(&index, algorithm), expected, "{algorithm:?}");
+    }
 }
 
 #[test]
@@ -149,4 +229,8 @@ fn write_current_fixture() {
     index.save(&dir.join("index")).unwrap();
     let json = serde_json::to_string(&top10(&index, Algorithm::Exhaustive)).unwrap();
     std::fs::write(dir.join("expected.json"), json).unwrap();
+    let mut index = build_impact();
+    index.save(&dir.join("impact/index")).unwrap();
+    let json = serde_json::to_string(&impact_top10(&index, Algorithm::Exhaustive)).unwrap();
+    std::fs::write(dir.join("impact/expected.json"), json).unwrap();
 }

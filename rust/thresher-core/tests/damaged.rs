@@ -1,11 +1,12 @@
 //! A damaged index opened without verification never panics: searching it with any algorithm
 //! returns hits or an error, whatever bytes were flipped (errors surface as `Err`, damaged
-//! posting lists end early). With verification the same damage is reported at open.
+//! posting lists end early). With verification the same damage is reported at open. Covers
+//! BM25 (norm bytes, lengths), weighted (`tdv-bm25`) and impact indexes.
 
 use proptest::prelude::*;
 use thresher_core::{
-    Algorithm, Analyzer, DocFilter, DocInput, Index, IndexBuilder, LoadOptions, QueryInput,
-    ScoringConfig, ScoringKind, SearchOptions,
+    Algorithm, Analyzer, DocFilter, DocInput, ImpactBuilder, Index, IndexBuilder, LoadOptions,
+    QueryInput, ScoringConfig, ScoringKind, SearchOptions,
 };
 
 fn saved_index(dir: &std::path::Path, kind: ScoringKind) {
@@ -24,7 +25,31 @@ fn saved_index(dir: &std::path::Path, kind: ScoringKind) {
                 .collect();
             (format!("doc-{i}"), DocInput::Tokens(words))
         })
-        .collect();
+        .collect::<Vec<_>>();
+    if kind == ScoringKind::Impact {
+        // Term counts times a term-dependent factor as weights, quantised to 8 bits.
+        let vectors = docs
+            .into_iter()
+            .map(|(id, doc)| {
+                let DocInput::Tokens(words) = doc else {
+                    unreachable!()
+                };
+                let mut v: Vec<(String, f32)> = Vec::new();
+                for w in words {
+                    let x = 0.3 + w.len() as f32 * 0.7;
+                    match v.iter_mut().find(|p| p.0 == w) {
+                        Some(p) => p.1 += x,
+                        None => v.push((w, x)),
+                    }
+                }
+                (id, v)
+            })
+            .collect();
+        let mut b = ImpactBuilder::new(Analyzer::default(), 8, None, Some(1)).unwrap();
+        b.add_batch(vectors).unwrap();
+        b.finish().unwrap().save(dir).unwrap();
+        return;
+    }
     let scoring = ScoringConfig::new(kind, 0.9, 0.4, None).unwrap();
     let built = if kind.weighted() {
         ScoringConfig::default()
@@ -91,10 +116,10 @@ proptest! {
     fn flipped_bytes_never_panic(
         file in 0usize..3,
         flips in proptest::collection::vec((any::<prop::sample::Index>(), 1u8..=255), 1..6),
-        kind in 0usize..3,
+        kind in 0usize..4,
     ) {
         let dir = tempfile::tempdir().unwrap();
-        let kind = [ScoringKind::Lucene, ScoringKind::Bm25Plus, ScoringKind::TdvBm25][kind];
+        let kind = [ScoringKind::Lucene, ScoringKind::Bm25Plus, ScoringKind::TdvBm25, ScoringKind::Impact][kind];
         saved_index(dir.path(), kind);
         let mut files: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()

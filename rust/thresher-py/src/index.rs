@@ -122,6 +122,13 @@ pub struct PyIndex {
 }
 
 impl PyIndex {
+    /// Wraps a core index (for the other builders of this crate).
+    pub(crate) fn from_index(index: Index) -> Self {
+        Self {
+            inner: Arc::new(RwLock::new(index)),
+        }
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }

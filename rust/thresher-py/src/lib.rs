@@ -6,6 +6,7 @@
 
 mod analyzer;
 mod errors;
+mod impact;
 mod index;
 
 use pyo3::prelude::*;
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<analyzer::PyAnalyzer>()?;
     m.add_class::<index::PyIndex>()?;
     m.add_class::<index::PyIndexBuilder>()?;
+    m.add_class::<impact::PyImpactBuilder>()?;
     m.add("STEMMERS", thresher_core::StemmerKind::NAMES.to_vec())?;
     m.add("SCORINGS", thresher_core::ScoringKind::NAMES.to_vec())?;
     Ok(())

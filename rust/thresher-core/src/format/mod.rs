@@ -24,8 +24,9 @@ pub use bytes::Bytes;
 pub use file::{read_component, write_atomic, write_component, Component, PayloadWriter};
 
 /// Current on-disk format version. Bump on any layout change (with a CHANGELOG line and a
-/// compatibility fixture).
-pub const FORMAT_VERSION: u32 = 4;
+/// compatibility fixture). 5: impact indexes (`meta.json` scoring `impact` with its
+/// quantisation; segment layout unchanged, so version 4 files are still read).
+pub const FORMAT_VERSION: u32 = 5;
 /// Oldest format version this build still reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 4;
 /// First eight bytes of every component file.

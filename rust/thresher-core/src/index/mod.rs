@@ -18,6 +18,7 @@
 //! previous `meta.json` and every file it names intact: the old index stays loadable.
 
 pub mod builder;
+pub mod impact;
 pub mod learned;
 pub mod segment;
 pub mod terms;
@@ -40,6 +41,7 @@ use crate::score::{CollectionStats, LengthNorm, ScoringConfig, TermScorer};
 use crate::types::{DocId, Score};
 
 pub use builder::{DocInput, IndexBuilder};
+pub use impact::{ImpactBuilder, SparseDoc, VectorReader};
 pub use learned::CsrMatrix;
 pub use segment::{Lengths, Segment};
 

@@ -139,6 +139,13 @@ impl Algorithm {
     /// pruning (it won every SciFact and Cranfield query class), above them MaxScore beats
     /// block-max WAND on the 2-6-term queries measured.
     ///
+    /// On impact indexes `Auto` always runs exhaustive: measured with
+    /// `benches/impact_compare.py` data (SciFact expanded by `thresher.expand`, 300 queries, and
+    /// a 1M-document synthetic impact corpus whose weights fall with term frequency, 2-6-term
+    /// queries), exhaustive beat block-max MaxScore and block-max WAND at k = 10 and 1000 on
+    /// both (1.4x to 4x; see ARCHITECTURE.md): learned weights leave common terms with block
+    /// maxima close to the rare terms' typical weights, so little can be skipped.
+    ///
     /// Pruning algorithms need non-negative scores, so a query with a negative-weight term
     /// (Robertson BM25, a term in more than half the documents) always runs exhaustively,
     /// whatever was asked: the results are identical by construction.
@@ -147,6 +154,7 @@ impl Algorithm {
             return Self::Exhaustive;
         }
         match self {
+            Self::Auto if prep.impact => Self::Exhaustive,
             Self::Auto => {
                 let budget =
                     AUTO_EXHAUSTIVE_POSTINGS.max((k as u64).saturating_mul(AUTO_POSTINGS_PER_HIT));

@@ -19,6 +19,8 @@ pub struct Prepared<'q> {
     pub(crate) infos: Vec<Vec<Option<(crate::index::terms::TermInfo, f32)>>>,
     /// Postings of all query terms over all segments.
     pub total_postings: u64,
+    /// True for an impact index ([`crate::ScoringKind::Impact`]), whose `auto` rule differs.
+    pub impact: bool,
 }
 
 impl<'q> Prepared<'q> {
@@ -57,6 +59,7 @@ impl<'q> Prepared<'q> {
             scorers,
             infos,
             total_postings,
+            impact: index.meta().scoring.kind == crate::ScoringKind::Impact,
         }
     }
 

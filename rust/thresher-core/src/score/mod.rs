@@ -1,4 +1,5 @@
-//! Scoring models: the BM25 family, TF-IDF, and BM25 / TF-IDF over learned term weights.
+//! Scoring models: the BM25 family, TF-IDF, BM25 / TF-IDF over learned term weights, and
+//! impact scoring of learned sparse vectors (an exact dot product of quantised weights).
 //!
 //! A model is chosen by name ([`ScoringKind`]) with explicit parameters ([`ScoringConfig`]);
 //! nothing is a silent default except the documented ones (`lucene`, k1 = 0.9, b = 0.4, as
@@ -63,11 +64,20 @@ pub enum ScoringKind {
     /// [`ScoringKind::TdvBm25`] (no length normalisation; k1 and b unused).
     #[serde(rename = "tdv-tfidf")]
     TdvTfidf,
+    /// Learned sparse vectors (impact indexes, issue 5; Anserini's `-impact`): each posting's
+    /// value is a quantised weight `q >= 1` ([`ImpactQuantization`]) and the score is the dot
+    /// product of the query weights with the dequantised document vector,
+    /// `score = sum_t f32(f64(boost_t) * scale) * q_t`: the per-term factor is rounded to f32
+    /// once per query term, each contribution is one f32 product, and contributions are added
+    /// in the query's canonical order as for every model. No idf, no length normalisation; k1,
+    /// b and delta are unused. With `scale = 1` and integer query weights, scores are exact
+    /// integers (below 2^24), as Lucene's impact scores of the same integers.
+    Impact,
 }
 
 impl ScoringKind {
     /// Names accepted by [`ScoringKind::from_name`].
-    pub const NAMES: [&'static str; 8] = [
+    pub const NAMES: [&'static str; 9] = [
         "lucene",
         "robertson",
         "atire",
@@ -76,6 +86,7 @@ impl ScoringKind {
         "tfidf",
         "tdv-bm25",
         "tdv-tfidf",
+        "impact",
     ];
 
     /// Parses a scoring name (`bm25` is an alias of `lucene`).
@@ -92,6 +103,7 @@ impl ScoringKind {
             "tfidf" => Self::Tfidf,
             "tdv-bm25" => Self::TdvBm25,
             "tdv-tfidf" => Self::TdvTfidf,
+            "impact" => Self::Impact,
             other => {
                 return Err(Error::invalid_argument(format!(
                     "unknown scoring {other:?}; valid scorings: {}",
@@ -112,6 +124,7 @@ impl ScoringKind {
             Self::Tfidf => "tfidf",
             Self::TdvBm25 => "tdv-bm25",
             Self::TdvTfidf => "tdv-tfidf",
+            Self::Impact => "impact",
         }
     }
 
@@ -131,6 +144,77 @@ impl ScoringKind {
     }
 }
 
+/// How the weights of an impact index were quantised (stored in `meta.json` as
+/// `scoring.impact`).
+///
+/// Rule: `scale = max_weight / (2^bits - 1)` over every weight of the corpus (f64; or a scale
+/// given by the caller), and a weight `w > 0` becomes
+/// `q = clamp(round_half_even(w / scale), 1, 2^bits - 1)` (f64 arithmetic; numpy's `rint`,
+/// as `thresher.expand.export.quantize`): a positive weight never rounds to 0, so every
+/// posting is kept; weights of 0 make no posting. The dequantised weight is `q * scale`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpactQuantization {
+    /// Width of the integers, 1..=16.
+    pub bits: u32,
+    /// The weight of one quantisation step (finite, > 0).
+    pub scale: f64,
+}
+
+impl ImpactQuantization {
+    /// Largest bit width (postings hold any `u32`, but 16 bits is already finer than any
+    /// learned sparse model needs and keeps block bounds tight).
+    pub const MAX_BITS: u32 = 16;
+
+    /// Checks `bits` (1..=16) and `scale` (finite, > 0).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the bad value.
+    pub fn new(bits: u32, scale: f64) -> Result<Self> {
+        let q = Self { bits, scale };
+        q.validate()?;
+        Ok(q)
+    }
+
+    /// See [`ImpactQuantization::new`].
+    ///
+    /// # Errors
+    /// As [`ImpactQuantization::new`].
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=Self::MAX_BITS).contains(&self.bits) {
+            return Err(Error::invalid_argument(format!(
+                "bits must be an integer in [1, {}], got {}",
+                Self::MAX_BITS,
+                self.bits
+            )));
+        }
+        if !self.scale.is_finite() || self.scale <= 0.0 || (self.scale as f32) <= 0.0 {
+            return Err(Error::invalid_argument(format!(
+                "the impact scale must be a finite number > 0, got {}",
+                self.scale
+            )));
+        }
+        Ok(())
+    }
+
+    /// The largest quantised value, `2^bits - 1`.
+    pub fn max_value(&self) -> u32 {
+        (1u32 << self.bits) - 1
+    }
+
+    /// The integer of a weight `w` (finite, >= 0): 0 for `w == 0` (no posting), else
+    /// `round_half_even(w / scale)` at least 1. `None` when it exceeds `2^bits - 1` (a weight
+    /// above `max_value * scale`, possible only with a caller-given scale).
+    #[inline]
+    pub fn quantize(&self, w: f32) -> Option<u32> {
+        if w <= 0.0 {
+            return Some(0);
+        }
+        let q = (f64::from(w) / self.scale).round_ties_even().max(1.0);
+        (q <= f64::from(self.max_value())).then_some(q as u32)
+    }
+}
+
 /// A scoring model with its parameters; stored in `meta.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,6 +227,9 @@ pub struct ScoringConfig {
     pub b: f32,
     /// Lower-bound shift of BM25L / BM25+.
     pub delta: f32,
+    /// The quantisation of an impact index (`Some` exactly for [`ScoringKind::Impact`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<ImpactQuantization>,
 }
 
 impl Default for ScoringConfig {
@@ -152,6 +239,7 @@ impl Default for ScoringConfig {
             k1: 0.9,
             b: 0.4,
             delta: 0.0,
+            impact: None,
         }
     }
 }
@@ -167,6 +255,22 @@ impl ScoringConfig {
             k1,
             b,
             delta: delta.unwrap_or_else(|| kind.default_delta()),
+            impact: None,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// The config of an impact index quantised with `quantization` (k1, b, delta are recorded
+    /// at their defaults and unused).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for bad bits or scale ([`ImpactQuantization::new`]).
+    pub fn impact(quantization: ImpactQuantization) -> Result<Self> {
+        let c = Self {
+            kind: ScoringKind::Impact,
+            impact: Some(quantization),
+            ..Self::default()
         };
         c.validate()?;
         Ok(c)
@@ -194,6 +298,23 @@ impl ScoringConfig {
                 "delta must be a finite number >= 0, got {}",
                 self.delta
             )));
+        }
+        match (self.kind, &self.impact) {
+            (ScoringKind::Impact, Some(q)) => q.validate()?,
+            (ScoringKind::Impact, None) => {
+                return Err(Error::invalid_argument(
+                    "impact scoring needs a quantisation (bits and scale): impact indexes \
+                     are built from vectors (ImpactBuilder; in Python Index.from_vectors, \
+                     from_csr or from_impact_jsonl)",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(Error::invalid_argument(format!(
+                    "a quantisation is only meaningful for impact scoring, not {}",
+                    self.kind.name()
+                )))
+            }
+            (_, None) => {}
         }
         Ok(())
     }
@@ -261,7 +382,7 @@ impl ScoringKind {
         match self {
             ScoringKind::Lucene => LengthKey::NormByte,
             ScoringKind::TdvBm25 => LengthKey::Weighted,
-            ScoringKind::TdvTfidf => LengthKey::None,
+            ScoringKind::TdvTfidf | ScoringKind::Impact => LengthKey::None,
             _ => LengthKey::Length,
         }
     }
@@ -394,7 +515,7 @@ impl LengthNorm {
         match self.kind {
             ScoringKind::Lucene => self.table[(key & 0xff) as usize],
             ScoringKind::TdvBm25 => self.length_factor(key_floor(key)),
-            ScoringKind::TdvTfidf => 0.0,
+            ScoringKind::TdvTfidf | ScoringKind::Impact => 0.0,
             ScoringKind::Robertson | ScoringKind::Atire | ScoringKind::Bm25Plus => {
                 k1 * (1.0 - b + b * key as f32 / avgdl)
             }
@@ -452,6 +573,7 @@ impl TermScorer {
             ScoringKind::TdvBm25 | ScoringKind::TdvTfidf => {
                 (1.0 + (n - dff + 0.5) / (dff + 0.5)).ln()
             }
+            ScoringKind::Impact => 1.0,
         };
         let idf = idf as f32;
         let k1 = config.k1;
@@ -463,6 +585,11 @@ impl TermScorer {
             | ScoringKind::Bm25l
             | ScoringKind::Bm25Plus => boost * idf * (k1 + 1.0),
             ScoringKind::Tfidf => boost * idf * idf,
+            // One rounding of the exact product: the per-term factor of the dot product.
+            ScoringKind::Impact => {
+                let scale = config.impact.map_or(1.0, |q| q.scale);
+                (f64::from(boost) * scale) as f32
+            }
         };
         Self {
             kind: config.kind,
@@ -494,6 +621,7 @@ impl TermScorer {
                 w * x / (x + norm)
             }
             ScoringKind::TdvTfidf => w * (tf * self.term_weight),
+            ScoringKind::Impact => w * tf,
             ScoringKind::Robertson | ScoringKind::Atire => w * tf / (tf + norm),
             ScoringKind::Bm25Plus => w * tf / (tf + norm) + w / (self.k1 + 1.0) * self.delta,
             ScoringKind::Bm25l => {
@@ -530,6 +658,7 @@ impl TermScorer {
                 w * x / (x + nm)
             }),
             ScoringKind::TdvTfidf => each!(|tf, _nm| w * (tf * tw)),
+            ScoringKind::Impact => each!(|tf, _nm| w * tf),
             ScoringKind::Robertson | ScoringKind::Atire => each!(|tf, nm| w * tf / (tf + nm)),
             ScoringKind::Bm25Plus => {
                 let c = w / (self.k1 + 1.0) * self.delta;
@@ -550,7 +679,8 @@ impl TermScorer {
     /// factor is no better than `norm` (i.e. its document's length key is >= the key `norm`
     /// was computed from), for a non-negative weight.
     ///
-    /// Why this is a true bound of the *f32* scores: for `lucene`, `tfidf` and `tdv-tfidf`,
+    /// Why this is a true bound of the *f32* scores: for `lucene`, `tfidf`, `tdv-tfidf` and
+    /// `impact` (`w * q`, one correctly rounded product of non-negatives),
     /// `score` is a chain of correctly rounded operations each monotone in its operands
     /// (`tf * norm`, `1 + x`, `w / y`, `w - z`; `sqrt`, products of non-negatives), so the
     /// computed score is itself monotone and `score(tf, norm)` bounds it exactly. `tdv-bm25`
@@ -566,7 +696,10 @@ impl TermScorer {
     pub fn bound(&self, tf: u32, norm: f32) -> f32 {
         let s = self.score(tf, norm);
         match self.kind {
-            ScoringKind::Lucene | ScoringKind::Tfidf | ScoringKind::TdvTfidf => s,
+            ScoringKind::Lucene
+            | ScoringKind::Tfidf
+            | ScoringKind::TdvTfidf
+            | ScoringKind::Impact => s,
             _ => s * (1.0 + 1.0 / 1_048_576.0),
         }
     }
@@ -605,6 +738,14 @@ mod tests {
         }
     }
 
+    /// A config of `kind` (impact: 8 bits, scale 1, so scores are the reference's `tf`).
+    fn config(kind: ScoringKind, k1: f32, b: f32) -> ScoringConfig {
+        if kind == ScoringKind::Impact {
+            return ScoringConfig::impact(ImpactQuantization::new(8, 1.0).unwrap()).unwrap();
+        }
+        ScoringConfig::new(kind, k1, b, None).unwrap()
+    }
+
     /// Straightforward f64 reference of each formula, written from the papers' notation.
     fn reference(kind: ScoringKind, tf: f64, dl: f64, df: f64, k1: f64, b: f64, delta: f64) -> f64 {
         let (n, avgdl) = (1000.0f64, 100.0f64);
@@ -629,6 +770,7 @@ mod tests {
             // `thresher.tdv.scoring` with weight 1: x = tf.
             ScoringKind::TdvBm25 => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf / (tf + k1 * k),
             ScoringKind::TdvTfidf => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf,
+            ScoringKind::Impact => tf,
         }
     }
 
@@ -654,13 +796,13 @@ mod tests {
         /// largest `bound`, and `score_many` equals `score` bit for bit.
         #[test]
         fn bounds_bound_and_batch_scoring_is_exact(
-            kind_i in 0usize..8, k1 in 0.0f32..3.0, b in 0.0f32..1.0, df in 1u64..1000,
+            kind_i in 0usize..9, k1 in 0.0f32..3.0, b in 0.0f32..1.0, df in 1u64..1000,
             boost in 0.01f32..5.0, tw in proptest::prop_oneof![proptest::strategy::Just(1.0f32), 1e-3f32..50.0],
             pairs in proptest::collection::vec((1u32..200, 1u32..5000), 1..20),
             slack in proptest::collection::vec((0u32..50, 0u32..300), 20),
         ) {
             let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
-            let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
+            let cfg = config(kind, k1, b);
             let st = stats();
             let norm = LengthNorm::new(&cfg, &st);
             let s = TermScorer::new(&cfg, &st, df, boost).with_term_weight(tw);
@@ -690,12 +832,12 @@ mod tests {
 
         #[test]
         fn every_variant_matches_its_formula(
-            kind_i in 0usize..8, tf in 1u32..50, dl in 1u32..39, df in 1u64..1000,
+            kind_i in 0usize..9, tf in 1u32..50, dl in 1u32..39, df in 1u64..1000,
             k1 in 0.1f32..3.0, b in 0.0f32..1.0,
         ) {
             // dl < 40 so Lucene's norm byte is exact and all variants see the true length.
             let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
-            let cfg = ScoringConfig::new(kind, k1, b, None).unwrap();
+            let cfg = config(kind, k1, b);
             let norm = LengthNorm::new(&cfg, &stats());
             let factor = match cfg.kind.length_key() {
                 LengthKey::NormByte => norm.factor(u32::from(smallfloat::int_to_byte4(dl))),
@@ -739,5 +881,48 @@ mod tests {
             assert!(len - key_floor(k) <= len / 128.0);
             prev = k;
         }
+    }
+
+    #[test]
+    fn impact_quantisation_rule() {
+        let q = ImpactQuantization::new(8, 0.5).unwrap();
+        assert_eq!(q.max_value(), 255);
+        // 0 -> no posting; tiny -> 1; halves round to even; the top is 2^bits - 1.
+        assert_eq!(q.quantize(0.0), Some(0));
+        assert_eq!(q.quantize(1e-9), Some(1));
+        assert_eq!(q.quantize(1.25), Some(2)); // 2.5 -> 2
+        assert_eq!(q.quantize(1.75), Some(4)); // 3.5 -> 4
+        assert_eq!(q.quantize(127.5), Some(255));
+        assert_eq!(q.quantize(127.8), None);
+        for (bits, scale) in [
+            (0, 1.0),
+            (17, 1.0),
+            (8, 0.0),
+            (8, -1.0),
+            (8, f64::NAN),
+            (8, 1e-300),
+        ] {
+            assert!(
+                ImpactQuantization::new(bits, scale).is_err(),
+                "{bits} {scale}"
+            );
+        }
+        // The config needs a quantisation exactly for impact scoring.
+        assert!(ScoringConfig::new(ScoringKind::Impact, 0.9, 0.4, None).is_err());
+        let c = ScoringConfig {
+            impact: Some(q),
+            ..ScoringConfig::default()
+        };
+        assert!(c.validate().is_err());
+        // Scores: f32(boost * scale) * q, one rounding each.
+        let c = ScoringConfig::impact(ImpactQuantization::new(8, 0.1).unwrap()).unwrap();
+        let st = stats();
+        let s = TermScorer::new(&c, &st, 3, 3.0);
+        assert_eq!(s.weight(), (3.0f64 * 0.1) as f32);
+        assert_eq!(s.score(7, 0.0), (3.0f64 * 0.1) as f32 * 7.0);
+        // Old meta.json configs (no `impact` field) still parse, and are written unchanged.
+        let old = r#"{"kind":"lucene","k1":0.9,"b":0.4,"delta":0.0}"#;
+        let parsed: ScoringConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(serde_json::to_string(&parsed).unwrap(), old);
     }
 }

@@ -1,0 +1,207 @@
+//! `thresher._core.ImpactBuilder`: learned sparse vectors into an impact index (see `_core.pyi`).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use numpy::PyReadonlyArray1;
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+use thresher_core::index::{SparseDoc, VectorReader};
+use thresher_core::ImpactBuilder;
+
+use crate::analyzer::PyAnalyzer;
+use crate::errors::CoreError;
+use crate::index::PyIndex;
+
+/// Accumulates sparse vectors (see `_core.pyi`).
+#[pyclass(name = "ImpactBuilder", module = "thresher._core", frozen)]
+pub struct PyImpactBuilder {
+    inner: Mutex<Option<ImpactBuilder>>,
+    reader: Mutex<Option<VectorReader>>,
+    threads: Option<usize>,
+}
+
+fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map_or_else(|_| "?".to_string(), |n| n.to_string())
+}
+
+/// One weight: a Python number, narrowed to f32 (a finite number too large for f32 is an
+/// error here; NaN, infinities and negatives are left to the core's checks, which name them).
+fn weight(id: &str, term: &str, obj: &Bound<'_, PyAny>) -> PyResult<f32> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "document {id:?}: the weight of {term:?} is a bool, not a number"
+        )));
+    }
+    let w: f64 = obj.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "document {id:?}: the weight of {term:?} must be a number, not {}",
+            type_name(obj)
+        ))
+    })?;
+    let x = w as f32;
+    if w.is_finite() && !x.is_finite() {
+        return Err(PyValueError::new_err(format!(
+            "document {id:?}: the weight {w} of {term:?} is not representable as a 32-bit float"
+        )));
+    }
+    Ok(x)
+}
+
+/// A vector as Python passes it: a dict `{term: weight}` or an iterable of `(term, weight)`.
+fn vector(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, f32)>> {
+    let bad = || {
+        PyTypeError::new_err(format!(
+            "document {id:?}: a vector must be a dict of str to float or an iterable of \
+             (term, weight) pairs, not {}",
+            type_name(obj)
+        ))
+    };
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut v = Vec::with_capacity(d.len());
+        for (t, w) in d.iter() {
+            let t: String = t.extract().map_err(|_| bad())?;
+            let w = weight(id, &t, &w)?;
+            v.push((t, w));
+        }
+        return Ok(v);
+    }
+    if obj.is_instance_of::<PyString>() {
+        return Err(bad());
+    }
+    let mut v = Vec::new();
+    for item in obj.try_iter().map_err(|_| bad())? {
+        let item = item?;
+        let (t, w): (String, Bound<'_, PyAny>) = item.extract().map_err(|_| bad())?;
+        let w = weight(id, &t, &w)?;
+        v.push((t, w));
+    }
+    Ok(v)
+}
+
+impl PyImpactBuilder {
+    fn with_builder<R>(&self, f: impl FnOnce(&mut ImpactBuilder) -> R) -> PyResult<R> {
+        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let b = guard
+            .as_mut()
+            .ok_or_else(|| PyRuntimeError::new_err("this ImpactBuilder was already finished"))?;
+        Ok(f(b))
+    }
+}
+
+#[pymethods]
+impl PyImpactBuilder {
+    #[new]
+    #[pyo3(signature = (*, analyzer = None, bits = 8, scale = None, threads = None))]
+    fn new(
+        analyzer: Option<&PyAnalyzer>,
+        bits: i64,
+        scale: Option<f64>,
+        threads: Option<i64>,
+    ) -> PyResult<Self> {
+        let threads = match threads {
+            Some(t) if t <= 0 => {
+                return Err(PyValueError::new_err(format!(
+                    "threads must be a positive integer or None, got {t}"
+                )))
+            }
+            Some(t) => Some(usize::try_from(t).unwrap_or(usize::MAX)),
+            None => None,
+        };
+        let bits = u32::try_from(bits).unwrap_or(u32::MAX);
+        let analyzer =
+            analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
+        let builder = ImpactBuilder::new(analyzer, bits, scale, threads).map_err(CoreError)?;
+        Ok(Self {
+            inner: Mutex::new(Some(builder)),
+            reader: Mutex::new(None),
+            threads,
+        })
+    }
+
+    /// Adds documents: `ids` (str) and `vectors` (dicts or iterables of pairs), same length.
+    fn add(&self, py: Python<'_>, ids: Vec<String>, vectors: &Bound<'_, PyAny>) -> PyResult<()> {
+        let vs: Vec<Bound<'_, PyAny>> = vectors.try_iter()?.collect::<PyResult<_>>()?;
+        if ids.len() != vs.len() {
+            return Err(PyValueError::new_err(format!(
+                "{} ids for {} vectors",
+                ids.len(),
+                vs.len()
+            )));
+        }
+        let batch: Vec<SparseDoc> = ids
+            .into_iter()
+            .zip(&vs)
+            .map(|(id, v)| vector(&id, v).map(|v| (id, v)))
+            .collect::<PyResult<_>>()?;
+        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?
+            .map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// Adds the rows of a CSR matrix over `vocab` (arrays borrowed during the call).
+    fn add_csr(
+        &self,
+        py: Python<'_>,
+        ids: Vec<String>,
+        indptr: PyReadonlyArray1<'_, i64>,
+        indices: PyReadonlyArray1<'_, i64>,
+        data: PyReadonlyArray1<'_, f32>,
+        vocab: Vec<String>,
+    ) -> PyResult<()> {
+        let (p, i, d) = (indptr.as_slice()?, indices.as_slice()?, data.as_slice()?);
+        py.detach(|| self.with_builder(|b| b.add_csr(ids, p, i, d, &vocab)))?
+            .map_err(CoreError)?;
+        Ok(())
+    }
+
+    /// Opens an Anserini JsonVectorCollection file (JSONL, plain or gzip); returns its size.
+    fn open_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        let r = py.detach(|| VectorReader::open(&path)).map_err(CoreError)?;
+        let len = r.progress().1;
+        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        Ok(len)
+    }
+
+    /// Reads and adds up to `max_docs` records of the open file; returns (documents added,
+    /// bytes read so far). (0, _) means the file is exhausted.
+    fn add_from_jsonl(&self, py: Python<'_>, max_docs: usize) -> PyResult<(usize, u64)> {
+        let threads = self.threads;
+        py.detach(|| {
+            let mut rg = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+            let reader = rg.as_mut().ok_or_else(|| {
+                PyRuntimeError::new_err("no vector file is open (call open_jsonl first)")
+            })?;
+            let docs = thresher_core::pool::ThreadPools::install(threads, || {
+                reader.next_batch(max_docs.max(1))
+            })
+            .and_then(|r| r)
+            .map_err(CoreError)?;
+            let n = docs.len();
+            self.with_builder(|b| b.add_batch(docs))?
+                .map_err(CoreError)?;
+            Ok((n, reader.progress().0))
+        })
+    }
+
+    /// Documents added so far.
+    fn __len__(&self) -> PyResult<usize> {
+        self.with_builder(|b| b.num_docs())
+    }
+
+    /// Quantises and finishes the index. The builder cannot be used afterwards.
+    fn finish(&self, py: Python<'_>) -> PyResult<PyIndex> {
+        let builder = self
+            .inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this ImpactBuilder was already finished"))?;
+        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let index = py.detach(|| builder.finish()).map_err(CoreError)?;
+        Ok(PyIndex::from_index(index))
+    }
+}
