@@ -153,15 +153,13 @@ def test_verify_false_still_checks_structure(saved):
 
 
 CRASH_SCRIPT = r"""
-import sys, thresher, random
-rng = random.Random(int(sys.argv[2]))
-words = [f"w{i}" for i in range(5000)]
-docs = [(f"n{i}", " ".join(rng.choices(words, k=80))) for i in range(20000)]
-idx = thresher.Index.build(docs)
+import sys, time, thresher
+idx = thresher.Index.load(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
-idx.save(sys.argv[1])
-print("saved", flush=True)
+start = time.monotonic()
+idx.save(sys.argv[2])
+print("saved", start, time.monotonic(), flush=True)
 """
 
 
@@ -169,21 +167,47 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
     path = tmp_path / "idx"
     old = thresher.Index.build([("old-1", "alpha beta"), ("old-2", "gamma")])
     old.save(path)
+    # The new index (~10 MB) is built once; each child loads it and saves it over `path`.
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(50000)]
+    docs = [(f"n{i}", " ".join(rng.choices(words, k=100))) for i in range(60000)]
+    big = tmp_path / "big"
+    thresher.Index.build(docs).save(big)
     script = tmp_path / "crash.py"
     script.write_text(CRASH_SCRIPT)
-    rng = random.Random(3)
-    outcomes = {"old": 0, "new": 0}
-    for trial in range(12):
+
+    def start() -> tuple[subprocess.Popen[str], float]:
         p = subprocess.Popen(
-            [sys.executable, str(script), str(path), str(trial)],
+            [sys.executable, str(script), str(big), str(path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
+        assert p.stdout is not None and p.stdin is not None
         assert p.stdout.readline().strip() == "ready"
+        go = time.monotonic()
         p.stdin.write("go\n")
         p.stdin.flush()
-        time.sleep(rng.uniform(0.0, 0.25))
+        return p, go
+
+    # Calibrate on this machine, now: the delay from "go" to the save's start, and the save's
+    # duration (CLOCK_MONOTONIC is shared by processes). Kills are then spread over the save
+    # (from 4% to 96% of it), whatever its speed: each must leave the old or the new index.
+    lat, dur = [], []
+    for _ in range(3):
+        p, go = start()
+        assert p.stdout is not None
+        word, t_start, t_end = p.stdout.readline().split()
+        assert word == "saved"
+        p.wait()
+        lat.append(float(t_start) - go)
+        dur.append(float(t_end) - float(t_start))
+        old.save(path)
+    latency, duration = min(lat), min(dur)
+    outcomes = {"old": 0, "new": 0}
+    for trial in range(12):
+        p, go = start()
+        time.sleep(max(0.0, go + latency + duration * (trial + 0.5) / 12 - time.monotonic()))
         p.send_signal(signal.SIGKILL)
         p.wait()
         loaded = thresher.Index.load(path)  # must never fail
@@ -191,7 +215,7 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
         if ids == {"old-1", "old-2"}:
             outcomes["old"] += 1
         else:
-            assert len(ids) == 20000
+            assert len(ids) == 60000
             outcomes["new"] += 1
             old.save(path)  # restore the old index for the next trial
     # Kills landed before the save completed at least sometimes (else the test proves nothing).
