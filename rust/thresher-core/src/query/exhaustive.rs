@@ -6,14 +6,14 @@
 //! are decoded block by block; a block's scores are computed in one vectorisable loop
 //! ([`crate::score::TermScorer::score_many`]) and added to a dense per-document accumulator,
 //! while a bitmap records which documents were touched. The touched documents are then offered
-//! to a [`TopK`] in doc-id order. Cost is linear in the postings of the query terms.
+//! to a [`TopK`] in batches. Cost is linear in the postings of the query terms.
 
 use std::cell::RefCell;
 
 use crate::index::Index;
 use crate::postings::BLOCK_LEN;
 use crate::query::prepared::Prepared;
-use crate::query::{DocFilter, TopK};
+use crate::query::{topk, DocFilter, TopK};
 use crate::types::{DocId, Score};
 
 /// Reusable per-thread buffers.
@@ -21,7 +21,12 @@ use crate::types::{DocId, Score};
 struct Scratch {
     acc: Vec<Score>,
     seen: Vec<u64>,
+    /// Keys of hits waiting to be offered to the `TopK` ([`crate::query::topk::key`]).
+    cand: Vec<u64>,
 }
+
+/// Hits offered to the `TopK` per batch, beyond `k` (small enough to stay in cache).
+const BATCH: usize = 512;
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
@@ -63,11 +68,14 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     }
                 });
             }
-            // Documents come in increasing id order, so once the heap is full a score equal to
-            // the threshold cannot enter (the kept hit with that score has a smaller id): a
-            // plain comparison rejects most documents without touching the heap. (`!(s <= t)`
-            // also lets a NaN through to the heap, which orders it as every algorithm does.)
-            let mut threshold = top.threshold();
+            // Touched documents are offered in batches (`TopK::absorb`: a selection per batch
+            // instead of a heap update per hit, which dominated at large k). A hit whose key is
+            // at or below the queue's floor cannot enter; most documents already fail the float
+            // test against the floor's score (ties with it and NaN are decided by the key).
+            let cap = top.capacity() + top.capacity().max(BATCH);
+            let mut floor = top.floor();
+            let mut floor_score = top.threshold();
+            let cand = &mut s.cand;
             for (w, word) in seen.iter_mut().enumerate() {
                 let mut bits = std::mem::take(word);
                 while bits != 0 {
@@ -75,14 +83,21 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     bits &= bits - 1;
                     let score = std::mem::take(&mut acc[d]);
                     #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    if !(score <= threshold) {
+                    if !(score < floor_score) {
                         let doc = view.base + d as DocId;
-                        if allow.is_none_or(|a| a.contains(doc)) && top.insert(doc, score) {
-                            threshold = top.threshold();
+                        let key = topk::key(doc, score);
+                        if key > floor && allow.is_none_or(|a| a.contains(doc)) {
+                            cand.push(key);
+                            if cand.len() >= cap {
+                                top.absorb(cand);
+                                floor = top.floor();
+                                floor_score = top.threshold();
+                            }
                         }
                     }
                 }
             }
+            top.absorb(cand);
         }
     });
 }

@@ -81,12 +81,19 @@ fn segment(
             // the threshold, no document in the window can: skip it whole (Lucene's
             // MaxScoreBulkScorer does this per window; for a single essential list it is
             // block-max WAND's block skipping).
-            let mut bsum: Score = 0.0;
+            // A list whose next posting lies beyond the window has nothing in it and adds
+            // nothing to the bound (a rare essential term, whose one block spans the whole
+            // segment, would otherwise keep every window of a frequent one open).
             let mut end = END;
             for c in cs[ne..].iter_mut() {
                 c.shallow_seek(cur);
-                bsum += c.block_max_score();
                 end = end.min(c.block_end());
+            }
+            let mut bsum: Score = 0.0;
+            for c in cs[ne..].iter_mut() {
+                if c.doc() <= end {
+                    bsum += c.block_max_score();
+                }
             }
             let rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
             if bsum + rest <= theta {

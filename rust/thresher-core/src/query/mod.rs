@@ -131,13 +131,17 @@ impl Algorithm {
     ///
     /// `Auto` runs exhaustive when the query's terms have at most
     /// [`AUTO_EXHAUSTIVE_POSTINGS`] postings in all, or at most [`AUTO_POSTINGS_PER_HIT`]
-    /// postings per requested hit (`P <= max(20_000, 1_000 * k)`), and block-max MaxScore
+    /// postings per requested hit (`P <= max(20_000, 1_000 * k)`), or at most
+    /// [`AUTO_SPREAD_POSTINGS`] postings of which no single term holds more than
+    /// [`AUTO_SPREAD_SHARE`] (`P <= 150_000` and `max_df <= 0.7 * P`); block-max MaxScore
     /// otherwise (which itself switches to block-max WAND's block skipping for a single-term
-    /// query). Measured per query with `examples/qps.rs --per-query` on SciFact, Cranfield and a
-    /// 1M-document synthetic Zipf collection at k = 10, 100, 1000 (see ARCHITECTURE.md): below
-    /// those sizes exhaustive's vectorised term-at-a-time pass beats the per-candidate cost of
-    /// pruning (it won every SciFact and Cranfield query class), above them MaxScore beats
-    /// block-max WAND on the 2-6-term queries measured.
+    /// query). Measured per query with `examples/qps.rs --per-query` on SciFact, a 409k-passage
+    /// prose collection and a 1M-document synthetic Zipf collection at k = 10, 100, 1000 (see
+    /// ARCHITECTURE.md): below those sizes exhaustive's vectorised term-at-a-time pass beats the
+    /// per-candidate cost of pruning. MaxScore wins when one frequent term holds most of the
+    /// postings, as its list soon becomes non-essential and is only probed; when the postings
+    /// are spread over several terms, few lists can be set aside and exhaustive stays faster up
+    /// to a larger size. MaxScore beats block-max WAND on the 2-6-term queries measured.
     ///
     /// On impact indexes `Auto` always runs exhaustive: measured with
     /// `benches/impact_compare.py` data (SciFact expanded by `thresher.expand`, 300 queries, and
@@ -158,7 +162,10 @@ impl Algorithm {
             Self::Auto => {
                 let budget =
                     AUTO_EXHAUSTIVE_POSTINGS.max((k as u64).saturating_mul(AUTO_POSTINGS_PER_HIT));
-                if prep.total_postings <= budget {
+                let p = prep.total_postings;
+                let spread = p <= AUTO_SPREAD_POSTINGS
+                    && prep.max_term_postings as f64 <= AUTO_SPREAD_SHARE * p as f64;
+                if p <= budget || spread {
                     Self::Exhaustive
                 } else {
                     Self::MaxScore
@@ -173,6 +180,11 @@ impl Algorithm {
 pub const AUTO_EXHAUSTIVE_POSTINGS: u64 = 20_000;
 /// ... or at most this many postings per requested hit ([`Algorithm::resolve`]).
 pub const AUTO_POSTINGS_PER_HIT: u64 = 1_000;
+/// ... or at most this many postings when no term holds more than [`AUTO_SPREAD_SHARE`] of
+/// them ([`Algorithm::resolve`]).
+pub const AUTO_SPREAD_POSTINGS: u64 = 150_000;
+/// See [`AUTO_SPREAD_POSTINGS`].
+pub const AUTO_SPREAD_SHARE: f64 = 0.7;
 
 /// How a search runs.
 #[derive(Debug, Clone, Copy, Default)]

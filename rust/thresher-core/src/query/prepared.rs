@@ -21,6 +21,8 @@ pub struct Prepared<'q> {
     pub total_postings: u64,
     /// True for an impact index ([`crate::ScoringKind::Impact`]), whose `auto` rule differs.
     pub impact: bool,
+    /// Postings of the query term with the most postings (its global document frequency).
+    pub max_term_postings: u64,
 }
 
 impl<'q> Prepared<'q> {
@@ -40,7 +42,7 @@ impl<'q> Prepared<'q> {
                     .collect()
             })
             .collect();
-        let mut total_postings = 0;
+        let (mut total_postings, mut max_term_postings) = (0, 0);
         let scorers = query
             .terms()
             .iter()
@@ -51,6 +53,7 @@ impl<'q> Prepared<'q> {
                     .map(|s| s[i].map_or(0, |x| u64::from(x.0.df)))
                     .sum();
                 total_postings += df;
+                max_term_postings = max_term_postings.max(df);
                 index.term_scorer(df, *w)
             })
             .collect();
@@ -60,6 +63,7 @@ impl<'q> Prepared<'q> {
             infos,
             total_postings,
             impact: index.meta().scoring.kind == crate::ScoringKind::Impact,
+            max_term_postings,
         }
     }
 

@@ -3,43 +3,42 @@
 //! Order: higher score first; equal scores -> smaller doc id first. Because the order is total
 //! and independent of insertion order, every algorithm that offers the same (doc, score)
 //! candidates returns the same list, ties included.
-
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+//!
+//! A hit is kept as one `u64` *key* whose integer order is that order: the score's bits mapped
+//! so that unsigned comparison follows [`f32::total_cmp`] in the high half, the complemented doc
+//! id in the low half (a smaller doc ranks higher). The queue is a binary min-heap of keys (the
+//! worst kept hit on top), so every comparison is one integer compare. Exhaustive search offers
+//! many hits at once ([`TopK::absorb`]): they are filtered against [`TopK::floor`] and merged by
+//! selection instead of one heap update each.
 
 use crate::types::{DocId, Score};
 
-/// A (doc, score) pair ordered so that the *worse* hit is the greater one, which puts the
-/// worst kept hit at the top of std's max-heap.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    score: Score,
-    doc: DocId,
+/// The key of a hit: greater key = better hit.
+#[inline(always)]
+pub(crate) fn key(doc: DocId, score: Score) -> u64 {
+    let b = score.to_bits();
+    // total_cmp order as unsigned: negative floats flip all bits, positive ones the sign bit.
+    let ord = b ^ ((((b as i32) >> 31) as u32) | 0x8000_0000);
+    (u64::from(ord) << 32) | u64::from(!doc)
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Entry {}
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Entry {
-    fn cmp(&self, o: &Self) -> Ordering {
-        // Worse = lower score, or equal score and larger doc id.
-        o.score.total_cmp(&self.score).then(self.doc.cmp(&o.doc))
-    }
+#[inline(always)]
+fn unkey(key: u64) -> (DocId, Score) {
+    let ord = (key >> 32) as u32;
+    let b = if ord & 0x8000_0000 != 0 {
+        ord ^ 0x8000_0000
+    } else {
+        !ord
+    };
+    (!(key as u32), Score::from_bits(b))
 }
 
 /// Keeps the `k` best hits seen.
 #[derive(Debug, Clone)]
 pub struct TopK {
     k: usize,
-    heap: BinaryHeap<Entry>,
+    /// Min-heap of keys: `heap[0]` is the worst kept hit.
+    heap: Vec<u64>,
 }
 
 impl TopK {
@@ -47,7 +46,7 @@ impl TopK {
     pub fn new(k: usize) -> Self {
         Self {
             k,
-            heap: BinaryHeap::with_capacity(k.min(1 << 16) + 1),
+            heap: Vec::with_capacity(k.min(1 << 16)),
         }
     }
 
@@ -58,7 +57,20 @@ impl TopK {
         if self.heap.len() < self.k {
             Score::NEG_INFINITY
         } else {
-            self.heap.peek().map_or(Score::NEG_INFINITY, |e| e.score)
+            self.heap
+                .first()
+                .map_or(Score::NEG_INFINITY, |&e| unkey(e).1)
+        }
+    }
+
+    /// The key a hit's [`key`] must exceed to enter (0, below every real hit's key, until `k`
+    /// hits are held: doc ids are below [`DocId::MAX`], so a key's low half is never 0).
+    #[inline]
+    pub(crate) fn floor(&self) -> u64 {
+        if self.heap.len() < self.k {
+            0
+        } else {
+            self.heap[0]
         }
     }
 
@@ -66,21 +78,82 @@ impl TopK {
     /// dropped so the queue keeps its size.
     #[inline]
     pub fn insert(&mut self, doc: DocId, score: Score) -> bool {
-        let e = Entry { score, doc };
+        let e = key(doc, score);
         if self.heap.len() < self.k {
             self.heap.push(e);
+            self.sift_up(self.heap.len() - 1);
             return true;
         }
-        let mut worst = self
-            .heap
-            .peek_mut()
-            .expect("k >= 1 so a full heap is non-empty");
-        if e < *worst {
-            *worst = e;
+        if e > self.heap[0] {
+            self.heap[0] = e;
+            self.sift_down(0);
             true
         } else {
             false
         }
+    }
+
+    /// Offers every hit of `keys` (built by [`key`]) at once and empties `keys`: the same queue
+    /// as inserting them one by one, in linear time (selection of the `k` best, then a heap
+    /// built bottom-up).
+    pub(crate) fn absorb(&mut self, keys: &mut Vec<u64>) {
+        if keys.is_empty() {
+            return;
+        }
+        keys.extend_from_slice(&self.heap);
+        if keys.len() > self.k {
+            keys.select_nth_unstable_by(self.k - 1, |a, b| b.cmp(a));
+            keys.truncate(self.k);
+        }
+        std::mem::swap(&mut self.heap, keys);
+        keys.clear();
+        for i in (0..self.heap.len() / 2).rev() {
+            self.sift_down(i);
+        }
+    }
+
+    #[inline]
+    fn sift_up(&mut self, mut i: usize) {
+        let h = &mut self.heap;
+        let e = h[i];
+        while i > 0 {
+            let p = (i - 1) / 2;
+            if h[p] <= e {
+                break;
+            }
+            h[i] = h[p];
+            i = p;
+        }
+        h[i] = e;
+    }
+
+    #[inline]
+    fn sift_down(&mut self, mut i: usize) {
+        let h = &mut self.heap;
+        let n = h.len();
+        let e = h[i];
+        // Branch-free choice of the smaller child while both exist (as std's `BinaryHeap`).
+        let mut c = 2 * i + 1;
+        while c + 1 < n {
+            c += usize::from(h[c + 1] < h[c]);
+            if h[c] >= e {
+                h[i] = e;
+                return;
+            }
+            h[i] = h[c];
+            i = c;
+            c = 2 * i + 1;
+        }
+        if c + 1 == n && h[c] < e {
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = e;
+    }
+
+    /// The `k` hits the queue keeps at most.
+    pub fn capacity(&self) -> usize {
+        self.k
     }
 
     /// Number of hits held.
@@ -94,12 +167,9 @@ impl TopK {
     }
 
     /// The hits, best first.
-    pub fn into_sorted(self) -> Vec<(DocId, Score)> {
-        self.heap
-            .into_sorted_vec()
-            .into_iter()
-            .map(|e| (e.doc, e.score))
-            .collect()
+    pub fn into_sorted(mut self) -> Vec<(DocId, Score)> {
+        self.heap.sort_unstable_by(|a, b| b.cmp(a));
+        self.heap.into_iter().map(unkey).collect()
     }
 }
 
@@ -119,6 +189,56 @@ mod tests {
             want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             want.truncate(k);
             prop_assert_eq!(q.into_sorted(), want);
+        }
+
+        /// Any scores (negative, zeros of both signs, infinities, NaN), any doc order, offered
+        /// one by one or in batches of any size: the same list as sorting everything.
+        #[test]
+        fn insert_and_absorb_equal_sort(
+            hits in proptest::collection::vec((0u32..500, prop_oneof![
+                (0u8..6).prop_map(|s| s as Score),
+                any::<u32>().prop_map(Score::from_bits),
+                Just(-0.0f32), Just(0.0f32), Just(Score::NAN), Just(Score::NEG_INFINITY),
+            ]), 0..300),
+            k in 1usize..50,
+            cuts in proptest::collection::vec(1usize..80, 1..10),
+        ) {
+            // Unique docs (a document is offered once), in the given order.
+            let mut seen = std::collections::HashSet::new();
+            let hits: Vec<(DocId, Score)> = hits.into_iter().filter(|h| seen.insert(h.0)).collect();
+            let mut want = hits.clone();
+            want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            want.truncate(k);
+            let bits = |v: Vec<(DocId, Score)>| v.into_iter().map(|(d, s)| (d, s.to_bits())).collect::<Vec<_>>();
+            let want = bits(want);
+            let mut one = TopK::new(k);
+            let mut batched = TopK::new(k);
+            let (mut buf, mut i, mut c) = (Vec::new(), 0, 0);
+            for &(d, s) in &hits {
+                one.insert(d, s);
+                prop_assert_eq!(unkey(key(d, s)).0, d);
+                prop_assert_eq!(unkey(key(d, s)).1.to_bits(), s.to_bits());
+                if key(d, s) > batched.floor() {
+                    buf.push(key(d, s));
+                }
+                i += 1;
+                if i == cuts[c % cuts.len()] {
+                    batched.absorb(&mut buf);
+                    prop_assert!(buf.is_empty());
+                    prop_assert_eq!(batched.threshold().to_bits(), {
+                        let mut t = TopK::new(k);
+                        for &(d, s) in &hits[..hits.iter().position(|h| h.0 == d).unwrap() + 1] {
+                            t.insert(d, s);
+                        }
+                        t.threshold().to_bits()
+                    });
+                    i = 0;
+                    c += 1;
+                }
+            }
+            batched.absorb(&mut buf);
+            prop_assert_eq!(bits(one.into_sorted()), want.clone());
+            prop_assert_eq!(bits(batched.into_sorted()), want);
         }
     }
 }
