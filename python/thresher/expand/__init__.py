@@ -33,7 +33,8 @@ Typical use::
     docs, scores = expanded.search([analyze.tokenize("coffee and cancer risk")], k=10)
     [doc_ids[d] for d in docs[0] if d >= 0]
 
-Effectiveness, sizes and timings: ``python benches/expand_report.py``.
+Effectiveness, sizes and timings: ``python benches/expand_report.py`` (results in
+``benches/EXPAND_RESULTS.md``).
 """
 
 from thresher.expand.model import (
