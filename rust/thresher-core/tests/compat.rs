@@ -145,6 +145,11 @@ fn check(dir: &Path) {
         let index = Index::load(&dir.join("index"), LoadOptions { mmap, verify: true })
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
         assert_eq!(index.num_docs(), 700);
+        let ids: Vec<String> = corpus().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(index.doc_ids().unwrap(), ids, "{}", dir.display());
+        for (d, id) in ids.iter().enumerate() {
+            assert_eq!(&index.doc_id(d as u32).unwrap(), id);
+        }
         for algorithm in ALGORITHMS {
             assert_eq!(
                 top10(&index, algorithm),

@@ -89,7 +89,7 @@ fn check(collection: &str, k1: f32, b: f32) {
         let hits = index.search(&q, index.num_docs()).unwrap();
         let ours: HashMap<&str, f64> = hits
             .iter()
-            .map(|&(d, s)| (ids[d as usize], s as f64))
+            .map(|&(d, s)| (ids[d as usize].as_str(), s as f64))
             .collect();
         for (doc, score) in expected {
             let mine = *ours
@@ -118,7 +118,7 @@ fn check(collection: &str, k1: f32, b: f32) {
             .iter()
             .take(expected.len())
             .filter(|h| (h.1 as f64) > cut + 1e-4 * cut)
-            .map(|h| ids[h.0 as usize])
+            .map(|h| ids[h.0 as usize].as_str())
             .collect();
         let exp: std::collections::HashSet<&str> = expected.iter().map(|e| e.0).collect();
         set_mismatch += top.iter().filter(|d| !exp.contains(*d)).count();

@@ -180,7 +180,7 @@ impl PyIndex {
         hits.into_iter()
             .map(|(d, s)| {
                 let id = index.doc_id(d).map_err(CoreError)?;
-                Ok((PyString::new(py, id), s))
+                Ok((PyString::new(py, &id), s))
             })
             .collect()
     }
@@ -318,7 +318,7 @@ impl PyIndex {
         let inner = self.inner.clone();
         py.detach(move || {
             let index = inner.read().unwrap_or_else(|e| e.into_inner());
-            Ok(index.doc_ids()?.into_iter().map(str::to_owned).collect())
+            Ok(index.doc_ids()?)
         })
     }
 
@@ -326,7 +326,7 @@ impl PyIndex {
     fn doc_id(&self, doc: i64) -> CoreResult<String> {
         let d = u32::try_from(doc)
             .map_err(|_| Error::invalid_argument(format!("document number {doc} out of range")))?;
-        Ok(self.read().doc_id(d)?.to_owned())
+        Ok(self.read().doc_id(d)?)
     }
 
     /// Number of documents containing `term` (a term as stored, i.e. already analysed).

@@ -25,8 +25,9 @@ pub use file::{read_component, write_atomic, write_component, Component, Payload
 
 /// Current on-disk format version. Bump on any layout change (with a CHANGELOG line and a
 /// compatibility fixture). 5: impact indexes (`meta.json` scoring `impact` with its
-/// quantisation; segment layout unchanged, so version 4 files are still read).
-pub const FORMAT_VERSION: u32 = 5;
+/// quantisation; segment layout unchanged, so version 4 files are still read). 6: external ids
+/// front-coded in blocks of 16 (`index::ids`); version 4 and 5 segments (flat ids) are still read.
+pub const FORMAT_VERSION: u32 = 6;
 /// Oldest format version this build still reads.
 pub const OLDEST_SUPPORTED_FORMAT_VERSION: u32 = 4;
 /// First eight bytes of every component file.

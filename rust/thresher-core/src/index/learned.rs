@@ -13,7 +13,6 @@ use crate::index::segment::{weighted_length, DocLengths, Segment, SegmentWriter}
 use crate::index::terms::TermInfo;
 use crate::index::{new_segment_name, Index, IndexMeta};
 use crate::score::ScoringConfig;
-use crate::types::DocId;
 
 /// A compressed-sparse-row matrix (documents x vocabulary) of term frequencies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -238,10 +237,9 @@ impl Index {
                 decode(seg, *info, &mut docs, &mut vals)?;
                 writer.push(t.as_bytes(), Some(*w), &docs, &vals)?;
             }
-            let ids: Vec<&str> = (0..nd as DocId)
-                .map(|d| seg.doc_id(d))
-                .collect::<Result<_>>()?;
-            let (t, p, d) = writer.finish(ids.iter().copied());
+            let mut ids: Vec<String> = Vec::with_capacity(nd);
+            seg.for_each_doc_id(|id| ids.push(id.to_owned()))?;
+            let (t, p, d) = writer.finish(ids.iter().map(String::as_str));
             let name = new_segment_name();
             segments.push(Segment::from_parts(
                 &name,

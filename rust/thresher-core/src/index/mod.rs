@@ -18,6 +18,7 @@
 //! previous `meta.json` and every file it names intact: the old index stays loadable.
 
 pub mod builder;
+mod ids;
 pub mod impact;
 pub mod learned;
 pub mod segment;
@@ -397,7 +398,7 @@ impl Index {
                 "an index holds at most 2^32 - 1 documents",
             ));
         }
-        let ids: std::collections::HashSet<&str> = self.doc_ids()?.into_iter().collect();
+        let ids: std::collections::HashSet<String> = self.doc_ids()?.into_iter().collect();
         if let Some(dup) = other.doc_ids()?.into_iter().find(|id| ids.contains(id)) {
             return Err(Error::invalid_argument(format!(
                 "duplicate document id {dup:?}"
@@ -616,7 +617,7 @@ impl Index {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] when out of range; [`Error::Corrupted`] for a damaged id.
-    pub fn doc_id(&self, doc: DocId) -> Result<&str> {
+    pub fn doc_id(&self, doc: DocId) -> Result<String> {
         let i = self.views.partition_point(|v| v.base <= doc);
         let v = i.checked_sub(1).map(|i| &self.views[i]).ok_or_else(|| {
             Error::invalid_argument(format!("document number {doc} out of range"))
@@ -628,12 +629,10 @@ impl Index {
     ///
     /// # Errors
     /// [`Error::Corrupted`] for a damaged id.
-    pub fn doc_ids(&self) -> Result<Vec<&str>> {
+    pub fn doc_ids(&self) -> Result<Vec<String>> {
         let mut out = Vec::with_capacity(self.meta.num_docs as usize);
         for v in &self.views {
-            for d in 0..v.segment.num_docs() as DocId {
-                out.push(v.segment.doc_id(d)?);
-            }
+            v.segment.for_each_doc_id(|id| out.push(id.to_owned()))?;
         }
         Ok(out)
     }

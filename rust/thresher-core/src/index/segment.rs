@@ -10,12 +10,16 @@
 //!           | term weights u64 (0 none, 1 present)
 //!           | [weights f32[num_terms] | align8]         (weighted segments, by term id)
 //!           | posting lists, back to back (see `postings`)
-//! docs:     num_docs u64 | total_terms u64 | id offset width u64 (4 or 8)
+//! docs:     num_docs u64 | total_terms u64 | id layout u64 (FRONT_CODED | 4 or 8)
 //!           | lengths u64 (0 integer, 1 real) | total length f64
 //!           | lengths (u32 or f32)[num_docs] | align8
 //!           | [norms u8[num_docs] | align8]              (integer lengths only)
-//!           | id offsets (u32 or u64)[num_docs + 1] | id bytes (UTF-8)
+//!           | id block offsets (u32 or u64)[ceil(num_docs / 16) + 1]
+//!           | front-coded id blocks (see `index::ids`)
 //! ```
+//!
+//! Versions 4 and 5 store the id layout 4 or 8 (the width of flat offsets): id offsets
+//! (u32 or u64)[num_docs + 1] | id bytes (UTF-8) back to back; such segments are still read.
 //!
 //! A *weighted* segment (the `tdv-*` models) stores a weight `w_t > 0` per term and real
 //! document lengths `L = sum_t w_t * tf` as f32 (the sum taken in f64 in term order, then
@@ -34,6 +38,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::format::{read_component, Bytes, Component, PayloadWriter};
+use crate::index::ids;
 use crate::index::terms::{TermDict, TermInfo, TermsWriter};
 use crate::postings::{encode_postings, PostingList};
 use crate::score::{weighted_key, DocKeys, LengthKey};
@@ -45,6 +50,9 @@ use crate::format::bytes_cast as cast;
 const POSTINGS_HEADER: usize = 32;
 /// Size of the docs payload's fixed header.
 const DOCS_HEADER: usize = 40;
+/// Flag of the docs header's id layout field: front-coded ids (version 6 on), ORed with the
+/// width of the block offsets (4 or 8).
+const FRONT_CODED: u64 = 0x100;
 
 /// The document lengths of a segment.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +107,8 @@ pub struct Segment {
     doc_norms: Range<usize>,
     id_offsets: Range<usize>,
     wide_ids: bool,
+    /// Ids front-coded in blocks of 16 (`id_offsets` has one entry per block plus the end).
+    front_ids: bool,
     id_blob: Range<usize>,
 }
 
@@ -205,10 +215,12 @@ impl Segment {
             ));
         }
         let total_terms = u64_at(d, 8, &dp, "total term count")?;
-        let wide_ids = match u64_at(d, 16, &dp, "id offset width")? {
+        let layout = u64_at(d, 16, &dp, "id layout")?;
+        let front_ids = layout & FRONT_CODED != 0;
+        let wide_ids = match layout & !FRONT_CODED {
             4 => false,
             8 => true,
-            w => return Err(Error::corrupted(&dp, format!("id offset width {w}"))),
+            _ => return Err(Error::corrupted(&dp, format!("unknown id layout {layout}"))),
         };
         let real_lengths = match u64_at(d, 24, &dp, "length kind")? {
             0 => false,
@@ -244,7 +256,12 @@ impl Segment {
         let _: &[u8] = cast(d, doc_norms.clone(), &dp, "norms")?;
         let ids_start = doc_norms.end.next_multiple_of(8);
         let width = if wide_ids { 8 } else { 4 };
-        let id_offsets = ids_start..ids_start + width * (num_docs + 1);
+        let num_offsets = if front_ids {
+            num_docs.div_ceil(ids::BLOCK) + 1
+        } else {
+            num_docs + 1
+        };
+        let id_offsets = ids_start..ids_start + width * num_offsets;
         let (first, last) = if wide_ids {
             let o: &[u64] = cast(d, id_offsets.clone(), &dp, "id offsets")?;
             (o.first().copied(), o.last().copied())
@@ -274,6 +291,7 @@ impl Segment {
             doc_norms,
             id_offsets,
             wide_ids,
+            front_ids,
             id_blob,
         })
     }
@@ -406,9 +424,52 @@ impl Segment {
                 }
             }
         }
-        let decreasing = (0..self.num_docs as DocId).any(|d| self.id_range(d).is_none());
-        if decreasing {
-            return Err(Error::corrupted(&dp, "id offsets decrease"));
+        self.for_each_doc_id(|_| {})
+            .map_err(|_| Error::corrupted(&dp, "external ids are damaged"))
+    }
+
+    /// Calls `f` with every external id in doc order (decoding each id block once).
+    ///
+    /// # Errors
+    /// [`Error::Corrupted`] when an id is damaged or not UTF-8, or an id block has trailing
+    /// bytes.
+    pub fn for_each_doc_id(&self, mut f: impl FnMut(&str)) -> Result<()> {
+        let damaged = |doc: usize| {
+            Error::corrupted(
+                PathBuf::from(&self.name),
+                format!("id of document {doc} is damaged"),
+            )
+        };
+        if !self.front_ids {
+            for d in 0..self.num_docs as DocId {
+                f(self.flat_id(d)?);
+            }
+            return Ok(());
+        }
+        let blob = &self.docs.as_slice()[self.id_blob.clone()];
+        let mut buf = Vec::new();
+        for (b, start) in (0..self.num_docs).step_by(ids::BLOCK).enumerate() {
+            let n = ids::BLOCK.min(self.num_docs - start);
+            let block = self
+                .id_range(b)
+                .and_then(|(a, e)| blob.get(a..e))
+                .ok_or_else(|| damaged(start))?;
+            let mut bad = None;
+            let mut i = start;
+            let used = ids::decode_block(block, n, &mut buf, |id| {
+                match std::str::from_utf8(id) {
+                    Ok(id) if bad.is_none() => f(id),
+                    Ok(_) => {}
+                    Err(_) => bad = bad.or(Some(i)),
+                }
+                i += 1;
+            });
+            if let Some(doc) = bad {
+                return Err(damaged(doc));
+            }
+            if used != Some(block.len()) {
+                return Err(damaged(start));
+            }
         }
         Ok(())
     }
@@ -621,10 +682,10 @@ impl Segment {
         }
     }
 
-    /// Byte range of document `doc`'s id in the id blob (`None` out of range or damaged).
-    fn id_range(&self, doc: DocId) -> Option<(usize, usize)> {
+    /// Byte range of entry `d` of the id offsets (a document's id for flat ids, an id block for
+    /// front-coded ones) in the id blob (`None` out of range or damaged).
+    fn id_range(&self, d: usize) -> Option<(usize, usize)> {
         let raw = &self.docs.as_slice()[self.id_offsets.clone()];
-        let d = doc as usize;
         let (a, b) = if self.wide_ids {
             let o: &[u64] = bytemuck::cast_slice(raw);
             (*o.get(d)?, *o.get(d + 1)?)
@@ -640,12 +701,34 @@ impl Segment {
     /// # Errors
     /// [`Error::InvalidArgument`] when `doc` is out of range; [`Error::Corrupted`] when the stored
     /// id is damaged or not UTF-8.
-    pub fn doc_id(&self, doc: DocId) -> Result<&str> {
+    pub fn doc_id(&self, doc: DocId) -> Result<String> {
         if doc as usize >= self.num_docs {
             return Err(Error::invalid_argument(format!(
                 "document number {doc} out of range"
             )));
         }
+        if !self.front_ids {
+            return self.flat_id(doc).map(str::to_owned);
+        }
+        let damaged = || {
+            Error::corrupted(
+                PathBuf::from(&self.name),
+                format!("id of document {doc} is damaged"),
+            )
+        };
+        let blob = &self.docs.as_slice()[self.id_blob.clone()];
+        let d = doc as usize;
+        let block = self
+            .id_range(d / ids::BLOCK)
+            .and_then(|(a, e)| blob.get(a..e))
+            .ok_or_else(damaged)?;
+        let mut buf = Vec::new();
+        ids::decode_block(block, d % ids::BLOCK + 1, &mut buf, |_| {}).ok_or_else(damaged)?;
+        String::from_utf8(buf).map_err(|_| damaged())
+    }
+
+    /// The id of `doc` (in range) stored flat (versions 4 and 5).
+    fn flat_id(&self, doc: DocId) -> Result<&str> {
         let blob = &self.docs.as_slice()[self.id_blob.clone()];
         let damaged = || {
             Error::corrupted(
@@ -653,7 +736,7 @@ impl Segment {
                 format!("id of document {doc} is damaged"),
             )
         };
-        let (a, b) = self.id_range(doc).ok_or_else(damaged)?;
+        let (a, b) = self.id_range(doc as usize).ok_or_else(damaged)?;
         std::str::from_utf8(blob.get(a..b).ok_or_else(damaged)?).map_err(|_| damaged())
     }
 }
@@ -762,7 +845,7 @@ impl SegmentWriter {
     /// Encodes the three payloads (terms, postings, docs) with the documents' external ids.
     pub(crate) fn finish<'i>(
         self,
-        ids: impl ExactSizeIterator<Item = &'i str> + Clone,
+        doc_ids: impl ExactSizeIterator<Item = &'i str>,
     ) -> (Bytes, Bytes, Bytes) {
         let mut t = PayloadWriter::new();
         self.dict.finish(&mut t);
@@ -784,16 +867,17 @@ impl SegmentWriter {
         }
         p.put_bytes(&self.data);
 
-        let num_docs = ids.len();
-        let blob_len: usize = ids.clone().map(str::len).sum();
-        let wide = blob_len > u32::MAX as usize;
+        let num_docs = doc_ids.len();
+        let (ioffs, blob) = ids::encode(doc_ids);
+        let wide = blob.len() > u32::MAX as usize;
+        let layout = FRONT_CODED | if wide { 8 } else { 4 };
         let mut d = PayloadWriter::new();
         d.put_u64(num_docs as u64);
         match &self.lengths {
             DocLengths::Integer(l) => {
                 let total = l.iter().map(|&x| u64::from(x)).sum::<u64>();
                 d.put_u64(total);
-                d.put_u64(if wide { 8 } else { 4 });
+                d.put_u64(layout);
                 d.put_u64(0);
                 d.put_u64((total as f64).to_bits());
                 d.put_slice(l);
@@ -807,19 +891,12 @@ impl SegmentWriter {
             }
             DocLengths::Real(l) => {
                 d.put_u64(self.tokens);
-                d.put_u64(if wide { 8 } else { 4 });
+                d.put_u64(layout);
                 d.put_u64(1);
                 d.put_u64(l.iter().map(|&x| f64::from(x)).sum::<f64>().to_bits());
                 d.put_slice(l);
                 d.align(8);
             }
-        }
-        let mut off = 0u64;
-        let mut ioffs = Vec::with_capacity(num_docs + 1);
-        ioffs.push(0u64);
-        for id in ids.clone() {
-            off += id.len() as u64;
-            ioffs.push(off);
         }
         if wide {
             d.put_slice(&ioffs);
@@ -827,9 +904,7 @@ impl SegmentWriter {
             let narrow: Vec<u32> = ioffs.iter().map(|&o| o as u32).collect();
             d.put_slice(&narrow);
         }
-        for id in ids {
-            d.put_bytes(id.as_bytes());
-        }
+        d.put_bytes(&blob);
         (t.finish(), p.finish(), d.finish())
     }
 }

@@ -1,0 +1,107 @@
+//! Front-coded external ids (format version 6): ids in doc order, in blocks of [`BLOCK`]; the
+//! first id of a block is stored whole (`len varint | bytes`), each other one as
+//! `shared prefix len varint | suffix len varint | suffix bytes` against the previous id of its
+//! block. One offset per block (plus the end) locates a block; the id of doc `d` is found by
+//! decoding block `d / 16` up to position `d % 16`. Prefixes are shared byte-wise (an id's
+//! UTF-8 is checked once it is rebuilt).
+
+use crate::postings::codec::{get_varint, put_varint};
+
+/// Ids per block.
+pub(crate) const BLOCK: usize = 16;
+
+/// Encodes `ids`: the block offsets (`ceil(n / 16) + 1` of them, the last one the data's
+/// length) and the data.
+pub(crate) fn encode<'a>(ids: impl Iterator<Item = &'a str>) -> (Vec<u64>, Vec<u8>) {
+    let mut offsets = Vec::new();
+    let mut data = Vec::new();
+    let mut prev: &[u8] = &[];
+    for (i, id) in ids.enumerate() {
+        let id = id.as_bytes();
+        if i % BLOCK == 0 {
+            offsets.push(data.len() as u64);
+            put_varint(&mut data, id.len() as u64);
+            data.extend_from_slice(id);
+        } else {
+            let shared = prev.iter().zip(id).take_while(|(a, b)| a == b).count();
+            put_varint(&mut data, shared as u64);
+            put_varint(&mut data, (id.len() - shared) as u64);
+            data.extend_from_slice(&id[shared..]);
+        }
+        prev = id;
+    }
+    offsets.push(data.len() as u64);
+    (offsets, data)
+}
+
+fn get_len(block: &[u8], pos: &mut usize) -> Option<usize> {
+    get_varint(block, pos).and_then(|v| usize::try_from(v).ok())
+}
+
+/// Decodes the first `n` ids of `block` into `buf` one after the other, calling `f` with each
+/// (as bytes); returns the number of bytes read. `None` when the block is damaged (an entry
+/// runs past the block or shares more bytes than the previous id has).
+pub(crate) fn decode_block(
+    block: &[u8],
+    n: usize,
+    buf: &mut Vec<u8>,
+    mut f: impl FnMut(&[u8]),
+) -> Option<usize> {
+    buf.clear();
+    let mut pos = 0;
+    for i in 0..n {
+        if i > 0 {
+            let shared = get_len(block, &mut pos)?;
+            if shared > buf.len() {
+                return None;
+            }
+            buf.truncate(shared);
+        }
+        let len = get_len(block, &mut pos)?;
+        let end = pos.checked_add(len)?;
+        buf.extend_from_slice(block.get(pos..end)?);
+        pos = end;
+        f(buf);
+    }
+    Some(pos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn roundtrip(ids: &[String]) {
+        let (offsets, data) = encode(ids.iter().map(String::as_str));
+        assert_eq!(offsets.len(), ids.len().div_ceil(BLOCK) + 1);
+        assert_eq!(*offsets.last().unwrap(), data.len() as u64);
+        let mut buf = Vec::new();
+        for (d, id) in ids.iter().enumerate() {
+            let b = d / BLOCK;
+            let block = &data[offsets[b] as usize..offsets[b + 1] as usize];
+            decode_block(block, d % BLOCK + 1, &mut buf, |_| {}).unwrap();
+            assert_eq!(buf, id.as_bytes());
+        }
+    }
+
+    #[test]
+    fn shares_prefixes() {
+        let ids: Vec<String> = (0..40).map(|i| format!("gcide-{i:07}")).collect();
+        roundtrip(&ids);
+        let (_, data) = encode(ids.iter().map(String::as_str));
+        // 3 whole ids of 13 bytes, 37 entries of 3 bytes, one more suffix byte at 9 -> 10,
+        // 19 -> 20 and 29 -> 30.
+        assert_eq!(data.len(), 3 * 14 + 37 * 3 + 3);
+    }
+
+    proptest! {
+        #[test]
+        fn random_ids_roundtrip(
+            prefix in "\\PC{0,40}",
+            ids in proptest::collection::vec("\\PC{1,12}", 0..70),
+        ) {
+            let ids: Vec<String> = ids.into_iter().map(|s| format!("{prefix}{s}")).collect();
+            roundtrip(&ids);
+        }
+    }
+}
