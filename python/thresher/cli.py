@@ -48,15 +48,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9, as Anserini)")
     g.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4, as Anserini)")
     g.add_argument("--delta", type=float, default=None, help="BM25L/BM25+ delta")
-    g.add_argument(
-        "--stemmer",
-        default="porter",
-        choices=list(_core.STEMMERS),
-        help="stemmer of the English analyzer (default: porter, as Lucene/Anserini)",
-    )
-    g.add_argument(
-        "--no-stopwords", action="store_true", help="keep Lucene's 33 English stop words"
-    )
+    _add_analyzer_args(g)
 
 
 def _analyzer(args: argparse.Namespace) -> _core.Analyzer:

@@ -105,6 +105,38 @@ class _Bar:
             self._bar.close()
 
 
+def _add_in_batches(
+    builder: Any,
+    items: Iterable[Any],
+    split: Callable[[Any, int], tuple[str, Any]],
+    batch_size: int,
+    progress: bool | None,
+) -> None:
+    """Feeds ``(id, document)`` pairs made by ``split(item, position)`` to ``builder.add`` in
+    batches of ``batch_size``, with a progress bar (shared by text and vector builders)."""
+    total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
+    bar = _Bar(progress, total, "doc", "indexing")
+    try:
+        ids: list[str] = []
+        docs: list[Any] = []
+        done = 0
+        for i, item in enumerate(items):
+            doc_id, doc = split(item, i)
+            ids.append(doc_id)
+            docs.append(doc)
+            if len(ids) >= batch_size:
+                builder.add(ids, docs)
+                done += len(ids)
+                bar.update(done, len(ids))
+                ids, docs = [], []
+        if ids:
+            builder.add(ids, docs)
+            done += len(ids)
+            bar.update(done, len(ids))
+    finally:
+        bar.close()
+
+
 def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str, Document]:
     if isinstance(item, Mapping):
         for f in _ID_FIELDS:
@@ -267,27 +299,9 @@ class Index:
         builder = _core.IndexBuilder(
             analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
         )
-        total = len(corpus) if hasattr(corpus, "__len__") else None  # type: ignore[arg-type]
-        bar = _Bar(progress, total, "doc", "indexing")
-        try:
-            ids: list[str] = []
-            docs: list[Document] = []
-            done = 0
-            for i, item in enumerate(corpus):
-                doc_id, doc = _split_item(item, fields, i)
-                ids.append(doc_id)
-                docs.append(doc)
-                if len(ids) >= batch_size:
-                    builder.add(ids, docs)
-                    done += len(ids)
-                    bar.update(done, len(ids))
-                    ids, docs = [], []
-            if ids:
-                builder.add(ids, docs)
-                done += len(ids)
-                bar.update(done, len(ids))
-        finally:
-            bar.close()
+        _add_in_batches(
+            builder, corpus, lambda item, i: _split_item(item, fields, i), batch_size, progress
+        )
         return cls(builder.finish())
 
     @classmethod
@@ -386,27 +400,7 @@ class Index:
         """
         threads = _check_threads(threads)
         builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
-        total = len(vectors) if hasattr(vectors, "__len__") else None  # type: ignore[arg-type]
-        bar = _Bar(progress, total, "doc", "indexing")
-        try:
-            ids: list[str] = []
-            vecs: list[object] = []
-            done = 0
-            for i, item in enumerate(vectors):
-                doc_id, vec = _split_vector(item, i)
-                ids.append(doc_id)
-                vecs.append(vec)
-                if len(ids) >= batch_size:
-                    builder.add(ids, vecs)
-                    done += len(ids)
-                    bar.update(done, len(ids))
-                    ids, vecs = [], []
-            if ids:
-                builder.add(ids, vecs)
-                done += len(ids)
-                bar.update(done, len(ids))
-        finally:
-            bar.close()
+        _add_in_batches(builder, vectors, _split_vector, batch_size, progress)
         return cls(builder.finish())
 
     @classmethod
