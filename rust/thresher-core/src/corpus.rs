@@ -67,6 +67,20 @@ pub struct RawLine {
     pub(crate) bytes: Vec<u8>,
 }
 
+impl RawLine {
+    /// The line as text; invalid UTF-8 is an error naming `path`, the line and the byte.
+    pub(crate) fn text(&self, path: &Path) -> Result<&str> {
+        std::str::from_utf8(&self.bytes).map_err(|e| {
+            Error::InvalidData(format!(
+                "{} line {}: invalid UTF-8 at byte {}",
+                path.display(),
+                self.line_no,
+                e.valid_up_to()
+            ))
+        })
+    }
+}
+
 impl CorpusReader {
     /// Opens a corpus file or BEIR folder; `fields` are joined with a space to form the text.
     ///
@@ -194,13 +208,7 @@ pub fn parse_batch(
 
 fn parse_object(path: &Path, line: &RawLine) -> Result<serde_json::Map<String, serde_json::Value>> {
     let at = || format!("{} line {}", path.display(), line.line_no);
-    let text = std::str::from_utf8(&line.bytes).map_err(|e| {
-        Error::InvalidData(format!(
-            "{}: invalid UTF-8 at byte {}",
-            at(),
-            e.valid_up_to()
-        ))
-    })?;
+    let text = line.text(path)?;
     match serde_json::from_str::<serde_json::Value>(text) {
         Ok(serde_json::Value::Object(m)) => Ok(m),
         Ok(_) => Err(Error::InvalidData(format!(

@@ -420,13 +420,7 @@ impl VectorReader {
 
 fn parse_record(path: &Path, line: &RawLine) -> Result<SparseDoc> {
     let at = || format!("{} line {}", path.display(), line.line_no);
-    let text = std::str::from_utf8(&line.bytes).map_err(|e| {
-        Error::InvalidData(format!(
-            "{}: invalid UTF-8 at byte {}",
-            at(),
-            e.valid_up_to()
-        ))
-    })?;
+    let text = line.text(path)?;
     let rec: Record = serde_json::from_str(text).map_err(|e| {
         Error::InvalidData(format!(
             "{}: not a JsonVectorCollection record ({{\"id\": ..., \"vector\": {{term: weight}}}}): {e}",
