@@ -28,6 +28,13 @@ struct Scratch {
 /// Hits offered to the `TopK` per batch, beyond `k` (small enough to stay in cache).
 const BATCH: usize = 512;
 
+/// Dense mode ([`search`]) when the query's postings in a segment times this reach the
+/// segment's document count.
+const DENSE_RATIO: u64 = 1;
+
+/// Accumulators tested at once in dense mode.
+const DENSE_CHUNK: usize = 32;
+
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
 }
@@ -36,6 +43,7 @@ thread_local! {
 /// `top` (global doc ids).
 pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
     let norm = index.length_norm();
+    let positive = prep.impact && prep.scorers.iter().all(|s| s.weight() > 0.0);
     SCRATCH.with(|s| {
         let s = &mut *s.borrow_mut();
         for (si, view) in index.segment_views().iter().enumerate() {
@@ -47,6 +55,17 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             }
             let keys = seg.doc_keys();
             let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
+            // Dense mode: when every posting's score is > 0 (impact scoring with positive query
+            // weights: a positive weight times a quantised impact >= 1), a document was touched
+            // exactly when its accumulator is > 0. When the query's postings are many for the
+            // segment, scanning the accumulators costs less than recording every touch (a
+            // read-modify-write of the bitmap word, chained through memory when consecutive
+            // postings share a word).
+            let seg_postings: u64 = prep.infos[si]
+                .iter()
+                .map(|i| i.map_or(0, |x| u64::from(x.0.df)))
+                .sum();
+            let dense = positive && seg_postings.saturating_mul(DENSE_RATIO) >= n as u64;
             let mut factors = [0f32; BLOCK_LEN];
             let mut scores = [0f32; BLOCK_LEN];
             for (term, info) in prep.infos[si].iter().enumerate() {
@@ -63,7 +82,9 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                         let du = d as usize;
                         if let Some(a) = acc.get_mut(du) {
                             *a += sc;
-                            seen[du / 64] |= 1 << (du % 64);
+                            if !dense {
+                                seen[du / 64] |= 1 << (du % 64);
+                            }
                         }
                     }
                 });
@@ -76,6 +97,33 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             let mut floor = top.floor();
             let mut floor_score = top.threshold();
             let cand = &mut s.cand;
+            if dense {
+                // Chunks with no accumulator at or above the bar are skipped with one
+                // vectorised test; every accumulator is reset afterwards in one pass.
+                let mut d0 = 0;
+                for chunk in acc.chunks(DENSE_CHUNK) {
+                    // Scores are > 0, so the bar is at least the smallest positive f32.
+                    let bar = floor_score.max(f32::from_bits(1));
+                    if chunk.iter().fold(false, |any, &x| any | (x >= bar)) {
+                        for (i, &score) in chunk.iter().enumerate() {
+                            if score >= floor_score.max(f32::from_bits(1)) {
+                                let doc = view.base + (d0 + i) as DocId;
+                                let key = topk::key(doc, score);
+                                if key > floor && allow.is_none_or(|a| a.contains(doc)) {
+                                    cand.push(key);
+                                    if cand.len() >= cap {
+                                        top.absorb(cand);
+                                        floor = top.floor();
+                                        floor_score = top.threshold();
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    d0 += chunk.len();
+                }
+                acc.fill(0.0);
+            }
             for (w, word) in seen.iter_mut().enumerate() {
                 let mut bits = std::mem::take(word);
                 while bits != 0 {
