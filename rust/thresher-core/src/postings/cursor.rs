@@ -83,7 +83,20 @@ pub struct TermCursor<'a> {
     term: usize,
     docs: [u32; BLOCK_LEN],
     vals: [u32; BLOCK_LEN],
+    /// Prefetch the length key [`PREFETCH_AHEAD`] postings ahead of the cursor
+    /// ([`DocKeys::prefetch`]): only when the keys outgrow the caches
+    /// ([`PREFETCH_MIN_KEY_BYTES`]).
+    prefetch: bool,
 }
+
+/// Length keys of at least this many bytes are prefetched: document-at-a-time scoring reads
+/// them one candidate at a time, and from a 5M-document collection's 5 MB of norm bytes each
+/// read was a cache miss (MaxScore k=10 on synthetic 5M: 1.33x QPS with prefetching). Below
+/// this size they stay in cache and prefetching is overhead.
+pub const PREFETCH_MIN_KEY_BYTES: usize = 1 << 20;
+
+/// How many postings ahead of the cursor [`TermCursor::advance`] prefetches a length key.
+const PREFETCH_AHEAD: usize = 8;
 
 impl<'a> TermCursor<'a> {
     /// A cursor at the first posting of `list`. `num_docs` bounds the doc ids (a damaged block
@@ -118,6 +131,7 @@ impl<'a> TermCursor<'a> {
             term,
             docs: [0; BLOCK_LEN],
             vals: [0; BLOCK_LEN],
+            prefetch: keys.byte_len() >= PREFETCH_MIN_KEY_BYTES,
         };
         c.load_block(0);
         if !list.has_skips() && c.len > 0 {
@@ -182,6 +196,9 @@ impl<'a> TermCursor<'a> {
                 self.len = n;
                 self.doc = self.docs[0];
                 self.packed = Some(packed);
+                if self.prefetch {
+                    self.keys.prefetch(&self.docs[..n.min(PREFETCH_AHEAD)]);
+                }
                 return;
             }
         }
@@ -227,6 +244,10 @@ impl PostingCursor for TermCursor<'_> {
         self.pos += 1;
         if self.pos < self.len {
             self.doc = self.docs[self.pos];
+            if self.prefetch && self.pos + PREFETCH_AHEAD < self.len {
+                self.keys
+                    .prefetch(std::slice::from_ref(&self.docs[self.pos + PREFETCH_AHEAD]));
+            }
         } else if self.doc != END {
             self.load_block(self.block + 1);
         }
@@ -328,5 +349,65 @@ impl BlockMaxCursor for TermCursor<'_> {
         } else {
             self.last_of(self.sblock)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postings::encode_postings;
+    use crate::score::{CollectionStats, ScoringConfig};
+
+    /// Every posting the cursor reaches, with its score's bits: advancing, and every
+    /// `seek_every`-th step seeking 5,000 docs ahead instead.
+    fn walk(c: &mut TermCursor<'_>, seek_every: usize) -> Vec<(DocId, u32)> {
+        let mut out = Vec::new();
+        while c.doc() != END {
+            out.push((c.doc(), c.score().to_bits()));
+            if out.len() % seek_every == 0 {
+                c.seek(c.doc() + 5_000);
+            } else {
+                c.advance();
+            }
+        }
+        out
+    }
+
+    /// With length keys large enough to be prefetched, a cursor reads every posting, in order,
+    /// with the scores of a cursor that does not prefetch; out-of-range ids are never read.
+    #[test]
+    fn prefetching_cursor_reads_the_same_postings() {
+        let n = (PREFETCH_MIN_KEY_BYTES + 4_321) as u32;
+        let norms: Vec<u8> = (0..n).map(|d| (d % 251) as u8).collect();
+        let keys32: Vec<u32> = norms.iter().map(|&b| u32::from(b)).collect();
+        let docs: Vec<u32> = (0..n).step_by(997).chain([n - 1]).collect();
+        let vals: Vec<u32> = docs.iter().map(|d| 1 + d % 7).collect();
+        let mut buf = Vec::new();
+        encode_postings(&docs, &vals, &keys32, &mut buf).unwrap();
+        let config = ScoringConfig::default();
+        let stats = CollectionStats {
+            num_docs: u64::from(n),
+            total_length: 100.0 * f64::from(n),
+        };
+        let norm = LengthNorm::new(&config, &stats);
+        let scorer = TermScorer::new(&config, &stats, docs.len() as u64, 1.0);
+        let keys = DocKeys::NormBytes(&norms);
+        assert!(keys.byte_len() >= PREFETCH_MIN_KEY_BYTES);
+        let cursor = |prefetch: bool| {
+            let list = PostingList::new(&buf, docs.len() as u32).unwrap();
+            let mut c = TermCursor::new(list, n, keys, &norm, scorer, 0, true);
+            assert!(c.prefetch);
+            c.prefetch = prefetch;
+            c
+        };
+        for seek_every in [usize::MAX, 3] {
+            let with = walk(&mut cursor(true), seek_every);
+            assert_eq!(with, walk(&mut cursor(false), seek_every));
+            if seek_every == usize::MAX {
+                assert_eq!(with.iter().map(|p| p.0).collect::<Vec<_>>(), docs);
+            }
+        }
+        keys.prefetch(&[0, n - 1, n, u32::MAX]);
+        DocKeys::None.prefetch(&[7]);
     }
 }
