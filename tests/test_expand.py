@@ -182,7 +182,32 @@ def test_postings_budget(tiny, ratio: float) -> None:
     assert ex.matrix.nnz <= ratio * ex.num_literal.sum()
     # The budget-filling cap was evaluated: one more expansion per document would overflow.
     lit = ex.num_literal.sum()
-    assert any(r <= ratio < r + len(docs) / lit for _, _, _, r in m.info["grid"])
+    assert any(r <= ratio < r + len(docs) / lit for _, _, _, r, _ in m.info["grid"])
+
+
+@pytest.mark.parametrize("ratio", [1.02, 1.06])
+def test_query_cost_budget(tiny, ratio: float) -> None:
+    """Tuning keeps the training queries' postings (sum over their terms of the document
+    frequency in the expanded index) within ``max_query_cost_ratio`` times the literal's."""
+    ids, docs, queries, qrels = tiny
+    cfg = dataclasses.replace(
+        SMALL, max_query_cost_ratio=ratio, max_expansion_grid=(4, 8, 32), epochs=0
+    )
+    m = ExpansionModel.fit(docs, queries, qrels, ids, config=cfg)
+    ex = m.expand(docs)
+    # Recompute the cost independently: query terms as analysed by the model's vocabulary.
+    qfreq = m.qfreq
+    df_exp = np.bincount(ex.matrix.indices, minlength=ex.matrix.shape[1])[: len(qfreq)]
+    column = {t: i for i, t in enumerate(ex.vocab[: len(qfreq)])}
+    df_lit = np.zeros(len(qfreq))
+    for d in docs:
+        for t in set(d):
+            if t in column:
+                df_lit[column[t]] += 1
+    cost = float(qfreq @ df_exp) / float(qfreq @ df_lit)
+    assert cost <= ratio + 1e-9
+    costs = [g[4] for g in m.info["grid"]]
+    assert min(costs) <= ratio < max(costs), "the budget should bind for this test to mean much"
 
 
 def test_closed_gate_without_reweighting_is_bm25(tiny, model: ExpansionModel) -> None:

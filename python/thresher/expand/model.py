@@ -30,8 +30,9 @@ Training (:meth:`ExpansionModel.fit`), in order:
 4. ``T`` refined with the gate fixed (the dev objective picks the epoch);
 5. gate refitted on the refined ``T``; ``tau`` and ``max_expansion`` chosen on the dev
    queries among the settings within the postings budget (``max_postings_ratio`` times the
-   literal postings): for each ``tau``, the caps of ``max_expansion_grid`` plus the largest
-   cap that still fits the budget.
+   literal postings) and the query-cost budget (``max_query_cost_ratio`` times the literal
+   index's query cost, the postings the training queries' terms hold): for each ``tau``,
+   the caps of ``max_expansion_grid`` plus the largest caps that still fit each budget.
 
 The expansion source of document ``d`` is ``sigma_d I_lit(d)`` with
 ``sigma_d = (mean mass / mass of d) ** source_norm`` (default 1): without it a long document
@@ -56,6 +57,12 @@ informed ``m``, ``cds``, ``source_norm`` and ``alpha``, SciFact's test split did
   ``T0``, 15 hard negatives out of the top 50 per (query, relevant document) pair (the SciFact
   dev objective still rose at epoch 12; the best epoch on dev is kept);
 * the budget ``max_postings_ratio = 2``: the issue's size target (expanded index <= 2x BM25).
+* the budget ``max_query_cost_ratio = 2.5``: the issue's speed target (single-thread QPS
+  >= 0.7x BM25's). Search reads the postings of the query terms, and expansion terms are
+  picked *for* queries: without this budget the chosen SciFact model (2.0x BM25's postings)
+  gave the test queries 3.0x BM25's postings and 0.59x its QPS. With it: 1.48x the postings,
+  2.42x the test queries' postings, QPS 0.80x (k=10) and 0.75x (k=1000), nDCG@10 +0.0599
+  instead of +0.0605, the same R@1000 (``benches/EXPAND_RESULTS.md``).
 """
 
 # Matrix names follow the maths.
@@ -135,6 +142,13 @@ class ExpansionConfig:
         dev_fraction: share of training queries held out for model selection.
         max_postings_ratio: tuning only considers settings whose postings stay within this
             multiple of the literal (BM25) postings.
+        max_query_cost_ratio: ... and whose query cost stays within this multiple of the
+            literal index's (0: no limit). The query cost of an index is the number of
+            postings the training queries' terms hold, ``sum_t qfreq_t * df_t`` (``qfreq_t``:
+            training queries containing ``t``): the work exhaustive search does, as the FLOPS
+            regulariser of SPLADE (Paria et al., 2020) counts it. Expansion terms are chosen
+            for the queries, so their lists grow faster than the index: the cost, not the
+            size, sets the speed.
         tune: choose ``tau``/``max_expansion``/``alpha`` on dev (else use the given values).
         seed: seeds the dev split, negative sampling and shuffling.
     """
@@ -166,6 +180,7 @@ class ExpansionConfig:
     gate_l2: float = 1e-3
     dev_fraction: float = 0.2
     max_postings_ratio: float = 2.0
+    max_query_cost_ratio: float = 2.5
     tune: bool = True
     seed: int = 0
 
@@ -188,7 +203,7 @@ class ExpansionConfig:
             raise ValueError(f"max_expansion must be >= 0, got {self.max_expansion}")
         if self.negatives > self.negative_pool:
             raise ValueError("negatives must not exceed negative_pool")
-        for name in ("k1", "lr", "l2", "gate_l2", "max_postings_ratio"):
+        for name in ("k1", "lr", "l2", "gate_l2", "max_postings_ratio", "max_query_cost_ratio"):
             v = getattr(self, name)
             if not np.isfinite(v) or v < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, got {v}")
@@ -602,6 +617,7 @@ class ExpansionModel:
         Qdev = bag_matrix([queries[q] for q in dev_q_list], vocab, what="query")
         lit_postings = B.nnz
         budget = cfg.max_postings_ratio * lit_postings
+        lit_cost = max(_query_cost(B, qfreq), 1.0)
 
         def dev_metric(W: sp.csr_matrix) -> float:
             if not dev_q_list:
@@ -689,14 +705,24 @@ class ExpansionModel:
                 fill = _budget_cap(scored, B.shape[0], t, budget - lit_postings)
                 if 0 < fill < max(caps):  # only when it binds below the largest cap
                     caps.add(fill)
+                if cfg.max_query_cost_ratio:
+                    # ... and the largest cap within the query-cost budget, when it binds.
+                    room = (cfg.max_query_cost_ratio - 1.0) * lit_cost
+                    fill = _cost_cap(scored, t, qfreq, room, self_gate=model.gate is not None)
+                    if fill is not None and fill < max(caps):
+                        caps.add(fill)
                 for mm in sorted(caps):
                     W, _ = model._assemble(B, scored, t, mm)
-                    grid.append((t, mm, dev_metric(W), W.nnz / lit_postings))
-            within = [g for g in grid if g[3] * lit_postings <= budget] or [grid[0]]
+                    cost = _query_cost(W, qfreq) / lit_cost
+                    grid.append((t, mm, dev_metric(W), W.nnz / lit_postings, cost))
+            max_cost = cfg.max_query_cost_ratio or np.inf
+            within = [g for g in grid if g[3] * lit_postings <= budget and g[4] <= max_cost] or [
+                min(grid, key=lambda g: g[4])
+            ]
             best = max(g[2] for g in within)
             # Ties (small dev sets): the most postings wins; then grid order.
             tied = [g for g in within if g[2] >= best - cfg.tie]
-            tau, M, best, _ = max(tied, key=lambda g: g[3])
+            tau, M, best, _, _ = max(tied, key=lambda g: g[3])
             info["grid"] = grid
             say(f"chosen tau={tau:g}, max_expansion={M}: dev {best:.4f}")
         model.config = replace(cfg, tau=float(tau), max_expansion=int(M))
@@ -820,6 +846,45 @@ class ExpansionModel:
             if n_feat != want:
                 raise ValueError(f"gate has {n_feat} weights, expected {want}")
         return cls(vocab, T, P, gate, qfreq, cfg, tw, json.loads(str(a["info"])))
+
+
+def _query_cost(W: sp.csr_matrix, qfreq: np.ndarray) -> float:
+    """Postings the training queries' terms hold in the documents ``W`` (documents x
+    vocabulary, extra columns ignored): ``sum_t qfreq_t * df_t``."""
+    df = np.bincount(W.indices, minlength=W.shape[1])[: len(qfreq)]
+    return float(qfreq[: len(df)] @ df)
+
+
+def _cost_cap(
+    scored: list[tuple[int, Candidates, np.ndarray]],
+    tau: float,
+    qfreq: np.ndarray,
+    room: float,
+    *,
+    self_gate: bool = True,
+) -> int | None:
+    """Largest per-document cap ``M`` whose expansion terms at threshold ``tau`` add at most
+    ``room`` to the query cost (:func:`_query_cost`: each kept candidate of term ``j`` adds
+    ``qfreq_j``), keeping per document the candidates :meth:`ExpansionModel._assemble` keeps;
+    ``None`` when no cap binds (every candidate above ``tau`` fits), 0 when none fits."""
+    ranks, costs = [], []
+    for _, cand, p in scored:
+        if not len(cand.rows):
+            continue
+        ok = p > tau if self_gate else np.ones(len(p), dtype=bool)
+        r, c, sc, pk = cand.rows[ok], cand.cols[ok], cand.score[ok], p[ok]
+        order = np.lexsort((c, -sc, -pk, r))
+        r, c = r[order], c[order]
+        first = np.searchsorted(r, np.arange(r.max(initial=-1) + 1))
+        ranks.append(np.arange(len(r)) - first[r])
+        costs.append(qfreq[c].astype(np.float64))
+    if not ranks:
+        return None
+    rank, cost = np.concatenate(ranks), np.concatenate(costs)
+    per_rank = np.cumsum(np.bincount(rank, weights=cost))  # cost of caps 1, 2, ...
+    if per_rank[-1] <= room:
+        return None
+    return int(np.searchsorted(per_rank, room, side="right"))
 
 
 def _budget_cap(
