@@ -135,7 +135,8 @@ impl Algorithm {
     /// [`AUTO_SPREAD_POSTINGS`] postings of which no single term holds more than
     /// [`AUTO_SPREAD_SHARE`] (`P <= 150_000` and `max_df <= 0.7 * P`); block-max MaxScore
     /// otherwise (which itself switches to block-max WAND's block skipping for a single-term
-    /// query). Measured per query with `examples/qps.rs --per-query` on SciFact, a 409k-passage
+    /// query); and always MaxScore when a segment holds more than [`AUTO_EXHAUSTIVE_MAX_DOCS`]
+    /// documents. Measured per query with `examples/qps.rs --per-query` on SciFact, a 409k-passage
     /// prose collection and a 1M-document synthetic Zipf collection at k = 10, 100, 1000 (see
     /// ARCHITECTURE.md): below those sizes exhaustive's vectorised term-at-a-time pass beats the
     /// per-candidate cost of pruning. MaxScore wins when one frequent term holds most of the
@@ -165,7 +166,7 @@ impl Algorithm {
                 let p = prep.total_postings;
                 let spread = p <= AUTO_SPREAD_POSTINGS
                     && prep.max_term_postings as f64 <= AUTO_SPREAD_SHARE * p as f64;
-                if p <= budget || spread {
+                if prep.max_segment_docs <= AUTO_EXHAUSTIVE_MAX_DOCS && (p <= budget || spread) {
                     Self::Exhaustive
                 } else {
                     Self::MaxScore
@@ -185,6 +186,14 @@ pub const AUTO_POSTINGS_PER_HIT: u64 = 1_000;
 pub const AUTO_SPREAD_POSTINGS: u64 = 150_000;
 /// See [`AUTO_SPREAD_POSTINGS`].
 pub const AUTO_SPREAD_SHARE: f64 = 0.7;
+/// `auto` never runs exhaustive on a BM25-family index whose largest segment holds more
+/// documents than this ([`Algorithm::resolve`]): its accumulators (4 bytes per document) no
+/// longer fit in cache and every posting costs a cache miss. Measured per query with
+/// `examples/qps.rs --per-query` on the 5M-document synthetic Zipf collection (1,000 queries,
+/// k = 10 and 1000): MaxScore was faster than exhaustive in every band of query postings, from
+/// under 1,000 (about 8x: the bitmap scan alone is 78k words) to over 100,000 (1.3x at
+/// k = 1000). At 1M documents the rules above were measured to hold; the limit sits between.
+pub const AUTO_EXHAUSTIVE_MAX_DOCS: u64 = 2_000_000;
 
 /// How a search runs.
 #[derive(Debug, Clone, Copy, Default)]
@@ -193,4 +202,56 @@ pub struct SearchOptions<'a> {
     pub algorithm: Algorithm,
     /// Only these documents may be returned (default: all).
     pub allow: Option<&'a DocFilter>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::prepared::Prepared;
+
+    fn prep(q: &Query, postings: u64, max_df: u64, docs: u64, impact: bool) -> Prepared<'_> {
+        Prepared {
+            query: q,
+            scorers: Vec::new(),
+            infos: Vec::new(),
+            total_postings: postings,
+            impact,
+            max_term_postings: max_df,
+            max_segment_docs: docs,
+        }
+    }
+
+    #[test]
+    fn auto_rule() {
+        let q = Query::default();
+        let auto =
+            |p, max_df, docs, k| Algorithm::Auto.resolve(&prep(&q, p, max_df, docs, false), k);
+        // Few postings, or few per requested hit: exhaustive...
+        assert_eq!(auto(10_000, 9_000, 1_000_000, 10), Algorithm::Exhaustive);
+        assert_eq!(
+            auto(900_000, 800_000, 1_000_000, 1000),
+            Algorithm::Exhaustive
+        );
+        // ... postings spread over several terms: exhaustive up to a larger size ...
+        assert_eq!(auto(100_000, 40_000, 1_000_000, 10), Algorithm::Exhaustive);
+        assert_eq!(auto(100_000, 90_000, 1_000_000, 10), Algorithm::MaxScore);
+        assert_eq!(auto(500_000, 200_000, 1_000_000, 10), Algorithm::MaxScore);
+        // ... but never on a segment beyond AUTO_EXHAUSTIVE_MAX_DOCS.
+        assert_eq!(
+            auto(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS, 10),
+            Algorithm::Exhaustive
+        );
+        assert_eq!(
+            auto(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS + 1, 10),
+            Algorithm::MaxScore
+        );
+        assert_eq!(auto(900_000, 800_000, 5_000_000, 1000), Algorithm::MaxScore);
+        // Impact indexes always run exhaustive; an explicit choice is kept.
+        let big_impact = prep(&q, 10, 10, 5_000_000, true);
+        assert_eq!(
+            Algorithm::Auto.resolve(&big_impact, 10),
+            Algorithm::Exhaustive
+        );
+        assert_eq!(Algorithm::Bmw.resolve(&big_impact, 10), Algorithm::Bmw);
+    }
 }

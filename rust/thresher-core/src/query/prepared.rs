@@ -23,6 +23,8 @@ pub struct Prepared<'q> {
     pub impact: bool,
     /// Postings of the query term with the most postings (its global document frequency).
     pub max_term_postings: u64,
+    /// Documents of the largest segment (the size of exhaustive search's accumulators).
+    pub max_segment_docs: u64,
 }
 
 impl<'q> Prepared<'q> {
@@ -64,6 +66,11 @@ impl<'q> Prepared<'q> {
             total_postings,
             impact: index.meta().scoring.kind == crate::ScoringKind::Impact,
             max_term_postings,
+            max_segment_docs: views
+                .iter()
+                .map(|v| v.segment.num_docs() as u64)
+                .max()
+                .unwrap_or(0),
         }
     }
 
