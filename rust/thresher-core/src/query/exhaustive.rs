@@ -97,6 +97,23 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             let mut floor = top.floor();
             let mut floor_score = top.threshold();
             let cand = &mut s.cand;
+            // Queues a hit that can still enter the queue and `allow` admits; hands the queue
+            // to `top` once full (a macro, not a closure or method, so that the floor stays
+            // in registers: a method on a struct measured 2-4% slower).
+            macro_rules! offer {
+                ($doc:expr, $score:expr) => {{
+                    let doc: DocId = $doc;
+                    let key = topk::key(doc, $score);
+                    if key > floor && allow.is_none_or(|a| a.contains(doc)) {
+                        cand.push(key);
+                        if cand.len() >= cap {
+                            top.absorb(cand);
+                            floor = top.floor();
+                            floor_score = top.threshold();
+                        }
+                    }
+                }};
+            }
             if dense {
                 // Chunks with no accumulator at or above the bar are skipped with one
                 // vectorised test; every accumulator is reset afterwards in one pass.
@@ -107,16 +124,7 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     if chunk.iter().fold(false, |any, &x| any | (x >= bar)) {
                         for (i, &score) in chunk.iter().enumerate() {
                             if score >= floor_score.max(f32::from_bits(1)) {
-                                let doc = view.base + (d0 + i) as DocId;
-                                let key = topk::key(doc, score);
-                                if key > floor && allow.is_none_or(|a| a.contains(doc)) {
-                                    cand.push(key);
-                                    if cand.len() >= cap {
-                                        top.absorb(cand);
-                                        floor = top.floor();
-                                        floor_score = top.threshold();
-                                    }
-                                }
+                                offer!(view.base + (d0 + i) as DocId, score);
                             }
                         }
                     }
@@ -132,16 +140,7 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     let score = std::mem::take(&mut acc[d]);
                     #[allow(clippy::neg_cmp_op_on_partial_ord)]
                     if !(score < floor_score) {
-                        let doc = view.base + d as DocId;
-                        let key = topk::key(doc, score);
-                        if key > floor && allow.is_none_or(|a| a.contains(doc)) {
-                            cand.push(key);
-                            if cand.len() >= cap {
-                                top.absorb(cand);
-                                floor = top.floor();
-                                floor_score = top.threshold();
-                            }
-                        }
+                        offer!(view.base + d as DocId, score);
                     }
                 }
             }
