@@ -47,7 +47,9 @@ def reference_scores(docs, query, scoring, k1, b, delta):
         if scoring == "lucene":
             dl = np.array([lucene_norm_length(int(x)) for x in lengths], dtype=np.float64)
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
-            s = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
+            with np.errstate(invalid="ignore"):
+                # 0/0 where tf = 0 and k1 = 0: documents without the term, masked below.
+                s = idf * tf / (tf + k1 * (1 - b + b * dl / avgdl))
         else:
             dl = lengths
             kk = 1 - b + b * dl / avgdl
