@@ -38,12 +38,8 @@ How to run (from the repository root, after ``make install``)::
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
-import os
 import platform
-import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -64,7 +60,7 @@ from thresher.tdv import Corpus
 from thresher.tdv import train as tdv_train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tdv_report import CHOSEN, _time_qps, make_config
+from tdv_report import CHOSEN, _time_qps, environment, make_config
 
 MEASURES = ("nDCG@10", "R@100", "R@1000", "RR@10")
 REPO = Path(__file__).resolve().parent.parent
@@ -573,32 +569,6 @@ def seed_section(name: str, seeds: list[int], summaries: list[dict]) -> list[str
     return lines
 
 
-def environment(argv: list[str]) -> dict:
-    """Date, machine, commit and the exact command of this run."""
-    cpu = platform.processor()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(
-                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-
-    def git(*a: str) -> str:
-        p = subprocess.run(["git", *a], cwd=REPO, capture_output=True, text=True, check=False)
-        return p.stdout.strip()
-
-    dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
-    return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{cpu}, {os.cpu_count()} logical cores, {platform.platform()}",
-        "load": ", ".join(f"{x:.2f}" for x in os.getloadavg()),
-        "commit": git("rev-parse", "--short", "HEAD") + (" (uncommitted changes)" if dirty else ""),
-        "command": ".venv/bin/python benches/expand_report.py "
-        + " ".join(shlex.quote(a) for a in argv),
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -629,14 +599,17 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(f"[{time.perf_counter() - t0:7.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    env = environment(argv if argv is not None else sys.argv[1:])
+    env = environment(
+        argv if argv is not None else sys.argv[1:], ".venv/bin/python benches/expand_report.py"
+    )
+    load = ", ".join(f"{x:.2f}" for x in env["load_average_at_start"])
     lines = [
         "# thresher.expand report",
         "",
         f"Generated {env['date']} by `{env['command']}` (commit {env['commit']}, thresher "
         f"{thresher.__version__}, Python {platform.python_version()}).",
         f"Machine: {env['machine']} (shared with other jobs; load average at start "
-        f"{env['load']}). QPS figures are compared as ratios within this run.",
+        f"{load}). QPS figures are compared as ratios within this run.",
         "",
         f"Expansion configuration: `{json.dumps(config.__dict__)}`. TDV-BM25: features "
         f"`{CHOSEN['features']}`, `{json.dumps(CHOSEN['config'])}` (seed = the run's seed).",

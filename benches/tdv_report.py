@@ -970,8 +970,9 @@ def render_targets(r: dict) -> list[str]:
     ]
 
 
-def environment(argv: list[str]) -> dict:
-    """Date, machine, versions and the exact command of this run."""
+def environment(argv: list[str], script: str = "python benches/tdv_report.py") -> dict:
+    """Date, machine, versions and the exact command (``script`` and ``argv``) of this run;
+    ``expand_report.py`` uses it too."""
     import datetime
     import platform
     import shlex
@@ -1004,7 +1005,7 @@ def environment(argv: list[str]) -> dict:
         "python": platform.python_version(),
         "thresher": version,
         "commit": git("rev-parse", "--short", "HEAD") + (" (uncommitted changes)" if dirty else ""),
-        "command": "python benches/tdv_report.py " + " ".join(shlex.quote(a) for a in argv),
+        "command": " ".join([script, *(shlex.quote(a) for a in argv)]),
     }
 
 
