@@ -210,6 +210,7 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     config = TrainConfig(
         scoring=ScoringConfig(model="bm25", k1=args.k1, b=args.b),
         margin=args.margin,
+        l1=args.l1,
         max_postings=args.max_postings,
         max_epochs=args.epochs,
         seed=args.seed,
@@ -346,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
         "c = PPMI/SVD co-occurrence (default: ab)",
     )
     pt.add_argument("--margin", type=float, default=8.0, help="hinge margin (default 8)")
+    pt.add_argument(
+        "--l1", type=float, default=1e-4, help="L1 strength on the weighted postings (default 1e-4)"
+    )
     pt.add_argument(
         "--max-postings",
         type=float,
