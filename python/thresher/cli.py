@@ -348,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pt.add_argument("--margin", type=float, default=8.0, help="hinge margin (default 8)")
     pt.add_argument(
-        "--l1", type=float, default=1e-4, help="L1 strength on the weighted postings (default 1e-4)"
+        "--l1", type=float, default=3e-5, help="L1 strength on the weighted postings (default 3e-5)"
     )
     pt.add_argument(
         "--max-postings",

@@ -45,7 +45,7 @@ Choices (details and measurements in each module's docstring):
   ``S_t = sum_d TDV * tf``, is available as ``ScoringConfig(idf="frej")``.
   TF-IDF variant: ``ScoringConfig(model="tfidf")``.
 - Loss: ``(1 - l1) * mean hinge(margin - (s+ - s-)) + l1 * sum ||d+ + d-||_1``
-  per batch of 64, Adam lr 1e-3, l1 = 1e-4, one BM25-hard negative per
+  per batch of 64, Adam lr 1e-3, l1 = 3e-5, one BM25-hard negative per
   positive and epoch, **margin 8** (the paper's margin 1 collapses onto
   pruning the frequent query terms with Lucene-scale scores; see
   :mod:`~thresher.tdv.train`).
