@@ -1131,8 +1131,7 @@ def render(r: dict, png: str | None, data: str = "") -> str:
             + ", ".join(f"{k}: {g:+.4f}" for k, g in gains.items())
             + f". Rule: the largest L1 within {L1_DEV_SLACK} of the best dev gain (more L1 "
             f"prunes more postings, so search is faster) picks {pick}; the configuration "
-            f"uses {chosen:g}"
-            + (" (the same)." if same else f". {L1_NOTE}"),
+            f"uses {chosen:g}" + (" (the same)." if same else f". {L1_NOTE}"),
         ]
     if "tfidf" in r:
         lines += ["", "## TF-IDF variant (same configuration)", "", HEADER]
