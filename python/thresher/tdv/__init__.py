@@ -53,10 +53,10 @@ Choices (details and measurements in each module's docstring):
   Selection: best dev nDCG@10 among epochs keeping <= 60% of postings.
 
 Measured (``benches/tdv_report.py``, analyzer ``thresher.Analyzer(stemmer="porter")``,
-scipy scorer, ir-measures; seed 0): SciFact test nDCG@10 0.6777 -> 0.7124 with
-59.8% of postings kept; Cranfield 5-fold CV 0.3514 -> 0.3917 with 57.0% kept
-(mean over folds); transfer SciFact -> Cranfield 0.3724, Cranfield -> SciFact
-0.6922. Training takes ~10-25 s per model on one core.
+scipy scorer, ir-measures; seed 0): SciFact test nDCG@10 0.6777 -> 0.7042 with
+59.0% of postings kept; Cranfield 5-fold CV 0.3514 -> 0.3914 with 55.8% kept
+(mean over folds); transfer SciFact -> Cranfield 0.3627, Cranfield -> SciFact
+0.6940. Training takes ~10-25 s per model on one core.
 
 Handing weights to an index: ``TDVModel.term_weights(vocab, tf)`` returns a
 float32 array aligned to ``vocab``; 0 means "leave the term out". The index
