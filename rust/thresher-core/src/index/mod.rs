@@ -17,6 +17,7 @@
 //! atomically, then deletes files no longer referenced. A crash at any point leaves the
 //! previous `meta.json` and every file it names intact: the old index stays loadable.
 
+pub mod bounds;
 pub mod builder;
 mod ids;
 pub mod impact;
@@ -236,6 +237,8 @@ pub struct SegmentView {
     pub segment: Segment,
     /// Global doc id of the segment's local doc 0.
     pub base: DocId,
+    /// Block bound keys of this segment's lists under this index's length norm.
+    pub(crate) block_keys: bounds::BlockKeyCache,
 }
 
 /// A searchable index.
@@ -299,7 +302,11 @@ impl Index {
                 Error::invalid_argument("an index holds at most 2^32 - 1 documents")
             })?;
             base += segment.num_docs() as u64;
-            views.push(SegmentView { segment, base: b });
+            views.push(SegmentView {
+                segment,
+                base: b,
+                block_keys: bounds::BlockKeyCache::default(),
+            });
         }
         if base > u64::from(u32::MAX) {
             return Err(Error::invalid_argument(

@@ -13,6 +13,8 @@
 //!   `block_end()` are a bound of the scores in that block and its last doc id (`0` / [`END`]
 //!   past the last block).
 
+use std::sync::Arc;
+
 use crate::postings::list::{PackedValues, PostingList};
 use crate::postings::BLOCK_LEN;
 use crate::score::{DocKeys, LengthNorm, TermScorer};
@@ -87,6 +89,9 @@ pub struct TermCursor<'a> {
     /// ([`DocKeys::prefetch`]): only when the keys outgrow the caches
     /// ([`PREFETCH_MIN_KEY_BYTES`]).
     prefetch: bool,
+    /// The largest query-free key of each block, when the index has them
+    /// ([`crate::index::bounds`]): block bounds without decoding frontiers.
+    block_keys: Option<Arc<[f32]>>,
 }
 
 /// Length keys of at least this many bytes are prefetched: document-at-a-time scoring reads
@@ -132,6 +137,7 @@ impl<'a> TermCursor<'a> {
             docs: [0; BLOCK_LEN],
             vals: [0; BLOCK_LEN],
             prefetch: keys.byte_len() >= PREFETCH_MIN_KEY_BYTES,
+            block_keys: None,
         };
         c.load_block(0);
         if !list.has_skips() && c.len > 0 {
@@ -141,6 +147,32 @@ impl<'a> TermCursor<'a> {
             c.max_score = c.compute_max_score();
         }
         c
+    }
+
+    /// Bounds blocks with `keys` (one per block, from [`crate::index::bounds::block_keys`] of
+    /// this list and this index's length norm) instead of their frontiers. Keys of the wrong
+    /// length are ignored.
+    pub fn set_block_keys(&mut self, keys: Arc<[f32]>) {
+        if keys.len() == self.list.num_blocks() as usize {
+            self.block_keys = Some(keys);
+            self.sblock_max = Score::NAN;
+        }
+    }
+
+    /// Upper bound of the scores of block `b` of a list with skips (`INFINITY` when its
+    /// frontier is damaged).
+    fn bound_of(&self, b: u32) -> Score {
+        if let Some(&key) = self.block_keys.as_ref().and_then(|k| k.get(b as usize)) {
+            return self.scorer.bound_of_key(key);
+        }
+        let (norm, scorer) = (self.norm, &self.scorer);
+        let mut m: Score = 0.0;
+        match self.list.for_each_block_frontier_pair(b, |v, k| {
+            m = m.max(scorer.bound(v, norm.factor(k)));
+        }) {
+            Some(()) => m,
+            None => Score::INFINITY,
+        }
     }
 
     fn compute_max_score(&mut self) -> Score {
@@ -330,14 +362,7 @@ impl BlockMaxCursor for TermCursor<'_> {
             return self.max_score;
         }
         if self.sblock_max.is_nan() {
-            let (norm, scorer) = (self.norm, &self.scorer);
-            let mut m: Score = 0.0;
-            self.sblock_max = match self.list.for_each_block_frontier_pair(self.sblock, |v, k| {
-                m = m.max(scorer.bound(v, norm.factor(k)));
-            }) {
-                Some(()) => m,
-                None => Score::INFINITY,
-            };
+            self.sblock_max = self.bound_of(self.sblock);
         }
         self.sblock_max
     }

@@ -2,6 +2,9 @@
 //! shared by every algorithm; and [`Pruner`], which turns heap thresholds into thresholds for
 //! f32 upper-bound estimates that absorb rounding, so pruning never drops a true top-k hit.
 
+use std::sync::Arc;
+
+use crate::index::bounds::block_keys;
 use crate::index::{Index, SegmentView};
 use crate::postings::TermCursor;
 use crate::query::Query;
@@ -103,6 +106,7 @@ impl<'q> Prepared<'q> {
     ) -> Vec<TermCursor<'a>> {
         let s = &view.segment;
         let (n, keys, norm) = (s.num_docs() as u32, s.doc_keys(), index.length_norm());
+        let kind = index.meta().scoring.kind;
         self.infos[seg]
             .iter()
             .zip(&self.scorers)
@@ -111,7 +115,15 @@ impl<'q> Prepared<'q> {
                 let (info, w) = (*info)?;
                 let list = s.postings(info)?;
                 let scorer = scorer.with_term_weight(w);
-                Some(TermCursor::new(list, n, keys, norm, scorer, term, true))
+                let mut c = TermCursor::new(list, n, keys, norm, scorer, term, true);
+                if list.has_skips() && TermScorer::query_free_key(kind, 1, 1.0).is_some() {
+                    let at = info.postings.0;
+                    let cached = view.block_keys.get_or_compute(at, || {
+                        block_keys(&list, norm, kind).unwrap_or_else(|| Arc::from(Vec::new()))
+                    });
+                    c.set_block_keys(cached);
+                }
+                Some(c)
             })
             .collect()
     }

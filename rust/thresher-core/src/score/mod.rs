@@ -764,6 +764,32 @@ impl TermScorer {
         pairs.fold(0.0, |m, (tf, norm)| m.max(self.bound(tf, norm)))
     }
 
+    /// A key of `(tf, norm)` that does not depend on the query, for the models whose score
+    /// bound is a non-decreasing function of it times nothing but query constants: `lucene`
+    /// (`tf * norm`) and `impact` (`tf`). `None` for the others. A block's bound is then
+    /// [`TermScorer::bound_of_key`] of the largest key of its frontier pairs, bit for bit
+    /// what [`TermScorer::max_bound`] gives, so the largest key per block can be computed once
+    /// per index and reused by every query.
+    #[inline]
+    pub fn query_free_key(kind: ScoringKind, tf: u32, norm: f32) -> Option<f32> {
+        match kind {
+            ScoringKind::Lucene => Some(tf as f32 * norm),
+            ScoringKind::Impact => Some(tf as f32),
+            _ => None,
+        }
+    }
+
+    /// The bound of pairs whose largest [`TermScorer::query_free_key`] is `key` (only for the
+    /// models that have one).
+    #[inline]
+    pub fn bound_of_key(&self, key: f32) -> f32 {
+        let w = self.weight;
+        match self.kind {
+            ScoringKind::Lucene => w - w / (1.0 + key),
+            _ => w * key,
+        }
+    }
+
     /// The query-side weight (idf × boost, and the variant's constant factor).
     pub fn weight(&self) -> f32 {
         self.weight
@@ -864,6 +890,15 @@ mod tests {
             }
             let want = all.iter().fold(0f32, |m, &(t, n)| m.max(s.bound(t, n)));
             proptest::prop_assert_eq!(s.max_bound(all.iter().copied()).to_bits(), want.to_bits());
+            // The query-free key route gives the same bits.
+            let keys: Option<Vec<f32>> = all
+                .iter()
+                .map(|&(t, n)| TermScorer::query_free_key(kind, t, n))
+                .collect();
+            if let Some(keys) = keys {
+                let key = keys.iter().fold(f32::NEG_INFINITY, |m, &x| m.max(x));
+                proptest::prop_assert_eq!(s.bound_of_key(key).to_bits(), want.to_bits(), "{:?}", kind);
+            }
             let tfs: Vec<u32> = pairs.iter().map(|p| p.0).collect();
             let ns: Vec<f32> = pairs.iter().map(|p| doc(&cfg, &norm, p.1).1).collect();
             let mut out = vec![0f32; tfs.len()];
