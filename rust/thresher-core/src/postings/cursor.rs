@@ -85,6 +85,10 @@ pub struct TermCursor<'a> {
     term: usize,
     docs: [u32; BLOCK_LEN],
     vals: [u32; BLOCK_LEN],
+    /// Scores of the current block from `scored_from` on ([`TermCursor::rest_of_block`]);
+    /// `scored_from == BLOCK_LEN` when not computed for this block.
+    scores: [Score; BLOCK_LEN],
+    scored_from: usize,
     /// Prefetch the length key [`PREFETCH_AHEAD`] postings ahead of the cursor
     /// ([`DocKeys::prefetch`]): only when the keys outgrow the caches
     /// ([`PREFETCH_MIN_KEY_BYTES`]).
@@ -136,6 +140,8 @@ impl<'a> TermCursor<'a> {
             term,
             docs: [0; BLOCK_LEN],
             vals: [0; BLOCK_LEN],
+            scores: [0.0; BLOCK_LEN],
+            scored_from: BLOCK_LEN,
             prefetch: keys.byte_len() >= PREFETCH_MIN_KEY_BYTES,
             block_keys: None,
         };
@@ -221,6 +227,7 @@ impl<'a> TermCursor<'a> {
     #[cold]
     fn load_block(&mut self, b: u32) {
         self.vals_ready = false;
+        self.scored_from = BLOCK_LEN;
         if b < self.list.num_blocks() {
             if let Some((n, packed)) = self.list.decode_docs(b, self.num_docs, &mut self.docs) {
                 self.block = b;
@@ -249,6 +256,45 @@ impl<'a> TermCursor<'a> {
             if ok.is_none() {
                 self.vals.fill(0);
             }
+        }
+    }
+
+    /// The doc ids and scores of the current block's postings from the cursor on (empty at
+    /// [`END`]); each score is bit for bit what [`ScoredCursor::score`] gives there, computed
+    /// for all of them at once (length factors gathered, then one vectorisable loop). The
+    /// cursor does not move: [`TermCursor::skip_in_block`] does.
+    pub fn rest_of_block(&mut self) -> (&[DocId], &[Score]) {
+        if self.doc == END {
+            return (&[], &[]);
+        }
+        let (pos, len) = (self.pos, self.len);
+        if self.scored_from > pos {
+            self.ensure_values();
+            let mut factors = [0f32; BLOCK_LEN];
+            let m = len - pos;
+            self.keys
+                .factors(self.norm, &self.docs[pos..len], &mut factors[..m]);
+            self.scorer.score_many(
+                &self.vals[pos..len],
+                &factors[..m],
+                &mut self.scores[pos..len],
+            );
+            self.scored_from = pos;
+        }
+        (&self.docs[pos..len], &self.scores[pos..len])
+    }
+
+    /// Moves `k` postings forward within the current block (`k` at most what
+    /// [`TermCursor::rest_of_block`] returned); to the next block when that reaches its end.
+    pub fn skip_in_block(&mut self, k: usize) {
+        if self.doc == END || k == 0 {
+            return;
+        }
+        self.pos += k;
+        if self.pos < self.len {
+            self.doc = self.docs[self.pos];
+        } else {
+            self.load_block(self.block + 1);
         }
     }
 

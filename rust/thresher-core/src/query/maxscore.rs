@@ -107,6 +107,50 @@ fn segment(
             }
             window_end = Some(end);
         }
+        if n - ne == 1 {
+            // One essential list: score the rest of its block at once and take as candidates
+            // only the postings that, with the non-essential maxima, can beat the threshold
+            // (Lucene's single-essential-clause window). Same candidates, same scores, no
+            // per-posting merge.
+            let w_end = window_end.unwrap_or(END);
+            let (non, ess) = cs.split_at_mut(ne);
+            let e = &mut ess[0];
+            let term = e.term();
+            let rest = ub[ne - 1];
+            let (docs, scores) = e.rest_of_block();
+            let mut used = docs.len();
+            let mut done = false;
+            for (i, (&doc, &s)) in docs.iter().zip(scores).enumerate() {
+                if doc > w_end {
+                    used = i;
+                    break;
+                }
+                if s + rest <= theta || allow.is_some_and(|a| !a.contains(base + doc)) {
+                    continue;
+                }
+                contrib[term] = s;
+                let inserted = finish(non, &ub, &mut bm, doc, s, theta, contrib, top, base);
+                contrib[term] = 0.0;
+                for c in non.iter() {
+                    contrib[c.term()] = 0.0;
+                }
+                if inserted {
+                    theta = pruner.safe(top.threshold());
+                    if ub[ne] <= theta {
+                        // Not even all lists together can beat the threshold any more.
+                        used = i + 1;
+                        done = true;
+                        break;
+                    }
+                }
+            }
+            e.skip_in_block(used);
+            if done {
+                break;
+            }
+            cur = e.doc();
+            continue;
+        }
         let doc = cur;
         let allowed = allow.is_none_or(|a| a.contains(base + doc));
         let mut next = END;
@@ -123,43 +167,8 @@ fn segment(
             next = next.min(c.doc());
         }
         if allowed {
-            let mut alive = ne == 0 || partial + ub[ne - 1] > theta;
-            if alive && ne > 0 {
-                // Replace maximum scores by block-maximum scores from the largest list down,
-                // stopping as soon as the bound proves the candidate hopeless. Each estimate is
-                // a fresh sum of non-negative leaves (no subtraction), as Pruner requires.
-                let mut bms: Score = 0.0;
-                for j in (0..ne).rev() {
-                    cs[j].shallow_seek(doc);
-                    bm[j] = cs[j].block_max_score();
-                    bms += bm[j];
-                    let rest = if j > 0 { ub[j - 1] } else { 0.0 };
-                    if partial + (bms + rest) <= theta {
-                        alive = false;
-                        break;
-                    }
-                }
-            }
-            if alive && ne > 0 {
-                // bm[i] becomes the sum of the block maxima of lists 0..=i.
-                for i in 1..ne {
-                    bm[i] += bm[i - 1];
-                }
-                for i in (0..ne).rev() {
-                    if partial + bm[i] <= theta {
-                        alive = false;
-                        break;
-                    }
-                    let c = &mut cs[i];
-                    c.seek(doc);
-                    if c.doc() == doc {
-                        let s = c.score();
-                        contrib[c.term()] = s;
-                        partial += s;
-                    }
-                }
-            }
-            if alive && top.insert(base + doc, canonical_sum(contrib)) {
+            let (non, _) = cs.split_at_mut(ne);
+            if finish(non, &ub, &mut bm, doc, partial, theta, contrib, top, base) {
                 theta = pruner.safe(top.threshold());
                 let before = ne;
                 while ne < n && ub[ne] <= theta {
@@ -175,4 +184,60 @@ fn segment(
         }
         cur = next;
     }
+}
+
+/// Finishes candidate `doc`, whose essential contributions are in `contrib` and sum to
+/// `partial`, against the non-essential lists `non` (`ub[j]`: the sum of the maximum scores of
+/// `non[0..=j]`): from the largest list down, drops it as soon as `partial` plus the remaining
+/// lists' maximum (then block-maximum) scores cannot beat `theta`, otherwise seeks and scores
+/// the list. Returns whether the candidate entered `top`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    non: &mut [TermCursor<'_>],
+    ub: &[Score],
+    bm: &mut [Score],
+    doc: DocId,
+    mut partial: Score,
+    theta: Score,
+    contrib: &mut [Score],
+    top: &mut TopK,
+    base: DocId,
+) -> bool {
+    let ne = non.len();
+    if ne > 0 {
+        if partial + ub[ne - 1] <= theta {
+            return false;
+        }
+        // Replace maximum scores by block-maximum scores from the largest list down, stopping
+        // as soon as the bound proves the candidate hopeless. Each estimate is a fresh sum of
+        // non-negative leaves (no subtraction), as Pruner requires.
+        let mut bms: Score = 0.0;
+        for j in (0..ne).rev() {
+            non[j].shallow_seek(doc);
+            bm[j] = non[j].block_max_score();
+            bms += bm[j];
+            let rest = if j > 0 { ub[j - 1] } else { 0.0 };
+            if partial + (bms + rest) <= theta {
+                return false;
+            }
+        }
+        // bm[j] becomes the sum of the block maxima of lists 0..=j.
+        for j in 1..ne {
+            bm[j] += bm[j - 1];
+        }
+        for j in (0..ne).rev() {
+            if partial + bm[j] <= theta {
+                return false;
+            }
+            let c = &mut non[j];
+            c.seek(doc);
+            if c.doc() == doc {
+                let s = c.score();
+                contrib[c.term()] = s;
+                partial += s;
+            }
+        }
+    }
+    top.insert(base + doc, canonical_sum(contrib))
 }
