@@ -284,6 +284,26 @@ impl<'a> TermCursor<'a> {
         (&self.docs[pos..len], &self.scores[pos..len])
     }
 
+    /// Position of the cursor in its current block.
+    #[inline]
+    pub fn block_pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Doc id of posting `i` of the current block (`i` below the block's length).
+    #[inline]
+    pub fn block_doc(&self, i: usize) -> DocId {
+        self.docs[i]
+    }
+
+    /// Score of posting `i` of the current block, for `i` from the position of the last
+    /// [`TermCursor::rest_of_block`] call on (0.0 before such a call).
+    #[inline]
+    pub fn block_score(&self, i: usize) -> Score {
+        debug_assert!(i >= self.scored_from && i < self.len);
+        self.scores[i]
+    }
+
     /// Moves `k` postings forward within the current block (`k` at most what
     /// [`TermCursor::rest_of_block`] returned); to the next block when that reaches its end.
     pub fn skip_in_block(&mut self, k: usize) {
