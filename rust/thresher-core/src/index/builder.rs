@@ -89,7 +89,7 @@ fn shard_of(term: &str) -> usize {
 }
 
 /// One posting on its way to a shard: doc id, term, term frequency.
-type Routed = (u32, String, u32);
+type Routed<'a> = (u32, &'a str, u32);
 
 /// Sorted (term, tf) pairs of one document.
 type DocTerms = Vec<(String, u32)>;
@@ -191,21 +191,25 @@ impl IndexBuilder {
         }
         let shards = &mut self.shards;
         ThreadPools::install(self.threads, || {
-            let routed: Vec<Vec<Vec<Routed>>> = chunks
-                .into_par_iter()
+            // Buckets borrow the terms: a posting of a known term allocates and frees nothing
+            // in the shard pass (freeing another thread's strings there contended for the
+            // allocator's arenas).
+            let routed: Vec<Vec<Vec<Routed<'_>>>> = chunks
+                .par_iter()
                 .map(|(first, chunk)| {
-                    let mut buckets: Vec<Vec<Routed>> = (0..SHARDS).map(|_| Vec::new()).collect();
-                    for (i, terms) in chunk.into_iter().enumerate() {
+                    let mut buckets: Vec<Vec<Routed<'_>>> =
+                        (0..SHARDS).map(|_| Vec::new()).collect();
+                    for (i, terms) in chunk.iter().enumerate() {
                         let doc = (first + i) as u32;
                         for (term, tf) in terms {
-                            buckets[shard_of(&term)].push((doc, term, tf));
+                            buckets[shard_of(term)].push((doc, term.as_str(), *tf));
                         }
                     }
                     buckets
                 })
                 .collect();
             // by_shard[s]: shard s's buckets, in chunk (so doc) order.
-            let mut by_shard: Vec<Vec<Vec<Routed>>> = (0..SHARDS).map(|_| Vec::new()).collect();
+            let mut by_shard: Vec<Vec<Vec<Routed<'_>>>> = (0..SHARDS).map(|_| Vec::new()).collect();
             for buckets in routed {
                 for (s, b) in buckets.into_iter().enumerate() {
                     by_shard[s].push(b);
@@ -216,14 +220,20 @@ impl IndexBuilder {
                 .zip(by_shard.into_par_iter())
                 .for_each(|(shard, buckets)| {
                     for (doc, term, tf) in buckets.into_iter().flatten() {
-                        let next = shard.term_ids.len() as u32;
-                        let tid = *shard.term_ids.entry(term).or_insert(next);
-                        if tid == next {
-                            shard.postings.push(Vec::new());
-                        }
+                        let tid = match shard.term_ids.get(term) {
+                            Some(&t) => t,
+                            None => {
+                                let t = shard.term_ids.len() as u32;
+                                shard.term_ids.insert(term.to_owned(), t);
+                                shard.postings.push(Vec::new());
+                                t
+                            }
+                        };
                         shard.postings[tid as usize].push((doc, tf));
                     }
                 });
+            // Each chunk's strings are freed by one thread.
+            chunks.into_par_iter().for_each(drop);
         })?;
         Ok(())
     }
