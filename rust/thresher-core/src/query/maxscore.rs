@@ -80,8 +80,9 @@ fn segment(
         ne += 1;
     }
     let mut cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-    // Per essential list in the current window: first, next and end position in its block.
-    let (mut start, mut pos, mut lim) = (Vec::new(), Vec::new(), Vec::new());
+    // Per essential list in the current window: next and end position in its block (the
+    // cursors stay at the window's start until the merge is over).
+    let (mut pos, mut lim) = (Vec::new(), Vec::new());
     // Candidates up to `window_end` passed the window check below.
     let mut window_end: Option<DocId> = None;
     while ne < n && cur != END {
@@ -202,7 +203,6 @@ fn segment(
         let w_end = window_end.unwrap_or(END);
         let (non, ess) = cs.split_at_mut(ne);
         let m = ess.len();
-        start.clear();
         pos.clear();
         lim.clear();
         let mut doc = END;
@@ -216,7 +216,6 @@ fn segment(
                     doc = doc.min(d);
                 }
             }
-            start.push(p);
             pos.push(p);
             lim.push(p + c);
         }
@@ -257,16 +256,15 @@ fn segment(
             }
             doc = next;
         }
-        for (i, e) in ess.iter_mut().enumerate() {
-            e.skip_in_block(pos[i] - start[i]);
+        for (e, &p) in ess.iter_mut().zip(&pos) {
+            e.skip_in_block(p - e.block_pos());
         }
         if changed {
             while ne < n && ub[ne] <= theta {
                 ne += 1;
             }
         }
-        let next = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-        cur = next;
+        cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
     }
 }
 

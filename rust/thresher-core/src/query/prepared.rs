@@ -107,6 +107,8 @@ impl<'q> Prepared<'q> {
         let s = &view.segment;
         let (n, keys, norm) = (s.num_docs() as u32, s.doc_keys(), index.length_norm());
         let kind = index.meta().scoring.kind;
+        // Models whose block bounds have query-free keys share them through the index.
+        let keyed = TermScorer::query_free_key(kind, 1, 1.0).is_some();
         self.infos[seg]
             .iter()
             .zip(&self.scorers)
@@ -116,9 +118,10 @@ impl<'q> Prepared<'q> {
                 let list = s.postings(info)?;
                 let scorer = scorer.with_term_weight(w);
                 let mut c = TermCursor::new(list, n, keys, norm, scorer, term, true);
-                if list.has_skips() && TermScorer::query_free_key(kind, 1, 1.0).is_some() {
-                    let at = info.postings.0;
-                    let cached = view.block_keys.get_or_compute(at, || {
+                if keyed && list.has_skips() {
+                    // `block_keys` is `Some` here (keyed model, list with skips); an empty
+                    // array would only be ignored by `set_block_keys`.
+                    let cached = view.block_keys.get_or_compute(info.postings.0, || {
                         block_keys(&list, norm, kind).unwrap_or_else(|| Arc::from(Vec::new()))
                     });
                     c.set_block_keys(cached);
