@@ -179,28 +179,20 @@ impl IndexBuilder {
             self.ids.push(id);
             doc_terms.push(terms);
         }
-        // Chunks of documents, in order; each becomes one bucket of postings per shard.
-        let mut chunks: Vec<(usize, Vec<DocTerms>)> = Vec::new();
-        let mut first = base;
-        let mut rest = doc_terms.into_iter().peekable();
-        while rest.peek().is_some() {
-            let chunk: Vec<_> = rest.by_ref().take(CHUNK).collect();
-            let n = chunk.len();
-            chunks.push((first, chunk));
-            first += n;
-        }
         let shards = &mut self.shards;
         ThreadPools::install(self.threads, || {
             // Buckets borrow the terms: a posting of a known term allocates and frees nothing
             // in the shard pass (freeing another thread's strings there contended for the
             // allocator's arenas).
-            let routed: Vec<Vec<Vec<Routed<'_>>>> = chunks
-                .par_iter()
-                .map(|(first, chunk)| {
+            // Chunks of documents, in order; each becomes one bucket of postings per shard.
+            let routed: Vec<Vec<Vec<Routed<'_>>>> = doc_terms
+                .par_chunks(CHUNK)
+                .enumerate()
+                .map(|(c, chunk)| {
                     let mut buckets: Vec<Vec<Routed<'_>>> =
                         (0..SHARDS).map(|_| Vec::new()).collect();
                     for (i, terms) in chunk.iter().enumerate() {
-                        let doc = (first + i) as u32;
+                        let doc = (base + c * CHUNK + i) as u32;
                         for (term, tf) in terms {
                             buckets[shard_of(term)].push((doc, term.as_str(), *tf));
                         }
@@ -233,7 +225,7 @@ impl IndexBuilder {
                     }
                 });
             // Each chunk's strings are freed by one thread.
-            chunks.into_par_iter().for_each(drop);
+            doc_terms.into_par_iter().with_min_len(CHUNK).for_each(drop);
         })?;
         Ok(())
     }
