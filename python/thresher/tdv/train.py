@@ -50,13 +50,13 @@ Cranfield CV folds; ``benches/tdv_report.py`` has the comparisons):
   negatives are almost never inside the margin, so they carry little signal.
 * ``lr = 1e-3``, ``batch_size = 64`` as in the paper; ``l1 = 3e-5`` rather
   than the paper's 1e-5. Adam normalises per parameter, so with 1e-5 the
-  hinge defends most terms and the test queries' postings shrink only
-  1.62x on SciFact; 3e-5 makes it 1.82x (engine QPS over BM25 1.5x instead
-  of 1.4x) for a mean dev nDCG@10 gain of +0.030 instead of +0.036. 1e-4
-  prunes further (1.95x) but its SciFact model loses 0.013 nDCG@10 to BM25
-  on Cranfield (``benches/tdv_report.py``, section "L1 strength", has the
-  sweep). ``max_postings`` (e.g. 0.6) restricts model selection to
-  epochs that keep at most that share of postings.
+  hinge defends most terms and queries keep more of their postings; 3e-5
+  prunes more (SciFact engine-only QPS over BM25 1.37x -> 1.53x between the
+  two TDV_RESULTS runs) for a mean dev nDCG@10 gain of +0.030 instead of
+  +0.036. 1e-4 prunes further but its SciFact model falls below BM25 on
+  Cranfield (``benches/tdv_report.py``, section "L1 strength", has the
+  sweep and those figures). ``max_postings`` (e.g. 0.6) restricts model
+  selection to epochs that keep at most that share of postings.
 * ``max_epochs = 150, patience = 30``: dev nDCG is noisy (160 SciFact dev
   queries); a short patience stops on a plateau before pruning sets in.
 * Everything random draws from ``numpy.random.default_rng(seed)``.
