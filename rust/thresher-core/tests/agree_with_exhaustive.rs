@@ -45,6 +45,8 @@ struct Case {
     params: usize,
     split: bool,
     filter: bool,
+    /// Queries of up to 14 terms instead of 7.
+    long_queries: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -57,9 +59,10 @@ fn case() -> impl Strategy<Value = Case> {
         0usize..4,
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
-            |(seed, num_docs, vocab, max_len, kind, params, split, filter)| Case {
+            |(seed, num_docs, vocab, max_len, kind, params, split, filter, long_queries)| Case {
                 seed,
                 num_docs,
                 vocab,
@@ -68,6 +71,7 @@ fn case() -> impl Strategy<Value = Case> {
                 params,
                 split,
                 filter,
+                long_queries,
             },
         )
 }
@@ -209,7 +213,7 @@ fn check(c: Case) -> Result<(), TestCaseError> {
     let filter = DocFilter::from_mask(&mask, n).unwrap();
     let allow = c.filter.then_some(&filter);
     for _ in 0..6 {
-        let len = 1 + rng.below(7) as usize;
+        let len = 1 + rng.below(if c.long_queries { 14 } else { 7 }) as usize;
         let mut terms: Vec<String> = (0..len).map(|_| rng.term(c.vocab + 3)).collect();
         if rng.below(4) == 0 {
             terms.push(terms[0].clone());
@@ -273,7 +277,28 @@ fn long_lists_and_ties() {
             params: (seed % 4) as usize,
             split: seed % 3 == 0,
             filter: seed % 2 == 0,
+            long_queries: false,
         })
         .unwrap();
+    }
+}
+
+/// Long lists over a larger vocabulary and long queries: windows of MaxScore with many
+/// essential lists, dense and merged, and partitions that change inside a window.
+#[test]
+fn long_queries_over_many_blocks() {
+    for seed in 0..64 {
+        check(Case {
+            seed,
+            num_docs: 5_000 + 1000 * (seed as usize % 7),
+            vocab: 60 + 40 * (seed % 6),
+            max_len: 20 + 10 * (seed % 3),
+            kind: (seed as usize) % ScoringKind::NAMES.len(),
+            params: (seed % 4) as usize,
+            split: seed % 5 == 0,
+            filter: seed % 3 == 0,
+            long_queries: true,
+        })
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }

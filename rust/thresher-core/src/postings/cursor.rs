@@ -304,6 +304,28 @@ impl<'a> TermCursor<'a> {
         self.scores[i]
     }
 
+    /// An upper bound of the scores of the postings from the shallow position's block up to
+    /// doc `end`: the largest block bound over the blocks that can hold such postings, or the
+    /// list maximum when they are more than `max_blocks` (the shallow position does not
+    /// move; call [`BlockMaxCursor::shallow_seek`] first).
+    pub fn max_score_upto(&mut self, end: DocId, max_blocks: u32) -> Score {
+        let nblocks = self.list.num_blocks();
+        if !self.list.has_skips() || self.sblock >= nblocks {
+            return self.block_max_score();
+        }
+        let mut m = self.block_max_score();
+        let (mut b, mut n) = (self.sblock, 1);
+        while self.last_of(b) < end && b + 1 < nblocks {
+            if n == max_blocks {
+                return self.max_score;
+            }
+            b += 1;
+            n += 1;
+            m = m.max(self.bound_of(b));
+        }
+        m
+    }
+
     /// Moves `k` postings forward within the current block (`k` at most what
     /// [`TermCursor::rest_of_block`] returned); to the next block when that reaches its end.
     pub fn skip_in_block(&mut self, k: usize) {
@@ -500,5 +522,76 @@ mod tests {
         }
         keys.prefetch(&[0, n - 1, n, u32::MAX]);
         DocKeys::None.prefetch(&[7]);
+    }
+
+    /// `max_score_upto` bounds every score from the shallow position up to `end`, is the
+    /// largest block bound over those blocks when they are at most `max_blocks`, and does not
+    /// move the shallow position.
+    #[test]
+    fn max_score_upto_bounds_the_window() {
+        let n = 40_000u32;
+        let norms: Vec<u8> = (0..n).map(|d| (d % 13) as u8).collect();
+        let keys32: Vec<u32> = norms.iter().map(|&b| u32::from(b)).collect();
+        let docs: Vec<u32> = (0..n).step_by(7).collect();
+        // Frequencies that vary a lot from block to block: one block in five holds large ones.
+        let vals: Vec<u32> = (0..docs.len() as u32)
+            .map(|i| {
+                if (i / 128) % 5 == 3 {
+                    1 + (i * 37) % 50
+                } else {
+                    1 + i % 3
+                }
+            })
+            .collect();
+        let mut buf = Vec::new();
+        encode_postings(&docs, &vals, &keys32, &mut buf).unwrap();
+        let config = ScoringConfig::default();
+        let stats = CollectionStats {
+            num_docs: u64::from(n),
+            total_length: 8.0 * f64::from(n),
+        };
+        let norm = LengthNorm::new(&config, &stats);
+        let scorer = TermScorer::new(&config, &stats, docs.len() as u64, 1.0);
+        let keys = DocKeys::NormBytes(&norms);
+        let list = PostingList::new(&buf, docs.len() as u32).unwrap();
+        assert!(list.num_blocks() > 20);
+        // Every posting's exact score.
+        let mut exact = Vec::new();
+        let mut c = TermCursor::new(list, n, keys, &norm, scorer, 0, false);
+        while c.doc() != END {
+            exact.push((c.doc(), c.score()));
+            c.advance();
+        }
+        let mut checked_tight = 0;
+        for start in (0..n).step_by(997) {
+            for span in [1u32, 100, 900, 2_000, 7_000, 30_000] {
+                let end = start.saturating_add(span);
+                let mut c = TermCursor::new(list, n, keys, &norm, scorer, 0, false);
+                c.shallow_seek(start);
+                let (sb, before) = (c.sblock, c.block_max_score());
+                let bound = c.max_score_upto(end, 8);
+                assert_eq!(c.sblock, sb, "shallow position moved");
+                assert_eq!(c.block_max_score(), before);
+                let truth = exact
+                    .iter()
+                    .filter(|(d, _)| (start..=end).contains(d))
+                    .map(|p| p.1)
+                    .fold(0.0, Score::max);
+                assert!(bound >= truth, "start {start} end {end}: {bound} < {truth}");
+                assert!(bound <= c.max_score());
+                // The blocks that can hold postings in start..=end.
+                let last = (sb..list.num_blocks())
+                    .find(|&b| c.last_of(b) >= end)
+                    .unwrap_or(list.num_blocks() - 1);
+                if last - sb < 8 {
+                    let want = (sb..=last).map(|b| c.bound_of(b)).fold(0.0, Score::max);
+                    assert_eq!(bound, want, "start {start} end {end}");
+                    checked_tight += 1;
+                } else {
+                    assert_eq!(bound, c.max_score());
+                }
+            }
+        }
+        assert!(checked_tight > 50);
     }
 }

@@ -10,10 +10,19 @@
 //! candidate is dropped as soon as its partial score plus the remaining lists' maximum (then
 //! block-maximum) scores cannot beat the threshold, otherwise the list is sought and scored.
 //! A surviving candidate is scored in canonical term order, so its score is bit-identical to
-//! exhaustive's. Within a window, the essential lists' postings are scored a block at a time
-//! ([`TermCursor::rest_of_block`]) and merged from those arrays (Lucene's bulk scoring of
-//! essential clauses); with many essential lists, windows are short and the per-posting merge
-//! of the cursors is kept. All comparisons go through [`Pruner`] (rounding-safe thresholds).
+//! exhaustive's.
+//!
+//! Documents are taken in windows: from the next essential posting to the end of the shortest
+//! current block of the essential lists. A window is skipped whole when the essential lists'
+//! block maxima plus the non-essential lists' largest block bounds over the window (at most
+//! [`WINDOW_BOUND_BLOCKS`] blocks each, else their maxima) cannot beat the threshold; the same
+//! window bound filters the window's candidates. Inside a window, the essential lists'
+//! postings are scored a block at a time ([`TermCursor::rest_of_block`]): with one essential
+//! list its scores are the candidates; with several, a window shorter than [`DENSE_SPAN`]
+//! documents is summed into a dense array and scanned in doc order (Lucene's
+//! MaxScoreBulkScorer); a longer one (sparse lists) is merged from the block arrays, or, with
+//! more than [`BULK_MAX_ESSENTIAL`] lists, from the cursors posting by posting. All comparisons
+//! go through [`Pruner`] (rounding-safe thresholds).
 
 use crate::index::Index;
 use crate::postings::{
@@ -83,8 +92,11 @@ fn segment(
     // Per essential list in the current window: next and end position in its block (the
     // cursors stay at the window's start until the merge is over).
     let (mut pos, mut lim) = (Vec::new(), Vec::new());
+    let mut dense = Dense::new();
     // Candidates up to `window_end` passed the window check below.
     let mut window_end: Option<DocId> = None;
+    // A bound of the non-essential lists' scores within the window.
+    let mut window_rest: Score = 0.0;
     while ne < n && cur != END {
         if window_end.is_none_or(|w| cur > w) {
             // A new window: from `cur` to the end of the shortest current block of the
@@ -106,7 +118,15 @@ fn segment(
                     bsum += c.block_max_score();
                 }
             }
-            let rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
+            let mut rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
+            if bsum + rest > theta && ne > 0 {
+                // Tighter: the non-essential lists' largest block bounds over the window.
+                rest = 0.0;
+                for c in cs[..ne].iter_mut() {
+                    c.shallow_seek(cur);
+                    rest += c.max_score_upto(end, WINDOW_BOUND_BLOCKS);
+                }
+            }
             if bsum + rest <= theta {
                 let target = end.saturating_add(1);
                 for c in cs[ne..].iter_mut() {
@@ -117,6 +137,7 @@ fn segment(
                 continue;
             }
             window_end = Some(end);
+            window_rest = rest;
         }
         if n - ne == 1 {
             // One essential list: score the rest of its block at once and take as candidates
@@ -127,7 +148,7 @@ fn segment(
             let (non, ess) = cs.split_at_mut(ne);
             let e = &mut ess[0];
             let term = e.term();
-            let rest = ub[ne - 1];
+            let rest = window_rest;
             let (docs, scores) = e.rest_of_block();
             let mut used = docs.len();
             let mut done = false;
@@ -162,6 +183,37 @@ fn segment(
             cur = e.doc();
             continue;
         }
+        let w_end = window_end.unwrap_or(END);
+        if u64::from(w_end) - u64::from(cur) < DENSE_SPAN as u64 && n - ne <= 64 {
+            // A short window (the essential lists are dense here): accumulate their
+            // block-scored postings into an array indexed by doc id (Lucene's
+            // MaxScoreBulkScorer does this for windows of several essential clauses).
+            let (non, ess) = cs.split_at_mut(ne);
+            let top_before = theta;
+            dense_window(
+                non,
+                ess,
+                &ub,
+                &mut bm,
+                cur,
+                w_end,
+                window_rest,
+                &mut theta,
+                pruner,
+                top,
+                allow,
+                base,
+                contrib,
+                &mut dense,
+            );
+            if theta != top_before {
+                while ne < n && ub[ne] <= theta {
+                    ne += 1;
+                }
+            }
+            cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+            continue;
+        }
         if n - ne > BULK_MAX_ESSENTIAL {
             let doc = cur;
             let allowed = allow.is_none_or(|a| a.contains(base + doc));
@@ -188,6 +240,8 @@ fn segment(
                     }
                     if ne != before {
                         next = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+                        // The window's bound covered the old non-essential lists only.
+                        window_end = None;
                     }
                 }
                 for c in cs.iter() {
@@ -200,7 +254,6 @@ fn segment(
         // Several essential lists: merge the parts of their current blocks up to the window's
         // end (all of them lie in the current block of every essential list), each block
         // scored at once.
-        let w_end = window_end.unwrap_or(END);
         let (non, ess) = cs.split_at_mut(ne);
         let m = ess.len();
         pos.clear();
@@ -263,8 +316,122 @@ fn segment(
             while ne < n && ub[ne] <= theta {
                 ne += 1;
             }
+            window_end = None;
         }
         cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+    }
+}
+
+/// Windows spanning fewer documents than this (and with several essential lists) are scored
+/// into a dense array; longer ones (sparse lists) are merged.
+const DENSE_SPAN: usize = 4096;
+
+/// A window's bound for a non-essential list is the largest bound of at most this many of its
+/// blocks (the list maximum when the window spans more).
+const WINDOW_BOUND_BLOCKS: u32 = 8;
+
+/// Scratch space of [`dense_window`].
+struct Dense {
+    /// Sum of the essential scores per document of the window (zero outside `bits`).
+    acc: Vec<Score>,
+    /// Documents of the window with at least one essential posting.
+    bits: Vec<u64>,
+    /// Per document of the window: which essential lists (bit `i` for `ess[i]`) have it.
+    lists: Vec<u64>,
+    /// Per essential list: next and end position in its current block.
+    ptr: Vec<usize>,
+    lim: Vec<usize>,
+}
+
+impl Dense {
+    fn new() -> Self {
+        Self {
+            acc: vec![0.0; DENSE_SPAN],
+            bits: vec![0; DENSE_SPAN / 64],
+            lists: vec![0; DENSE_SPAN],
+            ptr: Vec::new(),
+            lim: Vec::new(),
+        }
+    }
+}
+
+/// Scores the window `cur..=w_end` (fewer than [`DENSE_SPAN`] documents, all within the
+/// current block of every essential list in `ess`): the essential lists' block-scored postings
+/// are summed per document into `d.acc`, then the documents are visited in order and those
+/// whose sum plus the non-essential maxima can beat the threshold are finished. A candidate's
+/// per-term contributions are picked up from the blocks by one forward pointer per list, so
+/// its final score is the canonical sum as everywhere else. Updates `theta` after insertions;
+/// the cursors end past the window.
+#[allow(clippy::too_many_arguments)]
+fn dense_window(
+    non: &mut [TermCursor<'_>],
+    ess: &mut [TermCursor<'_>],
+    ub: &[Score],
+    bm: &mut [Score],
+    cur: DocId,
+    w_end: DocId,
+    rest: Score,
+    theta: &mut Score,
+    pruner: &Pruner,
+    top: &mut TopK,
+    allow: Option<&DocFilter>,
+    base: DocId,
+    contrib: &mut [Score],
+    d: &mut Dense,
+) {
+    d.ptr.clear();
+    d.lim.clear();
+    for (i, e) in ess.iter_mut().enumerate() {
+        let p = e.block_pos();
+        let mut c = 0;
+        if e.doc() <= w_end {
+            let (docs, scores) = e.rest_of_block();
+            c = docs.partition_point(|&x| x <= w_end);
+            for (&doc, &s) in docs[..c].iter().zip(&scores[..c]) {
+                let o = (doc - cur) as usize;
+                d.acc[o] += s;
+                d.bits[o >> 6] |= 1u64 << (o & 63);
+                d.lists[o] |= 1u64 << i;
+            }
+        }
+        d.ptr.push(p);
+        d.lim.push(p + c);
+    }
+    let words = (w_end - cur) as usize / 64 + 1;
+    for w in 0..words {
+        let mut word = std::mem::take(&mut d.bits[w]);
+        while word != 0 {
+            let o = w * 64 + word.trailing_zeros() as usize;
+            word &= word - 1;
+            let partial = std::mem::take(&mut d.acc[o]);
+            let mut lists = std::mem::take(&mut d.lists[o]);
+            if partial + rest <= *theta {
+                continue;
+            }
+            let doc = cur + o as DocId;
+            if allow.is_some_and(|a| !a.contains(base + doc)) {
+                continue;
+            }
+            while lists != 0 {
+                let i = lists.trailing_zeros() as usize;
+                lists &= lists - 1;
+                let (e, p) = (&ess[i], &mut d.ptr[i]);
+                while e.block_doc(*p) < doc {
+                    *p += 1;
+                }
+                contrib[e.term()] = e.block_score(*p);
+            }
+            let inserted = finish(non, ub, bm, doc, partial, *theta, contrib, top, base);
+            for c in non.iter().chain(ess.iter()) {
+                contrib[c.term()] = 0.0;
+            }
+            if inserted {
+                *theta = pruner.safe(top.threshold());
+            }
+        }
+    }
+    for (e, &l) in ess.iter_mut().zip(&d.lim) {
+        e.skip_in_block(l - e.block_pos());
     }
 }
 
