@@ -130,26 +130,27 @@ impl Algorithm {
     /// The algorithm that runs `prep` for `k` hits.
     ///
     /// `Auto` runs exhaustive when the query's terms have at most
-    /// [`AUTO_EXHAUSTIVE_POSTINGS`] postings in all, or at most [`AUTO_POSTINGS_PER_HIT`]
-    /// postings per requested hit (`P <= max(20_000, 1_000 * k)`), or at most
-    /// [`AUTO_SPREAD_POSTINGS`] postings of which no single term holds more than
-    /// [`AUTO_SPREAD_SHARE`] (`P <= 150_000` and `max_df <= 0.7 * P`); block-max MaxScore
-    /// otherwise (which itself switches to block-max WAND's block skipping for a single-term
-    /// query); and always MaxScore when a segment holds more than [`AUTO_EXHAUSTIVE_MAX_DOCS`]
-    /// documents. Measured per query with `examples/qps.rs --per-query` on SciFact, a 409k-passage
-    /// prose collection and a 1M-document synthetic Zipf collection at k = 10, 100, 1000 (see
-    /// ARCHITECTURE.md): below those sizes exhaustive's vectorised term-at-a-time pass beats the
+    /// [`AutoRule::exhaustive_postings`] postings in all, or at most
+    /// [`AutoRule::postings_per_hit`] postings per requested hit, or at most
+    /// [`AutoRule::spread_postings`] postings of which no single term holds more than
+    /// [`AutoRule::spread_share`]; block-max MaxScore otherwise (which itself switches to
+    /// block-max WAND's block skipping for a single-term query); and always MaxScore when a
+    /// segment holds more than [`AUTO_EXHAUSTIVE_MAX_DOCS`] documents. The rule's numbers are
+    /// [`AUTO_RULE`] for the BM25 family and [`AUTO_RULE_IMPACT`] for impact indexes.
+    ///
+    /// Measured per query with `examples/qps.rs --per-query` (thread CPU time, best of 3-5):
+    /// BM25 on SciFact, a 409k-passage prose collection and a 1M-document synthetic Zipf
+    /// collection at k = 10, 100, 1000; impacts on SciFact expanded by `thresher.expand` and a
+    /// 1M-document synthetic impact corpus (weights falling with term frequency) at the same k.
+    /// The numbers were picked from a small grid by the geometric mean, over corpora and k, of
+    /// the rule's total time over the per-query oracle's (BM25 1.04, impacts 1.07; see
+    /// ARCHITECTURE.md). Below those sizes exhaustive's vectorised term-at-a-time pass beats the
     /// per-candidate cost of pruning. MaxScore wins when one frequent term holds most of the
     /// postings, as its list soon becomes non-essential and is only probed; when the postings
     /// are spread over several terms, few lists can be set aside and exhaustive stays faster up
-    /// to a larger size. MaxScore beats block-max WAND on the 2-6-term queries measured.
-    ///
-    /// On impact indexes `Auto` always runs exhaustive: measured with
-    /// `benches/impact_compare.py` data (SciFact expanded by `thresher.expand`, 300 queries, and
-    /// a 1M-document synthetic impact corpus whose weights fall with term frequency, 2-6-term
-    /// queries), exhaustive beat block-max MaxScore and block-max WAND at k = 10 and 1000 on
-    /// both (1.4x to 4x; see ARCHITECTURE.md): learned weights leave common terms with block
-    /// maxima close to the rare terms' typical weights, so little can be skipped.
+    /// to a larger size. Impacts prune less per hit (learned weights leave common terms with
+    /// block maxima close to the rare terms' typical weights), so exhaustive keeps more of
+    /// them, most of all for large k. MaxScore beats block-max WAND on the queries measured.
     ///
     /// Pruning algorithms need non-negative scores, so a query with a negative-weight term
     /// (Robertson BM25, a term in more than half the documents) always runs exhaustively,
@@ -159,13 +160,18 @@ impl Algorithm {
             return Self::Exhaustive;
         }
         match self {
-            Self::Auto if prep.impact => Self::Exhaustive,
             Self::Auto => {
-                let budget =
-                    AUTO_EXHAUSTIVE_POSTINGS.max((k as u64).saturating_mul(AUTO_POSTINGS_PER_HIT));
+                let rule = if prep.impact {
+                    &AUTO_RULE_IMPACT
+                } else {
+                    &AUTO_RULE
+                };
+                let budget = rule
+                    .exhaustive_postings
+                    .max((k as u64).saturating_mul(rule.postings_per_hit));
                 let p = prep.total_postings;
-                let spread = p <= AUTO_SPREAD_POSTINGS
-                    && prep.max_term_postings as f64 <= AUTO_SPREAD_SHARE * p as f64;
+                let spread = p <= rule.spread_postings
+                    && prep.max_term_postings as f64 <= rule.spread_share * p as f64;
                 if prep.max_segment_docs <= AUTO_EXHAUSTIVE_MAX_DOCS && (p <= budget || spread) {
                     Self::Exhaustive
                 } else {
@@ -177,22 +183,43 @@ impl Algorithm {
     }
 }
 
-/// `auto` runs exhaustive for queries with at most this many postings ([`Algorithm::resolve`]).
-pub const AUTO_EXHAUSTIVE_POSTINGS: u64 = 20_000;
-/// ... or at most this many postings per requested hit ([`Algorithm::resolve`]).
-pub const AUTO_POSTINGS_PER_HIT: u64 = 1_000;
-/// ... or at most this many postings when no term holds more than [`AUTO_SPREAD_SHARE`] of
-/// them ([`Algorithm::resolve`]).
-pub const AUTO_SPREAD_POSTINGS: u64 = 150_000;
-/// See [`AUTO_SPREAD_POSTINGS`].
-pub const AUTO_SPREAD_SHARE: f64 = 0.7;
-/// `auto` never runs exhaustive on a BM25-family index whose largest segment holds more
-/// documents than this ([`Algorithm::resolve`]): its accumulators (4 bytes per document) no
+/// When `auto` runs exhaustive ([`Algorithm::resolve`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AutoRule {
+    /// Exhaustive for queries with at most this many postings ...
+    pub exhaustive_postings: u64,
+    /// ... or at most this many postings per requested hit ...
+    pub postings_per_hit: u64,
+    /// ... or at most this many postings when no term holds more than `spread_share` of them.
+    pub spread_postings: u64,
+    /// See `spread_postings`.
+    pub spread_share: f64,
+}
+
+/// `auto` on BM25-family indexes.
+pub const AUTO_RULE: AutoRule = AutoRule {
+    exhaustive_postings: 10_000,
+    postings_per_hit: 300,
+    spread_postings: 150_000,
+    spread_share: 0.7,
+};
+
+/// `auto` on impact indexes.
+pub const AUTO_RULE_IMPACT: AutoRule = AutoRule {
+    exhaustive_postings: 10_000,
+    postings_per_hit: 3_000,
+    spread_postings: 1_500_000,
+    spread_share: 0.5,
+};
+
+/// `auto` never runs exhaustive on an index whose largest segment holds more documents than
+/// this ([`Algorithm::resolve`]): its accumulators (4 bytes per document) no
 /// longer fit in cache and every posting costs a cache miss. Measured per query with
 /// `examples/qps.rs --per-query` on the 5M-document synthetic Zipf collection (1,000 queries,
 /// k = 10 and 1000): MaxScore was faster than exhaustive in every band of query postings, from
 /// under 1,000 (about 8x: the bitmap scan alone is 78k words) to over 100,000 (1.3x at
-/// k = 1000). At 1M documents the rules above were measured to hold; the limit sits between.
+/// k = 1000) (BM25; impact indexes of that size were not measured, the accumulator argument is
+/// the same). At 1M documents the rules above were measured to hold; the limit sits between.
 pub const AUTO_EXHAUSTIVE_MAX_DOCS: u64 = 2_000_000;
 
 /// How a search runs.
@@ -224,33 +251,49 @@ mod tests {
     #[test]
     fn auto_rule() {
         let q = Query::default();
-        let auto =
-            |p, max_df, docs, k| Algorithm::Auto.resolve(&prep(&q, p, max_df, docs, false), k);
+        let auto = |p, max_df, docs, k, impact| {
+            Algorithm::Auto.resolve(&prep(&q, p, max_df, docs, impact), k)
+        };
+        let bm25 = |p, max_df, docs, k| auto(p, max_df, docs, k, false);
         // Few postings, or few per requested hit: exhaustive...
-        assert_eq!(auto(10_000, 9_000, 1_000_000, 10), Algorithm::Exhaustive);
+        assert_eq!(bm25(10_000, 9_000, 1_000_000, 10), Algorithm::Exhaustive);
         assert_eq!(
-            auto(900_000, 800_000, 1_000_000, 1000),
+            bm25(290_000, 280_000, 1_000_000, 1000),
             Algorithm::Exhaustive
         );
+        assert_eq!(bm25(310_000, 280_000, 1_000_000, 1000), Algorithm::MaxScore);
         // ... postings spread over several terms: exhaustive up to a larger size ...
-        assert_eq!(auto(100_000, 40_000, 1_000_000, 10), Algorithm::Exhaustive);
-        assert_eq!(auto(100_000, 90_000, 1_000_000, 10), Algorithm::MaxScore);
-        assert_eq!(auto(500_000, 200_000, 1_000_000, 10), Algorithm::MaxScore);
+        assert_eq!(bm25(100_000, 40_000, 1_000_000, 10), Algorithm::Exhaustive);
+        assert_eq!(bm25(100_000, 90_000, 1_000_000, 10), Algorithm::MaxScore);
+        assert_eq!(bm25(500_000, 200_000, 1_000_000, 10), Algorithm::MaxScore);
         // ... but never on a segment beyond AUTO_EXHAUSTIVE_MAX_DOCS.
         assert_eq!(
-            auto(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS, 10),
+            bm25(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS, 10),
             Algorithm::Exhaustive
         );
         assert_eq!(
-            auto(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS + 1, 10),
+            bm25(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS + 1, 10),
             Algorithm::MaxScore
         );
-        assert_eq!(auto(900_000, 800_000, 5_000_000, 1000), Algorithm::MaxScore);
-        // Impact indexes always run exhaustive; an explicit choice is kept.
+        assert_eq!(bm25(900_000, 800_000, 5_000_000, 1000), Algorithm::MaxScore);
+        // Impact indexes keep exhaustive for more postings per hit and when spread ...
+        assert_eq!(
+            auto(900_000, 800_000, 1_000_000, 1000, true),
+            Algorithm::Exhaustive
+        );
+        assert_eq!(
+            auto(1_000_000, 450_000, 1_000_000, 10, true),
+            Algorithm::Exhaustive
+        );
+        assert_eq!(
+            auto(1_000_000, 600_000, 1_000_000, 10, true),
+            Algorithm::MaxScore
+        );
+        // ... and the same segment-size limit; an explicit choice is kept.
         let big_impact = prep(&q, 10, 10, 5_000_000, true);
         assert_eq!(
             Algorithm::Auto.resolve(&big_impact, 10),
-            Algorithm::Exhaustive
+            Algorithm::MaxScore
         );
         assert_eq!(Algorithm::Bmw.resolve(&big_impact, 10), Algorithm::Bmw);
     }
