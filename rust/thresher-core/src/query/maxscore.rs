@@ -100,8 +100,8 @@ fn segment(
     while ne < n && cur != END {
         if window_end.is_none_or(|w| cur > w) {
             // A new window: from `cur` to the end of the shortest current block of the
-            // essential lists. If their block maxima plus the non-essential maxima cannot beat
-            // the threshold, no document in the window can: skip it whole (Lucene's
+            // essential lists. If their block maxima plus the non-essential lists' bound over
+            // the window cannot beat the threshold, no document in it can: skip it whole (Lucene's
             // MaxScoreBulkScorer does this per window; for a single essential list it is
             // block-max WAND's block skipping).
             // A list whose next posting lies beyond the window has nothing in it and adds
@@ -141,7 +141,7 @@ fn segment(
         }
         if n - ne == 1 {
             // One essential list: score the rest of its block at once and take as candidates
-            // only the postings that, with the non-essential maxima, can beat the threshold
+            // only the postings that, with the window's non-essential bound, can beat the threshold
             // (Lucene's single-essential-clause window). Same candidates, same scores, no
             // per-posting merge.
             let w_end = window_end.unwrap_or(END);
@@ -189,7 +189,7 @@ fn segment(
             // block-scored postings into an array indexed by doc id (Lucene's
             // MaxScoreBulkScorer does this for windows of several essential clauses).
             let (non, ess) = cs.split_at_mut(ne);
-            let top_before = theta;
+            let theta_before = theta;
             dense_window(
                 non,
                 ess,
@@ -206,7 +206,7 @@ fn segment(
                 contrib,
                 &mut dense,
             );
-            if theta != top_before {
+            if theta != theta_before {
                 while ne < n && ub[ne] <= theta {
                     ne += 1;
                 }
