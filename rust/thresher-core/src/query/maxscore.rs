@@ -344,13 +344,23 @@ struct Dense {
 }
 
 impl Dense {
+    /// Empty: most queries never have a dense window (short lists, one essential list), so
+    /// the arrays are allocated by the first one ([`Dense::ensure`]).
     fn new() -> Self {
         Self {
-            acc: vec![0.0; DENSE_SPAN],
-            bits: vec![0; DENSE_SPAN / 64],
-            lists: vec![0; DENSE_SPAN],
+            acc: Vec::new(),
+            bits: Vec::new(),
+            lists: Vec::new(),
             ptr: Vec::new(),
             lim: Vec::new(),
+        }
+    }
+
+    fn ensure(&mut self) {
+        if self.acc.is_empty() {
+            self.acc = vec![0.0; DENSE_SPAN];
+            self.bits = vec![0; DENSE_SPAN / 64];
+            self.lists = vec![0; DENSE_SPAN];
         }
     }
 }
@@ -379,6 +389,7 @@ fn dense_window(
     contrib: &mut [Score],
     d: &mut Dense,
 ) {
+    d.ensure();
     d.ptr.clear();
     d.lim.clear();
     for (i, e) in ess.iter_mut().enumerate() {
