@@ -20,9 +20,8 @@
 //! postings are scored a block at a time ([`TermCursor::rest_of_block`]): with one essential
 //! list its scores are the candidates; with several, a window shorter than [`DENSE_SPAN`]
 //! documents is summed into a dense array and scanned in doc order (Lucene's
-//! MaxScoreBulkScorer); a longer one (sparse lists) is merged from the block arrays, or, with
-//! more than [`BULK_MAX_ESSENTIAL`] lists, from the cursors posting by posting. All comparisons
-//! go through [`Pruner`] (rounding-safe thresholds).
+//! MaxScoreBulkScorer); a longer one (sparse lists) is merged from the block arrays. All
+//! comparisons go through [`Pruner`] (rounding-safe thresholds).
 
 use crate::index::Index;
 use crate::postings::{
@@ -55,11 +54,6 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
         }
     }
 }
-
-/// Windows with at most this many essential lists merge block-scored postings; with more, the
-/// windows are short and scoring each list's block ahead costs more than it saves (SciFact's
-/// long queries: 12-15% slower with every window in bulk).
-const BULK_MAX_ESSENTIAL: usize = 4;
 
 fn segment(
     cs: &mut [TermCursor<'_>],
@@ -212,43 +206,6 @@ fn segment(
                 }
             }
             cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-            continue;
-        }
-        if n - ne > BULK_MAX_ESSENTIAL {
-            let doc = cur;
-            let allowed = allow.is_none_or(|a| a.contains(base + doc));
-            let mut next = END;
-            let mut partial: Score = 0.0;
-            for c in cs[ne..].iter_mut() {
-                if c.doc() == doc {
-                    if allowed {
-                        let s = c.score();
-                        contrib[c.term()] = s;
-                        partial += s;
-                    }
-                    c.advance();
-                }
-                next = next.min(c.doc());
-            }
-            if allowed {
-                let (non, _) = cs.split_at_mut(ne);
-                if finish(non, &ub, &mut bm, doc, partial, theta, contrib, top, base) {
-                    theta = pruner.safe(top.threshold());
-                    let before = ne;
-                    while ne < n && ub[ne] <= theta {
-                        ne += 1;
-                    }
-                    if ne != before {
-                        next = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-                        // The window's bound covered the old non-essential lists only.
-                        window_end = None;
-                    }
-                }
-                for c in cs.iter() {
-                    contrib[c.term()] = 0.0;
-                }
-            }
-            cur = next;
             continue;
         }
         // Several essential lists: merge the parts of their current blocks up to the window's
