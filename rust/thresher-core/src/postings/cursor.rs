@@ -471,6 +471,27 @@ mod tests {
     use crate::postings::encode_postings;
     use crate::score::{CollectionStats, ScoringConfig};
 
+    /// The encoded list of `docs` / `vals` (length keys `keys32`) and default BM25 scoring for
+    /// a collection of `keys32.len()` documents of mean length `avg_len`.
+    fn list_and_scoring(
+        docs: &[u32],
+        vals: &[u32],
+        keys32: &[u32],
+        avg_len: f64,
+    ) -> (Vec<u8>, LengthNorm, TermScorer) {
+        let mut buf = Vec::new();
+        encode_postings(docs, vals, keys32, &mut buf).unwrap();
+        let config = ScoringConfig::default();
+        let n = keys32.len() as f64;
+        let stats = CollectionStats {
+            num_docs: keys32.len() as u64,
+            total_length: avg_len * n,
+        };
+        let norm = LengthNorm::new(&config, &stats);
+        let scorer = TermScorer::new(&config, &stats, docs.len() as u64, 1.0);
+        (buf, norm, scorer)
+    }
+
     /// Every posting the cursor reaches, with its score's bits: advancing, and every
     /// `seek_every`-th step seeking 5,000 docs ahead instead.
     fn walk(c: &mut TermCursor<'_>, seek_every: usize) -> Vec<(DocId, u32)> {
@@ -495,15 +516,7 @@ mod tests {
         let keys32: Vec<u32> = norms.iter().map(|&b| u32::from(b)).collect();
         let docs: Vec<u32> = (0..n).step_by(997).chain([n - 1]).collect();
         let vals: Vec<u32> = docs.iter().map(|d| 1 + d % 7).collect();
-        let mut buf = Vec::new();
-        encode_postings(&docs, &vals, &keys32, &mut buf).unwrap();
-        let config = ScoringConfig::default();
-        let stats = CollectionStats {
-            num_docs: u64::from(n),
-            total_length: 100.0 * f64::from(n),
-        };
-        let norm = LengthNorm::new(&config, &stats);
-        let scorer = TermScorer::new(&config, &stats, docs.len() as u64, 1.0);
+        let (buf, norm, scorer) = list_and_scoring(&docs, &vals, &keys32, 100.0);
         let keys = DocKeys::NormBytes(&norms);
         assert!(keys.byte_len() >= PREFETCH_MIN_KEY_BYTES);
         let cursor = |prefetch: bool| {
@@ -543,15 +556,7 @@ mod tests {
                 }
             })
             .collect();
-        let mut buf = Vec::new();
-        encode_postings(&docs, &vals, &keys32, &mut buf).unwrap();
-        let config = ScoringConfig::default();
-        let stats = CollectionStats {
-            num_docs: u64::from(n),
-            total_length: 8.0 * f64::from(n),
-        };
-        let norm = LengthNorm::new(&config, &stats);
-        let scorer = TermScorer::new(&config, &stats, docs.len() as u64, 1.0);
+        let (buf, norm, scorer) = list_and_scoring(&docs, &vals, &keys32, 8.0);
         let keys = DocKeys::NormBytes(&norms);
         let list = PostingList::new(&buf, docs.len() as u32).unwrap();
         assert!(list.num_blocks() > 20);
