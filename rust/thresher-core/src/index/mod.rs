@@ -599,7 +599,7 @@ impl Index {
             // from Python), a third of a k=10 query.
             return Ok(queries.iter().map(|q| self.run(q, k, options)).collect());
         }
-        ThreadPools::install(threads, || {
+        ThreadPools::install(Some(workers), || {
             queries
                 .par_iter()
                 .map(|q| self.run(q, k, options))
