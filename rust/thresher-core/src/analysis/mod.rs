@@ -44,6 +44,7 @@ mod porter;
 mod stop;
 mod tokenizer;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
@@ -168,7 +169,7 @@ impl Default for Analyzer {
     }
 }
 
-/// Scratch buffers reused across the tokens of one [`Analyzer::analyze_into`] call.
+/// Scratch buffers reused across the tokens of one [`Analyzer::analyze_each`] call.
 #[derive(Default)]
 struct Scratch {
     /// The current term as UTF-8 bytes (always valid UTF-8 between steps).
@@ -212,10 +213,16 @@ impl Analyzer {
 
     /// Appends the terms of `text` to `out`.
     pub fn analyze_into(&self, text: &str, out: &mut Vec<String>) {
+        self.analyze_each(text, |term| out.push(term.to_owned()));
+    }
+
+    /// Calls `f` with each term of `text`, in order, without allocating a `String` per term
+    /// (the term lives in a scratch buffer until `f` returns).
+    pub fn analyze_each(&self, text: &str, mut f: impl FnMut(&str)) {
         let mut scratch = Scratch::default();
         tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
             if let Some(term) = self.filter(token, &mut scratch) {
-                out.push(term);
+                f(&term);
             }
         });
     }
@@ -228,7 +235,7 @@ impl Analyzer {
     }
 
     /// Runs one token through the filter chain; `None` when the stop filter removes it.
-    fn filter(&self, token: &str, scratch: &mut Scratch) -> Option<String> {
+    fn filter<'s>(&self, token: &str, scratch: &'s mut Scratch) -> Option<Cow<'s, str>> {
         let token = if self.config.possessive {
             strip_possessive(token)
         } else {
@@ -250,33 +257,30 @@ impl Analyzer {
             return None;
         }
         match self.config.stemmer {
-            StemmerKind::None => Some(utf8_string(term)),
+            StemmerKind::None => Some(utf8_str(term)),
             StemmerKind::Snowball => {
                 let word = std::str::from_utf8(term).unwrap_or_default();
-                Some(self.snowball.stem(word).into_owned())
+                Some(self.snowball.stem(word))
             }
             StemmerKind::Porter if term.is_ascii() => {
                 let n = porter::stem(term.as_mut_slice());
                 term.truncate(n);
-                Some(utf8_string(term))
+                Some(utf8_str(term))
             }
             StemmerKind::Porter => {
                 let utf16 = &mut scratch.utf16;
                 utf16.clear();
                 utf16.extend(String::from_utf8_lossy(term).encode_utf16());
                 let n = porter::stem(utf16.as_mut_slice());
-                Some(String::from_utf16_lossy(&utf16[..n]))
+                Some(Cow::Owned(String::from_utf16_lossy(&utf16[..n])))
             }
         }
     }
 }
 
-/// A `String` from bytes that are valid UTF-8 by construction.
-fn utf8_string(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_owned(),
-        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
-    }
+/// A `str` from bytes that are valid UTF-8 by construction.
+fn utf8_str(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
 }
 
 /// Lucene's `EnglishPossessiveFilter`: drops a trailing `'s`/`'S` (with `'`, `’` or `＇`).

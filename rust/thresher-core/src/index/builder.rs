@@ -44,7 +44,7 @@ pub struct IndexBuilder {
 /// Dictionary shards ([`shard_of`]).
 const SHARDS: usize = 64;
 
-/// Documents per bucketing chunk in [`IndexBuilder::add_batch`].
+/// Documents per counting and bucketing chunk in [`IndexBuilder::add_batch`].
 const CHUNK: usize = 1024;
 
 /// The terms of one dictionary shard and their postings.
@@ -91,25 +91,86 @@ fn shard_of(term: &str) -> usize {
 /// One posting on its way to a shard: doc id, term, term frequency.
 type Routed<'a> = (u32, &'a str, u32);
 
-/// Sorted (term, tf) pairs of one document.
-type DocTerms = Vec<(String, u32)>;
+/// The counted terms of a chunk of consecutive documents. Terms are stored one after another
+/// in one string rather than as a `String` each: with a `String` per token, the allocator
+/// (and its locks, shared by the threads) took about a third of a 1M-document build.
+#[derive(Default)]
+struct CountedChunk {
+    /// The distinct terms of each document, in byte order, documents one after another.
+    text: String,
+    /// One entry per (document, distinct term): the end of the term in `text`, and its
+    /// frequency. The term starts where the previous entry's ends.
+    terms: Vec<(usize, u32)>,
+    /// For each document, the end of its entries in `terms`.
+    doc_ends: Vec<usize>,
+    /// For each document, its length in tokens.
+    lengths: Vec<u32>,
+}
 
-/// Sorted (term, tf) pairs of one document, and its length.
-type Counted = (DocTerms, u32);
-
-/// Counts the terms of one document.
-fn count_terms(mut terms: Vec<String>) -> Counted {
-    terms.retain(|t| !t.is_empty());
-    let len = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-    terms.sort_unstable();
-    let mut out: Vec<(String, u32)> = Vec::new();
-    for t in terms {
-        match out.last_mut() {
-            Some((last, n)) if *last == t => *n += 1,
-            _ => out.push((t, 1)),
+impl CountedChunk {
+    /// Counts the inputs of one chunk of documents (empty terms are skipped).
+    fn count(analyzer: &Analyzer, inputs: Vec<DocInput>) -> Self {
+        let mut out = Self::default();
+        let mut buf = String::new();
+        let mut spans: Vec<(usize, usize)> = Vec::new();
+        for input in inputs {
+            buf.clear();
+            spans.clear();
+            let mut push = |t: &str| {
+                if !t.is_empty() {
+                    let start = buf.len();
+                    buf.push_str(t);
+                    spans.push((start, buf.len()));
+                }
+            };
+            match input {
+                DocInput::Text(text) => analyzer.analyze_each(&text, &mut push),
+                DocInput::Tokens(tokens) => tokens.iter().for_each(|t| push(t)),
+            }
+            out.push_doc(&buf, &mut spans);
         }
+        out
     }
-    (out, len)
+
+    /// Appends one document whose tokens are the `spans` of `buf`.
+    fn push_doc(&mut self, buf: &str, spans: &mut [(usize, usize)]) {
+        let bytes = buf.as_bytes();
+        spans.sort_unstable_by(|a, b| bytes[a.0..a.1].cmp(&bytes[b.0..b.1]));
+        let mut prev: Option<&[u8]> = None;
+        for &(s, e) in spans.iter() {
+            let t = &bytes[s..e];
+            match self.terms.last_mut() {
+                Some(last) if prev == Some(t) => last.1 = last.1.saturating_add(1),
+                _ => {
+                    self.text.push_str(&buf[s..e]);
+                    self.terms.push((self.text.len(), 1));
+                    prev = Some(t);
+                }
+            }
+        }
+        self.doc_ends.push(self.terms.len());
+        self.lengths
+            .push(u32::try_from(spans.len()).unwrap_or(u32::MAX));
+    }
+
+    /// The documents of the chunk, in order, each as its (term, frequency) pairs in byte order.
+    fn docs(&self) -> impl Iterator<Item = impl Iterator<Item = (&str, u32)>> {
+        let mut term_start = 0;
+        self.doc_ends.iter().map(move |&end| {
+            let entries = &self.terms[term_start..end];
+            let mut text_start = if term_start == 0 {
+                0
+            } else {
+                self.terms[term_start - 1].0
+            };
+            term_start = end;
+            entries.iter().map(move |&(text_end, tf)| {
+                let term = &self.text[text_start..text_end];
+                text_start = text_end;
+                (term, tf)
+            })
+        })
+    }
 }
 
 impl IndexBuilder {
@@ -161,40 +222,35 @@ impl IndexBuilder {
         }
         let analyzer = &self.analyzer;
         let base = self.ids.len();
-        let counted: Vec<(String, Counted)> = ThreadPools::install(self.threads, || {
-            docs.into_par_iter()
-                .map(|(id, input)| {
-                    let terms = match input {
-                        DocInput::Text(text) => analyzer.analyze(&text),
-                        DocInput::Tokens(tokens) => tokens,
-                    };
-                    (id, count_terms(terms))
-                })
+        let (ids, inputs): (Vec<String>, Vec<DocInput>) = docs.into_iter().unzip();
+        let chunks: Vec<CountedChunk> = ThreadPools::install(self.threads, || {
+            inputs
+                .into_par_iter()
+                .chunks(CHUNK)
+                .map(|inputs| CountedChunk::count(analyzer, inputs))
                 .collect()
         })?;
-        let mut doc_terms: Vec<DocTerms> = Vec::with_capacity(counted.len());
-        for (id, (terms, len)) in counted {
-            self.lengths.push(len);
+        for c in &chunks {
+            self.lengths.extend_from_slice(&c.lengths);
+        }
+        for id in ids {
             self.seen.insert(id.clone());
             self.ids.push(id);
-            doc_terms.push(terms);
         }
         let shards = &mut self.shards;
         ThreadPools::install(self.threads, || {
             // Buckets borrow the terms: a posting of a known term allocates and frees nothing
-            // in the shard pass (freeing another thread's strings there contended for the
-            // allocator's arenas).
-            // Chunks of documents, in order; each becomes one bucket of postings per shard.
-            let routed: Vec<Vec<Vec<Routed<'_>>>> = doc_terms
-                .par_chunks(CHUNK)
+            // in the shard pass. Each chunk of documents becomes one bucket per shard.
+            let routed: Vec<Vec<Vec<Routed<'_>>>> = chunks
+                .par_iter()
                 .enumerate()
                 .map(|(c, chunk)| {
                     let mut buckets: Vec<Vec<Routed<'_>>> =
                         (0..SHARDS).map(|_| Vec::new()).collect();
-                    for (i, terms) in chunk.iter().enumerate() {
+                    for (i, terms) in chunk.docs().enumerate() {
                         let doc = (base + c * CHUNK + i) as u32;
                         for (term, tf) in terms {
-                            buckets[shard_of(term)].push((doc, term.as_str(), *tf));
+                            buckets[shard_of(term)].push((doc, term, tf));
                         }
                     }
                     buckets
@@ -224,8 +280,6 @@ impl IndexBuilder {
                         shard.postings[tid as usize].push((doc, tf));
                     }
                 });
-            // Each chunk's strings are freed by one thread.
-            doc_terms.into_par_iter().with_min_len(CHUNK).for_each(drop);
         })?;
         Ok(())
     }
@@ -240,8 +294,16 @@ impl IndexBuilder {
                 "cannot build an index from an empty corpus (no documents)",
             ));
         }
-        let mut terms: Vec<(&str, &[(u32, u32)])> = self
-            .shards
+        let Self {
+            analyzer,
+            scoring,
+            threads,
+            ids,
+            lengths,
+            shards,
+            ..
+        } = self;
+        let mut terms: Vec<(&str, &[(u32, u32)])> = shards
             .iter()
             .flat_map(|s| {
                 s.term_ids
@@ -249,32 +311,35 @@ impl IndexBuilder {
                     .map(|(t, &id)| (t.as_str(), s.postings[id as usize].as_slice()))
             })
             .collect();
-        terms.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         // The weighted models start from weight 1 for every term: lengths are token counts.
-        let weighted = self.scoring.kind.weighted();
+        let weighted = scoring.kind.weighted();
         let lengths = if weighted {
-            DocLengths::Real(self.lengths.iter().map(|&l| l as f32).collect())
+            DocLengths::Real(lengths.iter().map(|&l| l as f32).collect())
         } else {
-            DocLengths::Integer(self.lengths.clone())
+            DocLengths::Integer(lengths)
         };
-        let mut w = SegmentWriter::new(lengths, self.scoring.kind.length_key())?;
-        let (mut docs, mut vals) = (Vec::new(), Vec::new());
-        for (term, postings) in &terms {
-            docs.clear();
-            vals.clear();
-            docs.extend(postings.iter().map(|p| p.0));
-            vals.extend(postings.iter().map(|p| p.1));
-            w.push(term.as_bytes(), weighted.then_some(1.0), &docs, &vals)?;
-        }
-        let (t, p, d) = w.finish(self.ids.iter().map(String::as_str));
+        let mut w = SegmentWriter::new(lengths, scoring.kind.length_key())?;
+        let weight = weighted.then_some(1.0);
+        ThreadPools::install(threads, || {
+            terms.par_sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            w.push_all(&terms, |(term, postings), docs, vals| {
+                docs.extend(postings.iter().map(|p| p.0));
+                vals.extend(postings.iter().map(|p| p.1));
+                (term.as_bytes(), weight)
+            })
+        })??;
+        drop(terms);
+        // One task per shard frees its strings and lists.
+        ThreadPools::install(threads, || shards.into_par_iter().for_each(drop))?;
+        let (t, p, d) = w.finish(ids.iter().map(String::as_str));
         let name = new_segment_name();
         let segment = Segment::from_parts(&name, t, p, d, Path::new("<memory>"))?;
         let meta = IndexMeta::new(
-            self.analyzer.config().clone(),
-            self.scoring,
+            analyzer.config().clone(),
+            scoring,
             std::slice::from_ref(&segment),
         );
-        Index::from_segments(meta, self.analyzer, vec![segment], None)
+        Index::from_segments(meta, analyzer, vec![segment], None)
     }
 }
 
@@ -282,10 +347,47 @@ impl IndexBuilder {
 mod tests {
     use super::*;
 
+    fn counted(docs: Vec<Vec<&str>>) -> Vec<(Vec<(String, u32)>, u32)> {
+        let inputs = docs
+            .into_iter()
+            .map(|d| DocInput::Tokens(d.into_iter().map(String::from).collect()))
+            .collect();
+        let chunk = CountedChunk::count(&Analyzer::default(), inputs);
+        chunk
+            .docs()
+            .map(|d| d.map(|(t, tf)| (t.to_string(), tf)).collect())
+            .zip(chunk.lengths.iter().copied())
+            .collect()
+    }
+
     #[test]
     fn counts_terms_sorted_and_skips_empty() {
-        let (c, len) = count_terms(vec!["b".into(), "a".into(), "".into(), "b".into()]);
-        assert_eq!(c, vec![("a".to_string(), 1), ("b".to_string(), 2)]);
-        assert_eq!(len, 3);
+        let c = counted(vec![
+            vec!["b", "a", "", "b"],
+            vec![],
+            vec!["zz", "é", "a", "zz", "zz"],
+            vec![""],
+        ]);
+        let pairs = |v: &[(&str, u32)]| -> Vec<(String, u32)> {
+            v.iter().map(|&(t, n)| (t.to_string(), n)).collect()
+        };
+        assert_eq!(
+            c,
+            vec![
+                (pairs(&[("a", 1), ("b", 2)]), 3),
+                (vec![], 0),
+                (pairs(&[("a", 1), ("zz", 3), ("é", 1)]), 5),
+                (vec![], 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn counts_analysed_text() {
+        let inputs = vec![DocInput::Text("The cats and the cat ran".into())];
+        let chunk = CountedChunk::count(&Analyzer::default(), inputs);
+        let doc: Vec<(&str, u32)> = chunk.docs().next().unwrap().collect();
+        assert_eq!(doc, vec![("cat", 2), ("ran", 1)]);
+        assert_eq!(chunk.lengths, vec![3]);
     }
 }

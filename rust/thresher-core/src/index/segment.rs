@@ -823,6 +823,68 @@ impl SegmentWriter {
         docs: &[u32],
         values: &[u32],
     ) -> Result<()> {
+        let mut bytes = Vec::new();
+        encode_postings(docs, values, &self.keys, &mut bytes)?;
+        let tokens = values.iter().map(|&v| u64::from(v)).sum::<u64>();
+        self.push_encoded(term, weight, docs.len(), tokens, &bytes)
+    }
+
+    /// Appends many terms, as [`SegmentWriter::push`] would one by one, encoding their
+    /// postings in parallel (in the current rayon pool; the result does not depend on the
+    /// thread count). `fill(item, docs, values)` writes an item's postings into the two
+    /// (cleared) buffers and returns its term and weight.
+    ///
+    /// # Errors
+    /// As [`SegmentWriter::push`].
+    pub(crate) fn push_all<T: Sync>(
+        &mut self,
+        items: &[T],
+        fill: impl for<'a> Fn(&'a T, &mut Vec<u32>, &mut Vec<u32>) -> (&'a [u8], Option<f32>) + Sync,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        /// Terms per parallel task.
+        const TASK: usize = 512;
+        /// One encoded term: term, weight, df, tokens, end of its bytes in the task's buffer.
+        type Entry<'a> = (&'a [u8], Option<f32>, usize, u64, usize);
+        let keys = &self.keys;
+        let tasks: Vec<Result<(Vec<u8>, Vec<Entry<'_>>)>> = items
+            .par_chunks(TASK)
+            .map(|chunk| {
+                let (mut docs, mut values) = (Vec::new(), Vec::new());
+                let mut data = Vec::new();
+                let mut entries = Vec::with_capacity(chunk.len());
+                for item in chunk {
+                    docs.clear();
+                    values.clear();
+                    let (term, weight) = fill(item, &mut docs, &mut values);
+                    encode_postings(&docs, &values, keys, &mut data)?;
+                    let tokens = values.iter().map(|&v| u64::from(v)).sum::<u64>();
+                    entries.push((term, weight, docs.len(), tokens, data.len()));
+                }
+                Ok((data, entries))
+            })
+            .collect();
+        for task in tasks {
+            let (data, entries) = task?;
+            let mut start = 0;
+            for (term, weight, df, tokens, end) in entries {
+                self.push_encoded(term, weight, df, tokens, &data[start..end])?;
+                start = end;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a term whose postings `bytes` were encoded by `encode_postings` with this
+    /// writer's keys.
+    fn push_encoded(
+        &mut self,
+        term: &[u8],
+        weight: Option<f32>,
+        df: usize,
+        tokens: u64,
+        bytes: &[u8],
+    ) -> Result<()> {
         match (&mut self.weights, weight) {
             (Some(ws), Some(w)) => ws.push(w),
             (None, None) => {}
@@ -832,13 +894,12 @@ impl SegmentWriter {
                 ))
             }
         }
-        let at = self.data.len();
-        encode_postings(docs, values, &self.keys, &mut self.data)?;
-        let df = u32::try_from(docs.len()).expect("a segment holds < 2^32 documents");
-        self.dict.push(term, df, (self.data.len() - at) as u64);
+        self.data.extend_from_slice(bytes);
+        let df = u32::try_from(df).expect("a segment holds < 2^32 documents");
+        self.dict.push(term, df, bytes.len() as u64);
         self.num_terms += 1;
-        self.num_postings += docs.len() as u64;
-        self.tokens += values.iter().map(|&v| u64::from(v)).sum::<u64>();
+        self.num_postings += df as u64;
+        self.tokens += tokens;
         Ok(())
     }
 
