@@ -8,9 +8,11 @@
 //! Every requested field must exist in the first document (so a misspelt field name is an
 //! error, not an empty index); later documents may lack a field or hold `null` (read as empty).
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use rayon::prelude::*;
 
@@ -51,20 +53,83 @@ pub fn resolve_corpus_path(path: &Path) -> Result<PathBuf> {
 
 /// Streams raw lines of a JSONL corpus in batches; parsing happens in parallel in
 /// [`parse_batch`].
+///
+/// A background thread reads (and decompresses) ahead of the caller, so that reading overlaps
+/// with the parsing and indexing of the previous batch. It stops at the end of the file, at
+/// the first read error, or when the reader is dropped.
 pub struct CorpusReader {
     path: PathBuf,
-    reader: Box<dyn BufRead + Send>,
-    line_no: u64,
+    ahead: Receiver<ReadAhead>,
+    pending: VecDeque<RawLine>,
+    /// The read error met by the thread (after it is reported, later calls fail too).
+    failed: Option<String>,
+    finished: bool,
     fields: Vec<String>,
     checked_fields: bool,
     bytes_read: u64,
     file_len: u64,
 }
 
+/// What the read-ahead thread sends.
+enum ReadAhead {
+    /// The next non-blank lines.
+    Lines(Vec<RawLine>),
+    /// The end of the file, after this many bytes of (decompressed) input.
+    End(u64),
+    /// A read error; nothing follows.
+    Failed(Error),
+}
+
+/// Lines per read-ahead message, and the most bytes per message.
+const AHEAD_LINES: usize = 4096;
+const AHEAD_BYTES: u64 = 8 << 20;
+
+/// Read-ahead messages buffered between the thread and the caller.
+const AHEAD_MESSAGES: usize = 4;
+
+/// Reads `reader` to its end in messages of at most [`AHEAD_LINES`] lines, until `tx` closes.
+fn read_ahead(path: &Path, mut reader: Box<dyn BufRead + Send>, tx: &SyncSender<ReadAhead>) {
+    let (mut line_no, mut bytes) = (0u64, 0u64);
+    loop {
+        let mut lines = Vec::with_capacity(AHEAD_LINES);
+        let start = bytes;
+        let end = loop {
+            if lines.len() >= AHEAD_LINES || bytes - start >= AHEAD_BYTES {
+                break None;
+            }
+            let mut buf = Vec::new();
+            match reader.read_until(b'\n', &mut buf) {
+                Err(e) => break Some(ReadAhead::Failed(Error::io(path, e))),
+                Ok(0) => break Some(ReadAhead::End(bytes)),
+                Ok(n) => {
+                    line_no += 1;
+                    bytes += n as u64;
+                    if !buf.iter().all(u8::is_ascii_whitespace) {
+                        lines.push(RawLine {
+                            line_no,
+                            bytes: buf,
+                            bytes_through: bytes,
+                        });
+                    }
+                }
+            }
+        };
+        if !lines.is_empty() && tx.send(ReadAhead::Lines(lines)).is_err() {
+            return;
+        }
+        if let Some(last) = end {
+            let _ = tx.send(last);
+            return;
+        }
+    }
+}
+
 /// A raw line with its 1-based line number.
 pub struct RawLine {
     pub(crate) line_no: u64,
     pub(crate) bytes: Vec<u8>,
+    /// Bytes of input read up to the end of this line.
+    bytes_through: u64,
 }
 
 impl RawLine {
@@ -106,10 +171,18 @@ impl CorpusReader {
         } else {
             Box::new(BufReader::with_capacity(1 << 20, file))
         };
+        let (tx, ahead) = sync_channel(AHEAD_MESSAGES);
+        let thread_path = path.clone();
+        std::thread::Builder::new()
+            .name("thresher-corpus".into())
+            .spawn(move || read_ahead(&thread_path, reader, &tx))
+            .with_path(&path)?;
         Ok(Self {
             path,
-            reader,
-            line_no: 0,
+            ahead,
+            pending: VecDeque::new(),
+            failed: None,
+            finished: false,
             fields: fields.to_vec(),
             checked_fields: false,
             bytes_read: 0,
@@ -137,25 +210,38 @@ impl CorpusReader {
     /// # Errors
     /// [`Error::Io`] on read errors (including a damaged gzip stream).
     pub fn next_lines(&mut self, max: usize) -> Result<Vec<RawLine>> {
+        if let Some(msg) = &self.failed {
+            return Err(Error::io(
+                &self.path,
+                std::io::Error::other(format!("reading stopped at an earlier error: {msg}")),
+            ));
+        }
         let mut out = Vec::with_capacity(max.min(1 << 16));
         while out.len() < max {
-            let mut buf = Vec::new();
-            let n = self
-                .reader
-                .read_until(b'\n', &mut buf)
-                .with_path(&self.path)?;
-            if n == 0 {
-                break;
-            }
-            self.line_no += 1;
-            self.bytes_read += n as u64;
-            if buf.iter().all(u8::is_ascii_whitespace) {
+            if let Some(line) = self.pending.pop_front() {
+                self.bytes_read = line.bytes_through;
+                out.push(line);
                 continue;
             }
-            out.push(RawLine {
-                line_no: self.line_no,
-                bytes: buf,
-            });
+            if self.finished {
+                break;
+            }
+            match self.ahead.recv() {
+                Ok(ReadAhead::Lines(lines)) => self.pending.extend(lines),
+                Ok(ReadAhead::End(bytes)) => {
+                    self.bytes_read = bytes;
+                    self.finished = true;
+                }
+                Ok(ReadAhead::Failed(e)) => {
+                    self.failed = Some(e.to_string());
+                    return Err(e);
+                }
+                Err(_) => {
+                    let msg = "the corpus reading thread stopped";
+                    self.failed = Some(msg.into());
+                    return Err(Error::io(&self.path, std::io::Error::other(msg)));
+                }
+            }
         }
         Ok(out)
     }
@@ -297,6 +383,73 @@ mod tests {
         let mut r = CorpusReader::open(dir.path(), &fields()).unwrap();
         assert_eq!(r.next_batch(1).unwrap().len(), 1);
         assert_eq!(r.next_batch(5).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn read_ahead_keeps_order_line_numbers_and_byte_counts() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 3 * AHEAD_LINES + 17;
+        let mut body = Vec::new();
+        for i in 0..n {
+            writeln!(
+                body,
+                "{{\"_id\": \"d{i}\", \"title\": \"\", \"text\": \"t{i}\"}}"
+            )
+            .unwrap();
+            if i % 1000 == 0 {
+                body.extend_from_slice(b"  \n");
+            }
+        }
+        let p = write(dir.path(), "c.jsonl", &body);
+        let mut r = CorpusReader::open(&p, &fields()).unwrap();
+        let mut seen = 0;
+        let mut last_line = 0;
+        loop {
+            let lines = r.next_lines(1000).unwrap();
+            if lines.is_empty() {
+                break;
+            }
+            for l in &lines {
+                let want = format!("\"_id\": \"d{seen}\"");
+                assert!(String::from_utf8_lossy(&l.bytes).contains(&want));
+                assert!(l.line_no > last_line);
+                last_line = l.line_no;
+                seen += 1;
+            }
+            assert!(r.bytes_read() <= body.len() as u64);
+        }
+        assert_eq!(seen, n);
+        assert_eq!(r.bytes_read(), body.len() as u64);
+        assert_eq!(last_line as usize, n + n.div_ceil(1000));
+    }
+
+    #[test]
+    fn a_damaged_gzip_stream_is_an_error_every_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = Vec::new();
+        for i in 0..20_000 {
+            writeln!(
+                body,
+                "{{\"_id\": \"d{i}\", \"title\": \"\", \"text\": \"w{}\"}}",
+                i * 7919 % 10007
+            )
+            .unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&body).unwrap();
+        let mut gz = gz.finish().unwrap();
+        gz.truncate(gz.len() / 2);
+        let p = write(dir.path(), "c.jsonl.gz", &gz);
+        let mut r = CorpusReader::open(&p, &fields()).unwrap();
+        let first = loop {
+            match r.next_batch(5_000) {
+                Ok(docs) => assert!(!docs.is_empty(), "a damaged stream must not end quietly"),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(first, Error::Io { .. }), "{first}");
+        let again = r.next_batch(5_000).unwrap_err();
+        assert!(again.to_string().contains("earlier error"), "{again}");
     }
 
     #[test]
