@@ -756,7 +756,7 @@ pub(crate) struct SegmentWriter {
     length_key: LengthKey,
     keys: Vec<u32>,
     dict: TermsWriter,
-    data: Vec<u8>,
+    data: PayloadWriter,
     weights: Option<Vec<f32>>,
     num_terms: u64,
     num_postings: u64,
@@ -802,7 +802,7 @@ impl SegmentWriter {
             length_key,
             keys,
             dict: TermsWriter::default(),
-            data: Vec::new(),
+            data: PayloadWriter::new(),
             weights,
             num_terms: 0,
             num_postings: 0,
@@ -832,44 +832,49 @@ impl SegmentWriter {
     /// Appends many terms, as [`SegmentWriter::push`] would one by one, encoding their
     /// postings in parallel (in the current rayon pool; the result does not depend on the
     /// thread count). `fill(item, docs, values)` writes an item's postings into the two
-    /// (cleared) buffers and returns its term and weight.
+    /// (cleared) buffers and returns its term and weight; it may free the item's own copy of
+    /// the postings.
     ///
     /// # Errors
     /// As [`SegmentWriter::push`].
-    pub(crate) fn push_all<T: Sync>(
+    pub(crate) fn push_all<'t, T: Send>(
         &mut self,
-        items: &[T],
-        fill: impl for<'a> Fn(&'a T, &mut Vec<u32>, &mut Vec<u32>) -> (&'a [u8], Option<f32>) + Sync,
+        items: &mut [T],
+        fill: impl Fn(&mut T, &mut Vec<u32>, &mut Vec<u32>) -> (&'t [u8], Option<f32>) + Sync,
     ) -> Result<()> {
         use rayon::prelude::*;
         /// Terms per parallel task.
         const TASK: usize = 512;
+        /// Terms encoded before their bytes are appended: waves bound the memory of encoded
+        /// lists waiting for their turn (all at once, they doubled the encoded postings).
+        const WAVE: usize = 32 * TASK;
         /// One encoded term: term, weight, df, tokens, end of its bytes in the task's buffer.
         type Entry<'a> = (&'a [u8], Option<f32>, usize, u64, usize);
-        let keys = &self.keys;
-        let tasks: Vec<Result<(Vec<u8>, Vec<Entry<'_>>)>> = items
-            .par_chunks(TASK)
-            .map(|chunk| {
-                let (mut docs, mut values) = (Vec::new(), Vec::new());
-                let mut data = Vec::new();
-                let mut entries = Vec::with_capacity(chunk.len());
-                for item in chunk {
-                    docs.clear();
-                    values.clear();
-                    let (term, weight) = fill(item, &mut docs, &mut values);
-                    encode_postings(&docs, &values, keys, &mut data)?;
-                    let tokens = values.iter().map(|&v| u64::from(v)).sum::<u64>();
-                    entries.push((term, weight, docs.len(), tokens, data.len()));
+        for wave in items.chunks_mut(WAVE) {
+            let keys = &self.keys;
+            let tasks: Vec<(Vec<u8>, Vec<Entry<'t>>)> = wave
+                .par_chunks_mut(TASK)
+                .map(|chunk| {
+                    let (mut docs, mut values) = (Vec::new(), Vec::new());
+                    let mut data = Vec::new();
+                    let mut entries = Vec::with_capacity(chunk.len());
+                    for item in chunk {
+                        docs.clear();
+                        values.clear();
+                        let (term, weight) = fill(item, &mut docs, &mut values);
+                        encode_postings(&docs, &values, keys, &mut data)?;
+                        let tokens = values.iter().map(|&v| u64::from(v)).sum::<u64>();
+                        entries.push((term, weight, docs.len(), tokens, data.len()));
+                    }
+                    Ok((data, entries))
+                })
+                .collect::<Result<_>>()?;
+            for (data, entries) in tasks {
+                let mut start = 0;
+                for (term, weight, df, tokens, end) in entries {
+                    self.push_encoded(term, weight, df, tokens, &data[start..end])?;
+                    start = end;
                 }
-                Ok((data, entries))
-            })
-            .collect();
-        for task in tasks {
-            let (data, entries) = task?;
-            let mut start = 0;
-            for (term, weight, df, tokens, end) in entries {
-                self.push_encoded(term, weight, df, tokens, &data[start..end])?;
-                start = end;
             }
         }
         Ok(())
@@ -894,7 +899,7 @@ impl SegmentWriter {
                 ))
             }
         }
-        self.data.extend_from_slice(bytes);
+        self.data.put_bytes(bytes);
         let df = u32::try_from(df).expect("a segment holds < 2^32 documents");
         self.dict.push(term, df, bytes.len() as u64);
         self.num_terms += 1;
@@ -911,22 +916,24 @@ impl SegmentWriter {
         let mut t = PayloadWriter::new();
         self.dict.finish(&mut t);
 
-        let mut p = PayloadWriter::new();
-        p.put_u64(self.num_terms);
-        p.put_u64(self.num_postings);
-        p.put_u64(match self.length_key {
+        let mut head = PayloadWriter::new();
+        head.put_u64(self.num_terms);
+        head.put_u64(self.num_postings);
+        head.put_u64(match self.length_key {
             LengthKey::NormByte => 0,
             LengthKey::Length => 1,
             LengthKey::Weighted => 2,
             LengthKey::None => 3,
         });
-        p.put_u64(u64::from(self.weights.is_some()));
-        debug_assert_eq!(p.len(), POSTINGS_HEADER);
+        head.put_u64(u64::from(self.weights.is_some()));
+        debug_assert_eq!(head.len(), POSTINGS_HEADER);
         if let Some(ws) = &self.weights {
-            p.put_slice(ws);
-            p.align(8);
+            head.put_slice(ws);
+            head.align(8);
         }
-        p.put_bytes(&self.data);
+        // The posting lists stay where they were encoded; the header goes in front.
+        let mut p = self.data;
+        p.prepend(head.as_bytes());
 
         let num_docs = doc_ids.len();
         let (ioffs, blob) = ids::encode(doc_ids);
