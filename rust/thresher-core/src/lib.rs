@@ -16,6 +16,7 @@ pub mod analysis;
 pub mod corpus;
 pub mod error;
 pub mod format;
+mod hash;
 pub mod index;
 pub mod pool;
 pub mod postings;

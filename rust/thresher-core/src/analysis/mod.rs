@@ -50,6 +50,7 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::hash::FnvBuild;
 
 pub use stop::LUCENE_ENGLISH_STOP_WORDS;
 
@@ -136,7 +137,7 @@ impl Default for AnalyzerConfig {
 /// Turns text into index terms. Cheap to clone (shares nothing mutable); `Send + Sync`.
 pub struct Analyzer {
     config: AnalyzerConfig,
-    stop: HashSet<Box<[u8]>>,
+    stop: HashSet<Box<[u8]>, FnvBuild>,
     /// Byte length of the longest stop word: longer terms skip the set lookup.
     max_stop_len: usize,
     snowball: rust_stemmers::Stemmer,

@@ -10,6 +10,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::hash::Fnv;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -174,32 +176,6 @@ fn get_varint(bytes: &[u8], at: &mut usize) -> u32 {
     }
 }
 
-/// FNV-1a over the bytes written, with a multiplicative finaliser so that every output bit
-/// depends on every input byte. The dictionary hashes short terms; SipHash (the std default,
-/// resistant to chosen collisions) took 13% of a 1M-document build. A corpus built to collide
-/// can only slow its own indexing down.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        (self.0 ^ (self.0 >> 32)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    }
-}
-
 /// The shard of a term: bits 40.. of its raw FNV-1a hash (the maps inside a shard use the
 /// finalised hash, so the split does not bias their buckets).
 fn shard_of(term: &str) -> usize {
@@ -227,12 +203,20 @@ struct CountedChunk {
     lengths: Vec<u32>,
 }
 
+/// The first 8 bytes of a term as a big-endian number, zero-padded.
+fn sort_key(term: &[u8]) -> u64 {
+    let mut k = [0u8; 8];
+    let n = term.len().min(8);
+    k[..n].copy_from_slice(&term[..n]);
+    u64::from_be_bytes(k)
+}
+
 impl CountedChunk {
     /// Counts the inputs of one chunk of documents (empty terms are skipped).
     fn count(analyzer: &Analyzer, inputs: Vec<DocInput>) -> Self {
         let mut out = Self::default();
         let mut buf = String::new();
-        let mut spans: Vec<(usize, usize)> = Vec::new();
+        let mut spans: Vec<(u64, usize, usize)> = Vec::new();
         for input in inputs {
             buf.clear();
             spans.clear();
@@ -240,7 +224,7 @@ impl CountedChunk {
                 if !t.is_empty() {
                     let start = buf.len();
                     buf.push_str(t);
-                    spans.push((start, buf.len()));
+                    spans.push((sort_key(t.as_bytes()), start, buf.len()));
                 }
             };
             match input {
@@ -253,18 +237,37 @@ impl CountedChunk {
     }
 
     /// Appends one document whose tokens are the `spans` of `buf`.
-    fn push_doc(&mut self, buf: &str, spans: &mut [(usize, usize)]) {
+    fn push_doc(&mut self, buf: &str, spans: &mut [(u64, usize, usize)]) {
         let bytes = buf.as_bytes();
-        spans.sort_unstable_by(|a, b| bytes[a.0..a.1].cmp(&bytes[b.0..b.1]));
-        let mut prev: Option<&[u8]> = None;
-        for &(s, e) in spans.iter() {
-            let t = &bytes[s..e];
+        // Spans carry their first 8 bytes as a big-endian key (zero-padded, so key order
+        // agrees with byte order): most comparisons then need no memcmp call.
+        // Two terms of at most 8 bytes with equal keys differ at most by trailing zero bytes.
+        let short =
+            |a: &(u64, usize, usize), b: &(u64, usize, usize)| a.2 - a.1 <= 8 && b.2 - b.1 <= 8;
+        spans.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                if short(a, b) {
+                    (a.2 - a.1).cmp(&(b.2 - b.1))
+                } else {
+                    bytes[a.1..a.2].cmp(&bytes[b.1..b.2])
+                }
+            })
+        });
+        let same = |a: &(u64, usize, usize), b: &(u64, usize, usize)| {
+            a.0 == b.0
+                && a.2 - a.1 == b.2 - b.1
+                && (short(a, b) || bytes[a.1..a.2] == bytes[b.1..b.2])
+        };
+        let mut prev: Option<&(u64, usize, usize)> = None;
+        for span in spans.iter() {
             match self.terms.last_mut() {
-                Some(last) if prev == Some(t) => last.1 = last.1.saturating_add(1),
+                Some(last) if prev.is_some_and(|p| same(p, span)) => {
+                    last.1 = last.1.saturating_add(1)
+                }
                 _ => {
-                    self.text.push_str(&buf[s..e]);
+                    self.text.push_str(&buf[span.1..span.2]);
                     self.terms.push((self.text.len(), 1));
-                    prev = Some(t);
+                    prev = Some(span);
                 }
             }
         }
@@ -483,6 +486,17 @@ mod tests {
     #[test]
     fn counts_terms_sorted_and_skips_empty() {
         let c = counted(vec![
+            vec![
+                "abcdefghj",
+                "b",
+                "abcdefghi",
+                "abcdefgh",
+                "abcdefgh\0",
+                "abcdefgh",
+                "ab\0",
+                "ab",
+                "ab",
+            ],
             vec!["b", "a", "", "b"],
             vec![],
             vec!["zz", "é", "a", "zz", "zz"],
@@ -494,6 +508,18 @@ mod tests {
         assert_eq!(
             c,
             vec![
+                (
+                    pairs(&[
+                        ("ab", 2),
+                        ("ab\0", 1),
+                        ("abcdefgh", 2),
+                        ("abcdefgh\0", 1),
+                        ("abcdefghi", 1),
+                        ("abcdefghj", 1),
+                        ("b", 1)
+                    ]),
+                    9
+                ),
                 (pairs(&[("a", 1), ("b", 2)]), 3),
                 (vec![], 0),
                 (pairs(&[("a", 1), ("zz", 3), ("é", 1)]), 5),
@@ -503,6 +529,32 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn chunk_counts_match_a_sorted_map(
+            docs in proptest::collection::vec(
+                proptest::collection::vec("(aaaaaaa|abababab|b)?[ab\\x00é]{0,3}", 0..40),
+                0..6,
+            ),
+        ) {
+            let want: Vec<(Vec<(String, u32)>, u32)> = docs
+                .iter()
+                .map(|d| {
+                    let mut m = std::collections::BTreeMap::<&[u8], u32>::new();
+                    for t in d.iter().filter(|t| !t.is_empty()) {
+                        *m.entry(t.as_bytes()).or_default() += 1;
+                    }
+                    let len = m.values().sum();
+                    let terms = m
+                        .into_iter()
+                        .map(|(t, n)| (String::from_utf8(t.to_vec()).unwrap(), n))
+                        .collect();
+                    (terms, len)
+                })
+                .collect();
+            let got = counted(docs.iter().map(|d| d.iter().map(String::as_str).collect()).collect());
+            proptest::prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn build_postings_round_trip(
             gaps in proptest::collection::vec((1u32..=u32::MAX / 4096, 1u32..=u32::MAX), 1..300),
