@@ -26,6 +26,31 @@ fn check(index: &Index, ids: &[String]) {
         assert_eq!(&index.doc_id(d as u32).unwrap(), id);
     }
     assert!(index.doc_id(ids.len() as u32).is_err());
+    check_visit(index, ids);
+}
+
+/// `visit_doc_ids` over an order that goes back and forth within and across blocks, with
+/// repeats, gives every position its document's id; a number out of range is an error.
+fn check_visit(index: &Index, ids: &[String]) {
+    let n = ids.len() as u32;
+    let mut docs: Vec<u32> = (0..n).rev().collect();
+    docs.extend((0..n).step_by(3));
+    docs.extend((0..n).filter(|d| d % 16 == 15 || d % 16 == 0));
+    docs.push(n / 2);
+    let mut got: Vec<Option<String>> = vec![None; docs.len()];
+    index
+        .visit_doc_ids(&docs, |i, id| {
+            assert!(got[i].is_none(), "position {i} visited twice");
+            got[i] = Some(id.to_string());
+        })
+        .unwrap();
+    for (i, &d) in docs.iter().enumerate() {
+        assert_eq!(got[i].as_deref(), Some(ids[d as usize].as_str()), "doc {d}");
+    }
+    assert!(index.visit_doc_ids(&[0, n], |_, _| {}).is_err());
+    index
+        .visit_doc_ids(&[], |_, _| panic!("nothing to visit"))
+        .unwrap();
 }
 
 fn id_lists() -> impl Strategy<Value = Vec<String>> {
@@ -73,6 +98,18 @@ proptest! {
             check(&loaded, &ids);
         }
     }
+}
+
+#[test]
+fn visiting_ids_across_appended_segments() {
+    let ids: Vec<String> = (0..70)
+        .map(|i| format!("doc/{:03}", (i * 37) % 101))
+        .collect();
+    let mut index = build(&ids[..23]);
+    index.append(build(&ids[23..40])).unwrap();
+    index.append(build(&ids[40..])).unwrap();
+    assert_eq!(index.segment_views().len(), 3);
+    check(&index, &ids);
 }
 
 #[test]

@@ -177,12 +177,16 @@ impl PyIndex {
             };
             Ok(index.search_with(&q, k, &options)?)
         })?;
-        hits.into_iter()
-            .map(|(d, s)| {
-                let id = index.doc_id(d).map_err(CoreError)?;
-                Ok((PyString::new(py, &id), s))
-            })
-            .collect()
+        let docs: Vec<u32> = hits.iter().map(|h| h.0).collect();
+        let mut ids: Vec<Option<Bound<'py, PyString>>> = vec![None; hits.len()];
+        index
+            .visit_doc_ids(&docs, |i, id| ids[i] = Some(PyString::new(py, id)))
+            .map_err(CoreError)?;
+        Ok(ids
+            .into_iter()
+            .zip(hits)
+            .map(|(id, (_, s))| (id.expect("every hit's id was visited"), s))
+            .collect())
     }
 
     /// Top-k of many queries: (docs int64 (n, k), scores float32 (n, k)), padded with -1 / -inf.

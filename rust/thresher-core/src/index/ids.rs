@@ -38,32 +38,68 @@ fn get_len(block: &[u8], pos: &mut usize) -> Option<usize> {
     get_varint(block, pos).and_then(|v| usize::try_from(v).ok())
 }
 
+/// Decodes the ids of one block one at a time, each into the buffer holding the previous one.
+pub(crate) struct BlockReader<'a> {
+    block: &'a [u8],
+    pos: usize,
+    /// Ids decoded so far; the buffer holds id `decoded - 1`.
+    decoded: usize,
+}
+
+impl<'a> BlockReader<'a> {
+    pub(crate) fn new(block: &'a [u8]) -> Self {
+        Self {
+            block,
+            pos: 0,
+            decoded: 0,
+        }
+    }
+
+    /// Ids decoded so far (the buffer holds the last of them).
+    pub(crate) fn decoded(&self) -> usize {
+        self.decoded
+    }
+
+    /// Bytes of the block read so far.
+    pub(crate) fn bytes_read(&self) -> usize {
+        self.pos
+    }
+
+    /// Decodes the next id into `buf` (which holds the previous one). `None` when the block
+    /// is damaged (an entry runs past the block or shares more bytes than the previous id has).
+    pub(crate) fn advance(&mut self, buf: &mut Vec<u8>) -> Option<()> {
+        if self.decoded == 0 {
+            buf.clear();
+        } else {
+            let shared = get_len(self.block, &mut self.pos)?;
+            if shared > buf.len() {
+                return None;
+            }
+            buf.truncate(shared);
+        }
+        let len = get_len(self.block, &mut self.pos)?;
+        let end = self.pos.checked_add(len)?;
+        buf.extend_from_slice(self.block.get(self.pos..end)?);
+        self.pos = end;
+        self.decoded += 1;
+        Some(())
+    }
+}
+
 /// Decodes the first `n` ids of `block` into `buf` one after the other, calling `f` with each
-/// (as bytes); returns the number of bytes read. `None` when the block is damaged (an entry
-/// runs past the block or shares more bytes than the previous id has).
+/// (as bytes); returns the number of bytes read. `None` when the block is damaged.
 pub(crate) fn decode_block(
     block: &[u8],
     n: usize,
     buf: &mut Vec<u8>,
     mut f: impl FnMut(&[u8]),
 ) -> Option<usize> {
-    buf.clear();
-    let mut pos = 0;
-    for i in 0..n {
-        if i > 0 {
-            let shared = get_len(block, &mut pos)?;
-            if shared > buf.len() {
-                return None;
-            }
-            buf.truncate(shared);
-        }
-        let len = get_len(block, &mut pos)?;
-        let end = pos.checked_add(len)?;
-        buf.extend_from_slice(block.get(pos..end)?);
-        pos = end;
+    let mut r = BlockReader::new(block);
+    for _ in 0..n {
+        r.advance(buf)?;
         f(buf);
     }
-    Some(pos)
+    Some(r.bytes_read())
 }
 
 #[cfg(test)]
