@@ -123,7 +123,8 @@ class Thresher(Engine):
         return {"version": getattr(thresher, "__version__", None)}
 
     def search(self, q, k):
-        return [(str(d), float(s)) for d, s in self.ix.search(q, k=k)]
+        # Index.search already returns [(id str, score float), ...]: no re-wrapping.
+        return self.ix.search(q, k=k)
 
     def batch(self, qs, k, threads):
         docs, scores = self.ix.search_batch(qs, k=k, threads=threads)
