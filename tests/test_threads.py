@@ -7,6 +7,7 @@ import random
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 
 import thresher
 
@@ -54,6 +55,34 @@ def test_thread_count_does_not_change_results():
     c = thresher.Index.build(corpus(3), threads=1).search_batch(qs, k=50, threads=2)
     for x in (b, c):
         assert np.array_equal(a[0], x[0]) and np.array_equal(a[1], x[1])
+
+
+def test_parallel_batch_of_mixed_queries_matches_single_searches():
+    # Queries are analysed on the threads that run them: every kind must come back in order.
+    idx = thresher.Index.build(corpus(4))
+    rng = random.Random(5)
+    words = [f"w{i}" for i in range(300)]
+    qs: list = []
+    for i in range(300):
+        terms = rng.choices(words, k=rng.randint(1, 5))
+        qs.append([" ".join(terms), terms, {t: rng.uniform(0.1, 3.0) for t in terms}][i % 3])
+    qs.append("")  # no terms: no hits
+    for threads in (1, 2):
+        docs, scores = idx.search_batch(qs, k=7, threads=threads)
+        for q, drow, srow in zip(qs, docs, scores):
+            keep = drow >= 0
+            ids = idx.doc_ids[drow[keep]].tolist()
+            want = idx.search(q, k=7)
+            assert ids == [d for d, _ in want]
+            assert np.allclose(srow[keep], [s for _, s in want], rtol=0, atol=0)
+
+
+def test_a_bad_query_fails_the_parallel_batch():
+    idx = thresher.Index.build(corpus(6))
+    qs: list = ["w1 w2"] * 50 + [{"w3": float("nan")}] + ["w4"] * 50
+    for threads in (1, 2):
+        with pytest.raises(ValueError, match="weight"):
+            idx.search_batch(qs, k=5, threads=threads)
 
 
 def test_thread_count_environment_variable():

@@ -218,15 +218,12 @@ impl PyIndex {
         let k_eff = k.min(index.num_docs().max(1));
         let filter = doc_filter(allow, index.num_docs())?;
         let (docs, scores) = py.detach(|| -> CoreResult<(Vec<i64>, Vec<f32>)> {
-            let parsed: Vec<Query> = qs
-                .iter()
-                .map(|q| q.to_query(&index))
-                .collect::<CoreResult<_>>()?;
             let options = SearchOptions {
                 algorithm,
                 allow: filter.as_ref(),
             };
-            let results = index.search_batch_with(&parsed, k_eff, threads, &options)?;
+            let make = |q: &PyQuery| q.to_query(&index).map_err(|e| e.0);
+            let results = index.search_batch_parse(&qs, make, k_eff, threads, &options)?;
             let mut docs = vec![-1i64; n * k_eff];
             let mut scores = vec![f32::NEG_INFINITY; n * k_eff];
             for (i, hits) in results.into_iter().enumerate() {

@@ -590,21 +590,54 @@ impl Index {
         threads: Option<usize>,
         options: &SearchOptions<'_>,
     ) -> Result<Vec<Vec<(DocId, Score)>>> {
+        self.search_batch_from(
+            queries,
+            |q| Ok(self.run(q, k, options)),
+            k,
+            threads,
+            options,
+        )
+    }
+
+    /// [`Index::search_batch_with`] for queries made from `inputs` by `make` (for example,
+    /// texts to analyse), each on the thread that then runs it: query analysis is shared out
+    /// between the threads too (done beforehand on the calling thread, it capped the 2-thread
+    /// speed-up of short queries).
+    ///
+    /// # Errors
+    /// As [`Index::search_batch_with`], and an error of `make` (which one, when several inputs
+    /// fail, depends on the threads).
+    pub fn search_batch_parse<T: Sync>(
+        &self,
+        inputs: &[T],
+        make: impl Fn(&T) -> Result<Query> + Sync,
+        k: usize,
+        threads: Option<usize>,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<Vec<(DocId, Score)>>> {
+        let one = |x: &T| make(x).map(|q| self.run(&q, k, options));
+        self.search_batch_from(inputs, one, k, threads, options)
+    }
+
+    /// Runs `one` on every input, on the calling thread or in the pool for `threads`.
+    fn search_batch_from<T: Sync>(
+        &self,
+        inputs: &[T],
+        one: impl Fn(&T) -> Result<Vec<(DocId, Score)>> + Sync,
+        k: usize,
+        threads: Option<usize>,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<Vec<(DocId, Score)>>> {
         use rayon::prelude::*;
         self.check_search(k, options)?;
         let workers = crate::pool::resolve_threads(threads)?;
-        if workers == 1 || queries.len() <= 1 {
+        if workers == 1 || inputs.len() <= 1 {
             // Nothing to share out: run on the calling thread. Handing the work to a pool
             // thread and waiting for it cost ~40 us per call (realprose, one query per call,
             // from Python), a third of a k=10 query.
-            return Ok(queries.iter().map(|q| self.run(q, k, options)).collect());
+            return inputs.iter().map(one).collect();
         }
-        ThreadPools::install(Some(workers), || {
-            queries
-                .par_iter()
-                .map(|q| self.run(q, k, options))
-                .collect()
-        })
+        ThreadPools::install(Some(workers), || inputs.par_iter().map(&one).collect())?
     }
 
     /// The scorer of a term with document frequency `df` and query weight `weight`.
