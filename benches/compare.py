@@ -16,9 +16,10 @@ so that peak RSS is per engine and per phase):
   processes (the indexing JVM) and of the query process (incl. the in-process JVM);
 * QPS 1t: one call per query from a Python loop, single thread, median (and best) of
   --reps passes after --warmup untimed queries; p50/p99 latency of those calls;
-* QPS batch 1t / Tt: the engine's batch API with 1 and T (= all cores) threads; for Lucene
-  the Java-side time of the batch call alone is also shown in [brackets] (hits left as Java
-  objects: that is Lucene timed inside the JVM, without the pyjnius bridge);
+* QPS batch 1t / Tt: the engine's batch API with 1 and T (= all cores) threads, hits turned
+  into Python (id, score) lists; the batch call alone is also timed and shown in [brackets]:
+  for Lucene its Java-side time (hits left as Java objects: Lucene timed inside the JVM,
+  without the pyjnius bridge), for thresher search_batch with its numpy arrays out;
 * nDCG@10, R@1000 (also R@100, MRR@10) with ir-measures on the deepest k run, when the
   collection has qrels; agree@10 = mean overlap of each engine's top 10 with Lucene's.
 

@@ -126,6 +126,12 @@ class Thresher(Engine):
         # Index.search already returns [(id str, score float), ...]: no re-wrapping.
         return self.ix.search(q, k=k)
 
+    def batch_native(self, qs, k, threads):
+        """Seconds spent in the search_batch call alone (numpy arrays out, no per-hit object)."""
+        t0 = time.perf_counter()
+        self.ix.search_batch(qs, k=k, threads=threads)
+        return time.perf_counter() - t0
+
     def batch(self, qs, k, threads):
         docs, scores = self.ix.search_batch(qs, k=k, threads=threads)
         ext = self.ext

@@ -224,10 +224,10 @@ def dataset_chart(res: dict[str, Any], path: Path) -> Path | None:
         ("qps_1t_median", "1 call/query, 1 thread", "tab:blue"),
         ("qps_batch1t_median", "batch API, 1 thread", "tab:orange"),
         (f"qps_batch{T}t_median", f"batch API, {T} threads", "tab:green"),
-        ("qps_batch1t_native_median", "Lucene in-JVM batch, 1 thread", "tab:red"),
+        ("qps_batch1t_native_median", "batch call alone, 1 thread", "tab:red"),
         (
             f"qps_batch{T}t_native_median",
-            f"Lucene in-JVM batch, {T} threads",
+            f"batch call alone, {T} threads",
             "tab:purple",
         ),
     ]
@@ -409,8 +409,9 @@ def write_results_page(
         (
             "How to read: each engine is built and queried in its own fresh processes; *QPS 1t* is one "
             "Python call per query on one thread (median of the passes, best in brackets); *batch* is the "
-            "engine's own batch API with 1 and all threads; Lucene figures in [brackets] are the Java-side "
-            "time of its batch call (inside the JVM, without the pyjnius bridge). RSS = peak resident memory "
+            "engine's own batch API with 1 and all threads, hits turned into Python (id, score) lists; figures "
+            "in [brackets] time the batch call alone: Lucene's Java-side time (inside the JVM, without the "
+            "pyjnius bridge), thresher's search_batch with its numpy arrays. RSS = peak resident memory "
             "of the build (incl. the indexing JVM) and query processes; the build figure includes the corpus "
             "held in memory by the worker (except Lucene, which streams it). Index MB for PISA: all files "
             "(files needed to serve). See benches/README.md."
