@@ -20,6 +20,7 @@ mod hash;
 pub mod index;
 pub mod pool;
 pub mod postings;
+mod prefetch;
 pub mod query;
 pub mod score;
 pub mod types;

@@ -746,9 +746,24 @@ impl Segment {
             )
         };
         let blob = &self.docs.as_slice()[self.id_blob.clone()];
+        let offsets = &self.docs.as_slice()[self.id_offsets.clone()];
+        let width = if self.wide_ids { 8 } else { 4 };
+        // Hits spread over a large segment's ids each miss the cache twice (block offset, then
+        // block): fetch the offset 2 * ID_AHEAD hits ahead and the block ID_AHEAD hits ahead.
+        let ahead = self.front_ids && blob.len() >= PREFETCH_MIN_ID_BYTES;
         let mut buf = Vec::new();
         let mut cur: Option<(usize, ids::BlockReader<'_>)> = None;
-        for &(doc, i) in docs {
+        for (j, &(doc, i)) in docs.iter().enumerate() {
+            if ahead {
+                if let Some(&(d, _)) = docs.get(j + 2 * ID_AHEAD) {
+                    crate::prefetch::prefetch(offsets, d as usize / ids::BLOCK * width);
+                }
+                if let Some(&(d, _)) = docs.get(j + ID_AHEAD) {
+                    if let Some((a, _)) = self.id_range(d as usize / ids::BLOCK) {
+                        crate::prefetch::prefetch(blob, a);
+                    }
+                }
+            }
             if doc as usize >= self.num_docs {
                 return Err(Error::invalid_argument(format!(
                     "document number {doc} out of range"
@@ -790,6 +805,13 @@ impl Segment {
         std::str::from_utf8(blob.get(a..b).ok_or_else(damaged)?).map_err(|_| damaged())
     }
 }
+
+/// Segments whose id data is at least this large prefetch ids in
+/// [`Segment::visit_doc_ids`] (smaller ones stay in cache).
+const PREFETCH_MIN_ID_BYTES: usize = 1 << 20;
+
+/// How many hits ahead [`Segment::visit_doc_ids`] prefetches an id block.
+const ID_AHEAD: usize = 8;
 
 /// The document lengths a [`SegmentWriter`] records.
 pub(crate) enum DocLengths {

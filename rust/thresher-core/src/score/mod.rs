@@ -430,15 +430,9 @@ impl DocKeys<'_> {
             let mut last = usize::MAX;
             for &d in docs {
                 let at = (d as usize) << shift;
-                if at >> 6 != last && at < bytes.len() {
+                if at >> 6 != last {
                     last = at >> 6;
-                    let p = bytes[at..].as_ptr().cast::<i8>();
-                    // SAFETY: a prefetch is a hint that never faults and reads nothing into
-                    // the program; `p` points into `bytes` anyway.
-                    #[allow(unsafe_code)]
-                    unsafe {
-                        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p);
-                    }
+                    crate::prefetch::prefetch(bytes, at);
                 }
             }
         }
