@@ -62,7 +62,9 @@ def reference_scores(docs, query, scoring, k1, b, delta):
                     c = tf / kk  # 0/0 for an empty document when b = 1; masked below
                 s = math.log((n + 1) / (df + 0.5)) * (k1 + 1) * (c + delta) / (k1 + c + delta)
             elif scoring == "bm25+":
-                s = math.log((n + 1) / df) * ((k1 + 1) * tf / (k1 * kk + tf) + delta)
+                with np.errstate(invalid="ignore"):
+                    # 0/0 where tf = 0 and k1 = 0: documents without the term, masked below.
+                    s = math.log((n + 1) / df) * ((k1 + 1) * tf / (k1 * kk + tf) + delta)
             elif scoring == "tfidf":
                 idf = 1 + math.log((n + 1) / (df + 1))
                 with np.errstate(divide="ignore", invalid="ignore"):
