@@ -9,18 +9,18 @@
 //! cache miss on the stored term.) `finish` sorts the dictionary and encodes the segment.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
-
-use crate::hash::Fnv;
+use std::hash::Hasher;
 use std::path::Path;
 
 use rayon::prelude::*;
 
 use crate::analysis::Analyzer;
 use crate::error::{Error, Result};
+use crate::hash::{Fnv, FnvBuild};
 use crate::index::segment::{DocLengths, Segment, SegmentWriter};
 use crate::index::{new_segment_name, Index, IndexMeta};
 use crate::pool::ThreadPools;
+use crate::postings::codec::{get_varint_u32, put_varint};
 use crate::score::ScoringConfig;
 
 /// The content of one document: raw text to analyse, or terms given verbatim.
@@ -113,13 +113,13 @@ const CHUNK: usize = 1024;
 /// The terms of one dictionary shard and their postings.
 #[derive(Default)]
 struct Shard {
-    term_ids: HashMap<String, u32, BuildHasherDefault<Fnv>>,
+    term_ids: HashMap<String, u32, FnvBuild>,
     postings: Vec<BuildPostings>,
 }
 
 /// The postings of one term while the segment is built: doc-id gaps and term frequencies as
-/// LEB128 varints, about 2 bytes a posting where `(u32, u32)` pairs took 8 (the pairs were
-/// most of the peak memory of a large build).
+/// LEB128 varints (one byte each when below 128), where `(u32, u32)` pairs took 8 bytes a
+/// posting (the pairs were most of the peak memory of a large build).
 #[derive(Default)]
 struct BuildPostings {
     bytes: Vec<u8>,
@@ -132,8 +132,8 @@ impl BuildPostings {
     fn push(&mut self, doc: u32, tf: u32) {
         debug_assert!(self.df == 0 || doc > self.last);
         let gap = if self.df == 0 { doc } else { doc - self.last };
-        put_varint(&mut self.bytes, gap);
-        put_varint(&mut self.bytes, tf);
+        put_varint(&mut self.bytes, u64::from(gap));
+        put_varint(&mut self.bytes, u64::from(tf));
         self.last = doc;
         self.df += 1;
     }
@@ -142,37 +142,16 @@ impl BuildPostings {
     fn decode_into(&self, docs: &mut Vec<u32>, tfs: &mut Vec<u32>) {
         docs.reserve(self.df as usize);
         tfs.reserve(self.df as usize);
+        let next = |at: &mut usize| {
+            get_varint_u32(&self.bytes, at).expect("varints written by BuildPostings::push")
+        };
+        // The first gap is the first doc id itself.
         let (mut at, mut doc) = (0, 0u32);
         while at < self.bytes.len() {
-            let gap = get_varint(&self.bytes, &mut at);
-            doc = if docs.is_empty() { gap } else { doc + gap };
+            doc += next(&mut at);
             docs.push(doc);
-            tfs.push(get_varint(&self.bytes, &mut at));
+            tfs.push(next(&mut at));
         }
-    }
-}
-
-/// Appends `v` as an LEB128 varint.
-fn put_varint(out: &mut Vec<u8>, mut v: u32) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Reads an LEB128 varint written by [`put_varint`] at `*at`, and moves past it.
-fn get_varint(bytes: &[u8], at: &mut usize) -> u32 {
-    let mut v = 0u32;
-    let mut shift = 0;
-    loop {
-        let b = bytes[*at];
-        *at += 1;
-        v |= u32::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return v;
-        }
-        shift += 7;
     }
 }
 
@@ -327,8 +306,8 @@ impl IndexBuilder {
     /// [`Error::InvalidArgument`] naming the id when a document id repeats (within the batch
     /// or with an earlier one); the batch is then not added.
     pub fn add_batch(&mut self, docs: Vec<(String, DocInput)>) -> Result<()> {
-        let mut batch_ids: HashSet<&str, BuildHasherDefault<Fnv>> =
-            HashSet::with_capacity_and_hasher(docs.len(), BuildHasherDefault::default());
+        let mut batch_ids: HashSet<&str, FnvBuild> =
+            HashSet::with_capacity_and_hasher(docs.len(), FnvBuild::default());
         for (id, _) in &docs {
             if self.ids.contains(id) || !batch_ids.insert(id.as_str()) {
                 return Err(Error::invalid_argument(format!(
