@@ -702,29 +702,9 @@ impl Segment {
     /// [`Error::InvalidArgument`] when `doc` is out of range; [`Error::Corrupted`] when the stored
     /// id is damaged or not UTF-8.
     pub fn doc_id(&self, doc: DocId) -> Result<String> {
-        if doc as usize >= self.num_docs {
-            return Err(Error::invalid_argument(format!(
-                "document number {doc} out of range"
-            )));
-        }
-        if !self.front_ids {
-            return self.flat_id(doc).map(str::to_owned);
-        }
-        let damaged = || {
-            Error::corrupted(
-                PathBuf::from(&self.name),
-                format!("id of document {doc} is damaged"),
-            )
-        };
-        let blob = &self.docs.as_slice()[self.id_blob.clone()];
-        let d = doc as usize;
-        let block = self
-            .id_range(d / ids::BLOCK)
-            .and_then(|(a, e)| blob.get(a..e))
-            .ok_or_else(damaged)?;
-        let mut buf = Vec::new();
-        ids::decode_block(block, d % ids::BLOCK + 1, &mut buf, |_| {}).ok_or_else(damaged)?;
-        String::from_utf8(buf).map_err(|_| damaged())
+        let mut id = String::new();
+        self.visit_doc_ids(&[(doc, 0)], |_, s| id.push_str(s))?;
+        Ok(id)
     }
 
     /// The id of `doc` (in range) stored flat (versions 4 and 5).
