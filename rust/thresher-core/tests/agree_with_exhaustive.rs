@@ -302,3 +302,76 @@ fn long_queries_over_many_blocks() {
         .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
+
+/// Threshold priming ([`thresher_core::query::prepared::Prepared::prime_floor`]): a query with
+/// one rare term (at least k postings, at most 1/16 of the query's) among frequent ones. The
+/// floor is the k-th best score of the rare term's postings among the allowed documents (what
+/// the one-term query returns last), and every algorithm, started from it, returns exactly
+/// what exhaustive returns, with and without a filter.
+#[test]
+fn primed_floor_is_the_kth_best_score_of_the_short_list() {
+    use thresher_core::query::prepared::Prepared;
+    let mut rng = Rng(11);
+    let n = 3000;
+    let docs: Vec<(String, DocInput)> = (0..n)
+        .map(|i| {
+            let mut terms: Vec<String> = (0..1 + rng.below(40))
+                .map(|_| ["common", "often", "filler"][rng.below(3) as usize].to_string())
+                .collect();
+            if i % 40 == 7 {
+                // Rare documents hold the rare term only: the top hits, their full score is
+                // the rare term's, so the floor is the final threshold (a floor set any
+                // higher loses hits).
+                terms = (0..1 + rng.below(4)).map(|_| "rare".to_string()).collect();
+            }
+            (format!("d{i}"), DocInput::Tokens(terms))
+        })
+        .collect();
+    let mut b = IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
+    b.add_batch(docs).unwrap();
+    let index = b.finish().unwrap();
+    let view = &index.segment_views()[0];
+    let mask: Vec<bool> = (0..n).map(|d| d % 3 != 0).collect();
+    let filter = DocFilter::from_mask(&mask, n).unwrap();
+    let rare = index.query(QueryInput::Text("rare")).unwrap();
+    let full = index.query(QueryInput::Text("rare common often")).unwrap();
+    let prep = Prepared::new(&index, &full);
+    for allow in [None, Some(&filter)] {
+        for k in [1, 10, 40] {
+            let floor = prep.prime_floor(&index, 0, view, k, allow);
+            let one = index
+                .search_with(
+                    &rare,
+                    k,
+                    &SearchOptions {
+                        algorithm: Algorithm::Exhaustive,
+                        allow,
+                    },
+                )
+                .unwrap();
+            assert_eq!(one.len(), k);
+            assert_eq!(floor.to_bits(), one[k - 1].1.to_bits(), "k={k}");
+            let want = index
+                .search_with(
+                    &full,
+                    k,
+                    &SearchOptions {
+                        algorithm: Algorithm::Exhaustive,
+                        allow,
+                    },
+                )
+                .unwrap();
+            for algorithm in [Algorithm::MaxScore, Algorithm::Bmw, Algorithm::Auto] {
+                let got = index
+                    .search_with(&full, k, &SearchOptions { algorithm, allow })
+                    .unwrap();
+                assert_eq!(got, want, "{algorithm:?} k={k}");
+            }
+        }
+        // More hits than the rare list has: no floor.
+        assert_eq!(
+            prep.prime_floor(&index, 0, view, 100, allow),
+            f32::NEG_INFINITY
+        );
+    }
+}

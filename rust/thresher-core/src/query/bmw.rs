@@ -7,7 +7,8 @@
 //! then either confirm it (it is scored when every cursor before the pivot is on it, otherwise
 //! one lagging cursor is moved up to it) or rule out every document up to the end of the
 //! shortest of those blocks, which is skipped. Survivors are scored in canonical term order
-//! (bit-identical to exhaustive). All comparisons go through [`Pruner`].
+//! (bit-identical to exhaustive). All comparisons go through [`Pruner`], which starts each
+//! segment from the floor of [`Prepared::prime_floor`] rather than from an empty heap's `-inf`.
 
 use crate::index::Index;
 use crate::postings::{
@@ -20,9 +21,10 @@ use crate::types::{DocId, Score};
 /// Adds the top-k documents for `prep` to `top` (the query's weights must be non-negative:
 /// see [`Prepared::prunable`]).
 pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
-    let pruner = Pruner::new(prep.num_terms());
+    let mut pruner = Pruner::new(prep.num_terms());
     let mut contrib = vec![0.0; prep.num_terms()];
     for (seg, view) in index.segment_views().iter().enumerate() {
+        pruner = pruner.with_floor(prep.prime_floor(index, seg, view, top.capacity(), allow));
         let mut cursors = prep.cursors(index, seg, view);
         if !cursors.is_empty() {
             segment(&mut cursors, view.base, top, allow, &pruner, &mut contrib);

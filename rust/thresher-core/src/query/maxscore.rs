@@ -21,7 +21,8 @@
 //! list its scores are the candidates; with several, a window shorter than [`DENSE_SPAN`]
 //! documents is summed into a dense array and scanned in doc order (Lucene's
 //! MaxScoreBulkScorer); a longer one (sparse lists) is merged from the block arrays. All
-//! comparisons go through [`Pruner`] (rounding-safe thresholds).
+//! comparisons go through [`Pruner`] (rounding-safe thresholds), which starts each segment from
+//! the floor of [`Prepared::prime_floor`] rather than from an empty heap's `-inf`.
 
 use crate::index::Index;
 use crate::postings::{
@@ -34,9 +35,10 @@ use crate::types::{DocId, Score};
 /// Adds the top-k documents for `prep` to `top` (the query's weights must be non-negative:
 /// see [`Prepared::prunable`]).
 pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
-    let pruner = Pruner::new(prep.num_terms());
+    let mut pruner = Pruner::new(prep.num_terms());
     let mut contrib = vec![0.0; prep.num_terms()];
     for (seg, view) in index.segment_views().iter().enumerate() {
+        pruner = pruner.with_floor(prep.prime_floor(index, seg, view, top.capacity(), allow));
         let mut cursors = prep.cursors(index, seg, view);
         match cursors.len() {
             0 => {}

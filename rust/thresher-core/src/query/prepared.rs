@@ -97,6 +97,74 @@ impl<'q> Prepared<'q> {
             .all(|s| s.weight() >= 0.0 && s.weight().is_finite())
     }
 
+    /// A score that at least `k` documents of segment `seg` allowed by `allow` reach or beat
+    /// (`-inf` when none is found cheaply): the `k`-th best score of one query term's postings
+    /// there. A document's full score is at least any one of its contributions (an f32 sum of
+    /// non-negative scores never falls below an addend), so at least `k` documents score that
+    /// much. The term is the shortest list with at least `k` allowed postings, if it holds at
+    /// most [`PRIME_MAX_POSTINGS`] and at most 1/[`PRIME_SHARE`] of the query's postings.
+    ///
+    /// Pruning algorithms start from this floor ([`Pruner::with_floor`]) instead of an empty
+    /// heap's `-inf` (threshold priming, as in the threshold-estimation literature, computed
+    /// here at query time). Without it, a query mixing a rare term with frequent ones prunes
+    /// little until the heap holds documents of the rare term, which come in doc order.
+    pub fn prime_floor(
+        &self,
+        index: &Index,
+        seg: usize,
+        view: &SegmentView,
+        k: usize,
+        allow: Option<&crate::query::DocFilter>,
+    ) -> Score {
+        let s = &view.segment;
+        let Some((term, info)) = self.infos[seg]
+            .iter()
+            .enumerate()
+            .filter_map(|(t, i)| Some((t, (*i)?.0)))
+            .filter(|(_, i)| {
+                i.df as usize >= k
+                    && u64::from(i.df) <= PRIME_MAX_POSTINGS.min(self.total_postings / PRIME_SHARE)
+            })
+            .min_by_key(|(_, i)| i.df)
+        else {
+            return Score::NEG_INFINITY;
+        };
+        let Some(list) = s.postings(info) else {
+            return Score::NEG_INFINITY;
+        };
+        let (n, keys, norm) = (s.num_docs() as u32, s.doc_keys(), index.length_norm());
+        let scorer = self.scorer(seg, term);
+        // The best scores of the allowed postings so far: at least the `k` best, cut back to
+        // them whenever the buffer fills.
+        let desc = |a: &Score, b: &Score| b.total_cmp(a);
+        let cap = 2 * k + 1024;
+        let mut best: Vec<Score> = Vec::with_capacity(cap + crate::postings::BLOCK_LEN);
+        let (mut seen, mut nan) = (0usize, false);
+        let mut factors = [0f32; crate::postings::BLOCK_LEN];
+        let mut scores = [0f32; crate::postings::BLOCK_LEN];
+        let complete = list.for_each_block(n, |docs, vals| {
+            let m = docs.len();
+            keys.factors(norm, docs, &mut factors[..m]);
+            scorer.score_many(vals, &factors[..m], &mut scores[..m]);
+            for (&d, &sc) in docs.iter().zip(&scores[..m]) {
+                if allow.is_none_or(|a| a.contains(view.base + d)) {
+                    nan |= sc.is_nan();
+                    best.push(sc);
+                    seen += 1;
+                }
+            }
+            if best.len() >= cap {
+                best.select_nth_unstable_by(k - 1, desc);
+                best.truncate(k);
+            }
+        });
+        // A damaged list (index opened without verification) gives no floor.
+        if complete.is_none() || seen < k || nan {
+            return Score::NEG_INFINITY;
+        }
+        *best.select_nth_unstable_by(k - 1, desc).1
+    }
+
     /// Cursors (with score bounds) over the query terms present in segment `seg`.
     pub fn cursors<'a>(
         &self,
@@ -132,6 +200,13 @@ impl<'q> Prepared<'q> {
     }
 }
 
+/// Longest list [`Prepared::prime_floor`] scores ...
+pub const PRIME_MAX_POSTINGS: u64 = 1 << 16;
+
+/// ... and at most this fraction (1 / `PRIME_SHARE`) of the query's postings, so that its cost
+/// stays a small part of a query that needs pruning.
+pub const PRIME_SHARE: u64 = 16;
+
 /// Converts heap thresholds into safe thresholds for upper-bound *estimates*.
 ///
 /// An estimate `E` is an f32 sum (any order, any grouping) of at most `n` non-negative leaves,
@@ -147,6 +222,8 @@ impl<'q> Prepared<'q> {
 #[derive(Debug, Clone, Copy)]
 pub struct Pruner {
     scale: f64,
+    /// A threshold known before any hit: [`Pruner::with_floor`].
+    floor: Score,
 }
 
 impl Pruner {
@@ -158,14 +235,31 @@ impl Pruner {
         // The f64 arithmetic itself is accurate to ~1e-16; shave a little more off.
         Self {
             scale: ((1.0 - g) / (1.0 + g)) * (1.0 - 1e-12),
+            floor: Score::NEG_INFINITY,
         }
     }
 
+    /// This pruner, also knowing that at least `k` documents score `>= at_least` (`k` the
+    /// heap's size; [`Prepared::prime_floor`]). [`Pruner::safe`] then never returns less than
+    /// for the threshold just below `at_least`: a candidate it prunes scores `< at_least`, so
+    /// it ranks below those `k` documents whatever its doc id.
+    pub fn with_floor(mut self, at_least: Score) -> Self {
+        if at_least.is_finite() && at_least > self.floor {
+            self.floor = next_down(at_least);
+        }
+        self
+    }
+
     /// The largest estimate that proves a candidate cannot enter a full heap whose threshold
-    /// is `theta` (`-inf` when the heap is not full: nothing can be pruned yet).
+    /// is `theta` (`-inf` when the heap is not full and there is no floor: nothing can be
+    /// pruned yet).
     #[inline]
     pub fn safe(&self, theta: Score) -> Score {
-        if theta.is_nan() || theta == Score::NEG_INFINITY {
+        if theta.is_nan() {
+            return Score::NEG_INFINITY;
+        }
+        let theta = theta.max(self.floor);
+        if theta == Score::NEG_INFINITY {
             return Score::NEG_INFINITY;
         }
         let t = f64::from(theta) * self.scale;
