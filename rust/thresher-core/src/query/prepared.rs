@@ -101,8 +101,9 @@ impl<'q> Prepared<'q> {
     /// (`-inf` when none is found cheaply): the `k`-th best score of one query term's postings
     /// there. A document's full score is at least any one of its contributions (an f32 sum of
     /// non-negative scores never falls below an addend), so at least `k` documents score that
-    /// much. The term is the shortest list with at least `k` allowed postings, if it holds at
-    /// most [`PRIME_MAX_POSTINGS`] and at most 1/[`PRIME_SHARE`] of the query's postings.
+    /// much. The term is the shortest list with at least `k` postings, if it holds at most
+    /// [`PRIME_MAX_POSTINGS`] and at most 1/[`PRIME_SHARE`] of the query's postings; fewer than
+    /// `k` of them allowed by `allow` give no floor.
     ///
     /// Pruning algorithms start from this floor ([`Pruner::with_floor`]) instead of an empty
     /// heap's `-inf` (threshold priming, as in the threshold-estimation literature, computed
