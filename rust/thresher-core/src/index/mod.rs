@@ -599,24 +599,38 @@ impl Index {
         )
     }
 
-    /// [`Index::search_batch_with`] for queries made from `inputs` by `make` (for example,
-    /// texts to analyse), each on the thread that then runs it: query analysis is shared out
-    /// between the threads too (done beforehand on the calling thread, it capped the 2-thread
-    /// speed-up of short queries).
+    /// [`Index::search_batch_with`] for queries made by `make` from `jobs` (for example, texts
+    /// to analyse, each with the output row its hits go to), each on the thread that then
+    /// runs it and hands the hits to `write` with the same job: query analysis and copying
+    /// the hits out are shared between the threads too (done on the calling thread, before or
+    /// after the parallel part, they capped the 2-thread speed-up of short queries and of
+    /// large k).
     ///
     /// # Errors
-    /// As [`Index::search_batch_with`], and an error of `make` (which one, when several inputs
-    /// fail, depends on the threads).
-    pub fn search_batch_parse<T: Sync>(
+    /// As [`Index::search_batch_with`], and an error of `make` (which one, when several jobs
+    /// fail, depends on the threads; jobs may then be left unwritten).
+    pub fn search_batch_into<J: Send>(
         &self,
-        inputs: &[T],
-        make: impl Fn(&T) -> Result<Query> + Sync,
+        jobs: &mut [J],
+        make: impl Fn(&J) -> Result<Query> + Sync,
+        write: impl Fn(&mut J, &[(DocId, Score)]) + Sync,
         k: usize,
         threads: Option<usize>,
         options: &SearchOptions<'_>,
-    ) -> Result<Vec<Vec<(DocId, Score)>>> {
-        let one = |x: &T| make(x).map(|q| self.run(&q, k, options));
-        self.search_batch_from(inputs, one, k, threads, options)
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        self.check_search(k, options)?;
+        let workers = crate::pool::resolve_threads(threads)?;
+        let one = |job: &mut J| -> Result<()> {
+            let hits = self.run(&make(job)?, k, options);
+            write(job, &hits);
+            Ok(())
+        };
+        if workers == 1 || jobs.len() <= 1 {
+            // As in `search_batch_from`: no pool hand-off for work one thread does anyway.
+            return jobs.iter_mut().try_for_each(one);
+        }
+        ThreadPools::install(Some(workers), || jobs.par_iter_mut().try_for_each(one))?
     }
 
     /// Runs `one` on every input, on the calling thread or in the pool for `threads`.

@@ -240,5 +240,46 @@ mod tests {
             prop_assert_eq!(bits(one.into_sorted()), want.clone());
             prop_assert_eq!(bits(batched.into_sorted()), want);
         }
+
+        /// One queue fed alternately in batches and one hit at a time (MaxScore mixes both):
+        /// after every step its floor is the worst of the `k` best so far, and the final list
+        /// is the sorted top `k`.
+        #[test]
+        fn absorb_then_insert_keeps_the_floor(
+            scores in proptest::collection::vec(0u16..40, 0..300),
+            k in 1usize..40,
+            runs in proptest::collection::vec((any::<bool>(), 1usize..60), 1..12),
+        ) {
+            let hits: Vec<(DocId, Score)> =
+                scores.iter().enumerate().map(|(d, &s)| (d as DocId, Score::from(s))).collect();
+            let mut q = TopK::new(k);
+            let (mut at, mut r) = (0, 0);
+            while at < hits.len() {
+                let (batch, len) = runs[r % runs.len()];
+                let end = (at + len).min(hits.len());
+                if batch {
+                    let mut buf: Vec<u64> = hits[at..end]
+                        .iter()
+                        .map(|&(d, s)| key(d, s))
+                        .filter(|&e| e > q.floor())
+                        .collect();
+                    q.absorb(&mut buf);
+                } else {
+                    for &(d, s) in &hits[at..end] {
+                        q.insert(d, s);
+                    }
+                }
+                let mut so_far: Vec<u64> = hits[..end].iter().map(|&(d, s)| key(d, s)).collect();
+                so_far.sort_unstable_by(|a, b| b.cmp(a));
+                let want_floor = if so_far.len() >= k { so_far[k - 1] } else { 0 };
+                prop_assert_eq!(q.floor(), want_floor);
+                at = end;
+                r += 1;
+            }
+            let mut want = hits.clone();
+            want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            want.truncate(k);
+            prop_assert_eq!(q.into_sorted(), want);
+        }
     }
 }
