@@ -124,7 +124,9 @@ def worker(a: argparse.Namespace) -> None:
                     file=sys.stderr,
                     flush=True,
                 )
-                m, first = time_queries(eng, qs, k, a.reps, a.threads, a.warmup, modes)
+                m, first = time_queries(
+                    eng, qs, k, a.reps, a.threads, a.warmup, modes, a.min_batch_secs
+                )
                 c["k"][str(k)] = m
                 if k == max(ks):
                     depth = k if qrels is not None else min(k, 10)
@@ -164,7 +166,8 @@ def run_phase(
     cmd = [python_for(eng), str(Path(__file__).resolve()), "--_worker", eng, "--_phase", phase,
            "--_idx", str(idx), "--_out", str(outf), "--_runs", str(runsf), "--_params", json.dumps(params),
            "--data", str(data), "--k", a.k, "--reps", str(a.reps), "--threads", str(a.threads),
-           "--warmup", str(a.warmup), "--max-queries", str(a.max_queries), "--modes", a.modes]  # fmt: skip
+           "--warmup", str(a.warmup), "--max-queries", str(a.max_queries), "--modes", a.modes,
+           "--min-batch-secs", str(a.min_batch_secs)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     with open(log, "a") as lf:
         lf.write(
@@ -266,7 +269,7 @@ def run_dataset(
     log = out / f"{name}.log"
     res: dict[str, Any] = {
         "name": name, "data": str(data), "n_docs": n_docs, "n_queries": n_q, "has_qrels": qrels is not None,
-        "ks": [int(x) for x in a.k.split(",")], "threads": a.threads, "reps": a.reps, "warmup": a.warmup,
+        "ks": [int(x) for x in a.k.split(",")], "threads": a.threads, "reps": a.reps, "warmup": a.warmup, "min_batch_secs": a.min_batch_secs,
         "k1": a.k1, "b": a.b, "started": now(), "machine": report.machine(), "versions": report.versions(),
         "command": a.command, "engines": [], "notes": {},
     }  # fmt: skip
@@ -357,6 +360,13 @@ def main() -> None:
     ap.add_argument("--work", default=os.environ.get("BENCH_WORK", os.path.join(tempfile.gettempdir(), "thresher-bench")),
                     help="indexes and generated corpora (env BENCH_WORK)")  # fmt: skip
     ap.add_argument("--reps", type=int, default=3, help="timed passes per measurement")
+    ap.add_argument(
+        "--min-batch-secs",
+        type=float,
+        default=0.25,
+        help="a timed batch call repeats the query list until it lasts at least this long "
+        "(a 300-query batch of a fast engine takes a few ms: too short to time 1 vs T threads)",
+    )
     ap.add_argument(
         "--warmup",
         type=int,

@@ -6,13 +6,16 @@
 * ``time_queries`` runs one engine configuration at one k: warm-up queries (untimed),
   then ``reps`` passes of one call per query from a Python loop (single thread; per-query
   latencies are pooled over passes), then the engine's batch API with 1 and T threads
-  (``reps`` timed calls each after one warm-up call). QPS = queries / wall seconds; the
-  median pass is the headline figure and the best pass is kept too.
+  (``reps`` timed calls each after one warm-up call; when one call over the queries takes
+  less than ``min_batch_secs``, each timed call gets the query list repeated until it would
+  last that long, the same number of repeats for 1 and T threads). QPS = queries / wall
+  seconds; the median pass is the headline figure and the best pass is kept too.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import resource
 import statistics
 import threading
@@ -96,7 +99,14 @@ def pct(xs: list[float], q: float) -> float | None:
 
 
 def time_queries(
-    eng: Any, qs: list[str], k: int, reps: int, threads: int, warm: int, modes: set[str]
+    eng: Any,
+    qs: list[str],
+    k: int,
+    reps: int,
+    threads: int,
+    warm: int,
+    modes: set[str],
+    min_batch_secs: float = 0.0,
 ) -> tuple[dict[str, float], list]:
     """Returns (figures, hits of the first sequential pass)."""
     out: dict[str, float] = {}
@@ -127,18 +137,28 @@ def time_queries(
     tset = sorted(
         ({1} if "batch1" in modes else set()) | ({threads} if "batchN" in modes else set())
     )
+    batch_qs, repeat = qs, 1
     for t in tset:
         if eng.batch(warm_qs or qs[:1], k, t) is None:  # warm-up; None: no batch API
             continue
+        if t == tset[0] and n and min_batch_secs > 0:
+            # One untimed call sizes the timed ones (single-thread speed: the longest).
+            t0 = time.perf_counter()
+            eng.batch(qs, k, t)
+            once = time.perf_counter() - t0
+            repeat = max(1, math.ceil(min_batch_secs / max(once, 1e-9)))
+            batch_qs = qs * repeat
+            out["batch_repeat"] = repeat
+        nb = len(batch_qs)
         times = []
         for _ in range(reps):
             t0 = time.perf_counter()
-            eng.batch(qs, k, t)
+            eng.batch(batch_qs, k, t)
             times.append(time.perf_counter() - t0)
-        out[f"qps_batch{t}t_median"] = n / statistics.median(times)
-        out[f"qps_batch{t}t_best"] = n / min(times)
+        out[f"qps_batch{t}t_median"] = nb / statistics.median(times)
+        out[f"qps_batch{t}t_best"] = nb / min(times)
         if hasattr(eng, "batch_native") and "native" in modes:
-            nat = [eng.batch_native(qs, k, t) for _ in range(reps)]
-            out[f"qps_batch{t}t_native_median"] = n / statistics.median(nat)
-            out[f"qps_batch{t}t_native_best"] = n / min(nat)
+            nat = [eng.batch_native(batch_qs, k, t) for _ in range(reps)]
+            out[f"qps_batch{t}t_native_median"] = nb / statistics.median(nat)
+            out[f"qps_batch{t}t_native_best"] = nb / min(nat)
     return out, first or []

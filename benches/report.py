@@ -95,7 +95,14 @@ def dataset_markdown(res: dict[str, Any], level: str = "###") -> str:
         "",
         (
             f"BM25 k1={res['k1']}, b={res['b']}; {res['reps']} timed passes after "
-            f"{res['warmup']} warm-up queries; batch Tt = {T} threads. "
+            f"{res['warmup']} warm-up queries; batch Tt = {T} threads"
+            + (
+                f" (a timed batch call repeats the query list until it lasts >= "
+                f"{res['min_batch_secs']:g} s)"
+                if res.get("min_batch_secs")
+                else ""
+            )
+            + ". "
             f"Machine: {machine_line(res['machine'])}; "
             f"load average at start {res['machine'].get('loadavg_at_start')}."
         ),
