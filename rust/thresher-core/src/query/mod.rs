@@ -133,7 +133,8 @@ impl Algorithm {
     /// [`AutoRule::exhaustive_postings`] postings in all, or at most
     /// [`AutoRule::postings_per_hit`] postings per requested hit, or at most
     /// [`AutoRule::spread_postings`] postings of which no single term holds more than
-    /// [`AutoRule::spread_share`]; block-max MaxScore otherwise (which itself switches to
+    /// [`AutoRule::spread_share`] ([`AutoRule::spread_share_small_k`] for `k <= 10`); block-max
+    /// MaxScore otherwise (which itself switches to
     /// block-max WAND's block skipping for a single-term query); and always MaxScore when a
     /// segment holds more than [`AUTO_EXHAUSTIVE_MAX_DOCS`] documents. The rule's numbers are
     /// [`AUTO_RULE`] for the BM25 family and [`AUTO_RULE_IMPACT`] for impact indexes.
@@ -171,7 +172,7 @@ impl Algorithm {
                     .max((k as u64).saturating_mul(rule.postings_per_hit));
                 let p = prep.total_postings;
                 let spread = p <= rule.spread_postings
-                    && prep.max_term_postings as f64 <= rule.spread_share * p as f64;
+                    && prep.max_term_postings as f64 <= rule.spread_share_for(k) * p as f64;
                 if prep.max_segment_docs <= AUTO_EXHAUSTIVE_MAX_DOCS && (p <= budget || spread) {
                     Self::Exhaustive
                 } else {
@@ -190,10 +191,28 @@ pub struct AutoRule {
     pub exhaustive_postings: u64,
     /// ... or at most this many postings per requested hit ...
     pub postings_per_hit: u64,
-    /// ... or at most this many postings when no term holds more than `spread_share` of them.
+    /// ... or at most this many postings when no term holds more than `spread_share` of them
+    /// (`spread_share_small_k` when `k <= SMALL_K`).
     pub spread_postings: u64,
     /// See `spread_postings`.
     pub spread_share: f64,
+    /// See `spread_postings`: at small k MaxScore's threshold is higher, so it wins with a
+    /// less dominant frequent term.
+    pub spread_share_small_k: f64,
+}
+
+impl AutoRule {
+    /// The largest k that uses [`AutoRule::spread_share_small_k`].
+    pub const SMALL_K: usize = 10;
+
+    /// The spread share for `k` hits.
+    pub fn spread_share_for(&self, k: usize) -> f64 {
+        if k <= Self::SMALL_K {
+            self.spread_share_small_k
+        } else {
+            self.spread_share
+        }
+    }
 }
 
 /// `auto` on BM25-family indexes.
@@ -202,6 +221,7 @@ pub const AUTO_RULE: AutoRule = AutoRule {
     postings_per_hit: 300,
     spread_postings: 150_000,
     spread_share: 0.7,
+    spread_share_small_k: 0.6,
 };
 
 /// `auto` on impact indexes.
@@ -210,6 +230,7 @@ pub const AUTO_RULE_IMPACT: AutoRule = AutoRule {
     postings_per_hit: 3_000,
     spread_postings: 1_500_000,
     spread_share: 0.5,
+    spread_share_small_k: 0.5,
 };
 
 /// `auto` never runs exhaustive on an index whose largest segment holds more documents than
@@ -266,6 +287,10 @@ mod tests {
         assert_eq!(bm25(100_000, 40_000, 1_000_000, 10), Algorithm::Exhaustive);
         assert_eq!(bm25(100_000, 90_000, 1_000_000, 10), Algorithm::MaxScore);
         assert_eq!(bm25(500_000, 200_000, 1_000_000, 10), Algorithm::MaxScore);
+        // ... where, at k <= 10, one term may hold less of them before MaxScore takes over.
+        assert_eq!(bm25(100_000, 65_000, 1_000_000, 10), Algorithm::MaxScore);
+        assert_eq!(bm25(100_000, 65_000, 1_000_000, 11), Algorithm::Exhaustive);
+        assert_eq!(bm25(100_000, 55_000, 1_000_000, 10), Algorithm::Exhaustive);
         // ... but never on a segment beyond AUTO_EXHAUSTIVE_MAX_DOCS.
         assert_eq!(
             bm25(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS, 10),
