@@ -80,6 +80,13 @@ fn rows_equal_single_searches_on_one_thread_and_two() {
                     .collect()
             };
             assert_eq!(bits(&got), bits(&want), "k={k} threads={threads:?}");
+            // The batch API over ready-made queries shares the same dispatch.
+            let queries: Vec<Query> = texts
+                .iter()
+                .map(|t| index.query(QueryInput::Text(t)).unwrap())
+                .collect();
+            let ready = index.search_batch(&queries, k, threads).unwrap();
+            assert_eq!(bits(&ready), bits(&want), "k={k} threads={threads:?}");
         }
     }
 }

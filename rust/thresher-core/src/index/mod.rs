@@ -590,13 +590,14 @@ impl Index {
         threads: Option<usize>,
         options: &SearchOptions<'_>,
     ) -> Result<Vec<Vec<(DocId, Score)>>> {
-        self.search_batch_from(
-            queries,
-            |q| Ok(self.run(q, k, options)),
-            k,
-            threads,
-            options,
-        )
+        let mut rows: Vec<(&Query, Vec<(DocId, Score)>)> =
+            queries.iter().map(|q| (q, Vec::new())).collect();
+        let one = |(q, hits): &mut (&Query, Vec<(DocId, Score)>)| {
+            *hits = self.run(q, k, options);
+            Ok(())
+        };
+        self.for_each_job(&mut rows, one, k, threads, options)?;
+        Ok(rows.into_iter().map(|(_, hits)| hits).collect())
     }
 
     /// [`Index::search_batch_with`] for queries made by `make` from `jobs` (for example, texts
@@ -618,40 +619,34 @@ impl Index {
         threads: Option<usize>,
         options: &SearchOptions<'_>,
     ) -> Result<()> {
-        use rayon::prelude::*;
-        self.check_search(k, options)?;
-        let workers = crate::pool::resolve_threads(threads)?;
         let one = |job: &mut J| -> Result<()> {
             let hits = self.run(&make(job)?, k, options);
             write(job, &hits);
             Ok(())
         };
-        if workers == 1 || jobs.len() <= 1 {
-            // As in `search_batch_from`: no pool hand-off for work one thread does anyway.
-            return jobs.iter_mut().try_for_each(one);
-        }
-        ThreadPools::install(Some(workers), || jobs.par_iter_mut().try_for_each(one))?
+        self.for_each_job(jobs, one, k, threads, options)
     }
 
-    /// Runs `one` on every input, on the calling thread or in the pool for `threads`.
-    fn search_batch_from<T: Sync>(
+    /// Runs `one` on every job, on the calling thread or in the pool for `threads` (after
+    /// checking `k` and the options once).
+    fn for_each_job<J: Send>(
         &self,
-        inputs: &[T],
-        one: impl Fn(&T) -> Result<Vec<(DocId, Score)>> + Sync,
+        jobs: &mut [J],
+        one: impl Fn(&mut J) -> Result<()> + Sync,
         k: usize,
         threads: Option<usize>,
         options: &SearchOptions<'_>,
-    ) -> Result<Vec<Vec<(DocId, Score)>>> {
+    ) -> Result<()> {
         use rayon::prelude::*;
         self.check_search(k, options)?;
         let workers = crate::pool::resolve_threads(threads)?;
-        if workers == 1 || inputs.len() <= 1 {
+        if workers == 1 || jobs.len() <= 1 {
             // Nothing to share out: run on the calling thread. Handing the work to a pool
             // thread and waiting for it cost ~40 us per call (realprose, one query per call,
             // from Python), a third of a k=10 query.
-            return inputs.iter().map(one).collect();
+            return jobs.iter_mut().try_for_each(one);
         }
-        ThreadPools::install(Some(workers), || inputs.par_iter().map(&one).collect())?
+        ThreadPools::install(Some(workers), || jobs.par_iter_mut().try_for_each(&one))?
     }
 
     /// The scorer of a term with document frequency `df` and query weight `weight`.
