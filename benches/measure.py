@@ -137,7 +137,7 @@ def time_queries(
     tset = sorted(
         ({1} if "batch1" in modes else set()) | ({threads} if "batchN" in modes else set())
     )
-    batch_qs, repeat = qs, 1
+    batch_qs = qs
     for t in tset:
         if eng.batch(warm_qs or qs[:1], k, t) is None:  # warm-up; None: no batch API
             continue
