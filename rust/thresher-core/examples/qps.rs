@@ -182,7 +182,7 @@ fn per_query(
     .unwrap();
     for &k in ks {
         for q in queries {
-            let dfs: Vec<u64> = q.terms().iter().map(|(t, _)| index.doc_freq(t)).collect();
+            let dfs: Vec<u64> = q.terms().map(|(t, _)| index.doc_freq(t)).collect();
             let mut best = vec![f64::INFINITY; algorithms.len()];
             for _ in 0..reps {
                 for (a, &algorithm) in algorithms.iter().enumerate() {

@@ -247,7 +247,7 @@ fn check(c: Case) -> Result<(), TestCaseError> {
                 &want,
                 "{:?} differs from exhaustive; query {:?}, k {}",
                 algorithm,
-                query.terms(),
+                query,
                 k
             );
         }

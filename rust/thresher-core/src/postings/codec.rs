@@ -30,7 +30,7 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 }
 
 /// Reads a LEB128 varint at `*pos`, advancing it. `None` when truncated or longer than 64 bits.
-#[inline]
+#[inline(always)]
 pub fn get_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
     // Fast path: most varints (frontier deltas, widths, small dfs) fit one byte.
     let first = *buf.get(*pos)?;

@@ -18,6 +18,7 @@ pub use topk::TopK;
 
 use crate::analysis::Analyzer;
 use crate::error::{Error, Result};
+use crate::index::terms::prefix_key;
 
 /// How a query arrives.
 #[derive(Debug, Clone, Copy)]
@@ -31,9 +32,17 @@ pub enum QueryInput<'a> {
 }
 
 /// Unique weighted terms in canonical order.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// The terms live back to back in one buffer: building a query allocates twice, not once per
+/// term.
+#[derive(Clone, Default)]
 pub struct Query {
-    terms: Vec<(String, f32)>,
+    /// The terms' bytes, back to back.
+    text: String,
+    /// Per unique term, in canonical order: its first 8 bytes as a big-endian integer
+    /// ([`prefix_key`], which orders terms as their bytes do unless equal), its byte range in
+    /// `text` and its weight.
+    terms: Vec<(u64, usize, usize, f32)>,
 }
 
 impl Query {
@@ -42,40 +51,74 @@ impl Query {
     /// # Errors
     /// [`Error::InvalidArgument`] for a NaN, infinite or negative weight.
     pub fn new(input: QueryInput<'_>, analyzer: &Analyzer) -> Result<Self> {
-        let mut terms: Vec<(String, f32)> = match input {
-            QueryInput::Text(t) => analyzer.analyze(t).into_iter().map(|t| (t, 1.0)).collect(),
-            QueryInput::Tokens(ts) => ts.iter().map(|t| (t.clone(), 1.0)).collect(),
-            QueryInput::Weighted(ws) => {
-                for (t, w) in ws {
-                    if !w.is_finite() || *w < 0.0 {
-                        return Err(Error::invalid_argument(format!(
-                            "query term {t:?} has weight {w}; weights must be finite and >= 0"
-                        )));
-                    }
-                }
-                ws.to_vec()
-            }
-        };
-        terms.retain(|(t, w)| !t.is_empty() && *w > 0.0);
-        terms.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let mut merged: Vec<(String, f32)> = Vec::with_capacity(terms.len());
-        for (t, w) in terms {
-            match merged.last_mut() {
-                Some((last, lw)) if *last == t => *lw += w,
-                _ => merged.push((t, w)),
+        if let QueryInput::Weighted(ws) = input {
+            if let Some((t, w)) = ws.iter().find(|(_, w)| !w.is_finite() || *w < 0.0) {
+                return Err(Error::invalid_argument(format!(
+                    "query term {t:?} has weight {w}; weights must be finite and >= 0"
+                )));
             }
         }
-        Ok(Self { terms: merged })
+        // Analysis seldom lengthens text (lowercasing a few non-ASCII letters can).
+        let mut text = String::with_capacity(match input {
+            QueryInput::Text(t) => t.len(),
+            QueryInput::Tokens(ts) => ts.iter().map(String::len).sum(),
+            QueryInput::Weighted(ws) => ws.iter().map(|(t, _)| t.len()).sum(),
+        });
+        let mut terms: Vec<(u64, usize, usize, f32)> = Vec::with_capacity(16);
+        let mut push = |term: &str, w: f32| {
+            if !term.is_empty() && w > 0.0 {
+                let start = text.len();
+                text.push_str(term);
+                terms.push((prefix_key(term.as_bytes()), start, text.len(), w));
+            }
+        };
+        match input {
+            QueryInput::Text(t) => analyzer.analyze_each(t, |term| push(term, 1.0)),
+            QueryInput::Tokens(ts) => ts.iter().for_each(|t| push(t, 1.0)),
+            QueryInput::Weighted(ws) => ws.iter().for_each(|(t, w)| push(t, *w)),
+        }
+        let bytes = text.as_bytes();
+        // Stable, so a repeated term's weights are added in input order; the prefix integer
+        // decides most comparisons without comparing slices.
+        terms.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| bytes[a.1..a.2].cmp(&bytes[b.1..b.2]))
+        });
+        terms.dedup_by(|(p, s, e, w), (kp, ks, ke, kw)| {
+            let same = p == kp && bytes[*s..*e] == bytes[*ks..*ke];
+            if same {
+                *kw += *w;
+            }
+            same
+        });
+        Ok(Self { text, terms })
     }
 
     /// The terms and weights in canonical order.
-    pub fn terms(&self) -> &[(String, f32)] {
-        &self.terms
+    pub fn terms(&self) -> impl ExactSizeIterator<Item = (&str, f32)> + Clone + '_ {
+        self.terms.iter().map(|&(_, s, e, w)| (&self.text[s..e], w))
+    }
+
+    /// Number of unique terms.
+    pub fn len(&self) -> usize {
+        self.terms.len()
     }
 
     /// True when no term is left (the query matches nothing).
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+}
+
+impl PartialEq for Query {
+    fn eq(&self, other: &Self) -> bool {
+        self.terms().eq(other.terms())
+    }
+}
+
+impl std::fmt::Debug for Query {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.terms()).finish()
     }
 }
 
@@ -321,5 +364,35 @@ mod tests {
             Algorithm::MaxScore
         );
         assert_eq!(Algorithm::Bmw.resolve(&big_impact, 10), Algorithm::Bmw);
+    }
+
+    proptest::proptest! {
+        /// Terms come out unique, in byte order, with a repeated term's weights added in input
+        /// order, whatever prefixes they share (the sort compares 8-byte prefixes first).
+        #[test]
+        fn weighted_terms_are_sorted_and_merged(
+            raw in proptest::collection::vec(
+                (proptest::sample::select(vec![
+                    "", "a", "ab", "abcdefgh", "abcdefghi", "abcdefgg", "abcdefgh\0",
+                    "\u{e9}t\u{e9}", "z", "abcdefghij", "b",
+                ]), 0u8..4),
+                0..24,
+            )
+        ) {
+            let input: Vec<(String, f32)> =
+                raw.iter().map(|&(t, w)| (t.to_string(), f32::from(w) * 0.3)).collect();
+            let q = Query::new(QueryInput::Weighted(&input), &Analyzer::default()).unwrap();
+            let mut want: std::collections::BTreeMap<Vec<u8>, f32> = Default::default();
+            for (t, w) in &input {
+                if !t.is_empty() && *w > 0.0 {
+                    *want.entry(t.as_bytes().to_vec()).or_insert(0.0) += *w;
+                }
+            }
+            let got: Vec<(Vec<u8>, u32)> =
+                q.terms().map(|(t, w)| (t.as_bytes().to_vec(), w.to_bits())).collect();
+            let want: Vec<(Vec<u8>, u32)> = want.into_iter().map(|(t, w)| (t, w.to_bits())).collect();
+            proptest::prop_assert_eq!(got, want);
+            proptest::prop_assert_eq!(q.len(), q.terms().len());
+        }
     }
 }

@@ -39,7 +39,6 @@ impl<'q> Prepared<'q> {
             .map(|v| {
                 query
                     .terms()
-                    .iter()
                     .map(|(t, _)| {
                         let (id, info) = v.segment.lookup(t)?;
                         Some((info, v.segment.term_weight(id)))
@@ -50,7 +49,6 @@ impl<'q> Prepared<'q> {
         let (mut total_postings, mut max_term_postings) = (0, 0);
         let scorers = query
             .terms()
-            .iter()
             .enumerate()
             .map(|(i, (_, w))| {
                 let df: u64 = infos
@@ -59,7 +57,7 @@ impl<'q> Prepared<'q> {
                     .sum();
                 total_postings += df;
                 max_term_postings = max_term_postings.max(df);
-                index.term_scorer(df, *w)
+                index.term_scorer(df, w)
             })
             .collect();
         Self {
