@@ -220,8 +220,8 @@ impl TermDict {
     /// Looks `key` up: its id and info, `None` when absent (or the dictionary is damaged).
     pub(crate) fn lookup(&self, bytes: &[u8], key: &[u8]) -> Option<(TermId, TermInfo)> {
         // The last block whose first term is <= key. First the last block whose key is <=
-        // the key's (a branch-free binary search: one load and one conditional move per step,
-        // no mispredicted branches); among blocks with the same key, first terms decide.
+        // the key's (a binary search over the keys alone, each step one load); among blocks
+        // with the same key, first terms decide.
         let want = prefix_key(key);
         let index = bytes.get(self.index.clone())?;
         let block_key = |b: usize| -> u64 {
@@ -236,6 +236,9 @@ impl TermDict {
         let (mut base, mut len) = (0usize, self.num_blocks);
         while len > 1 {
             let half = len / 2;
+            // A branch (LLVM's choice): forcing a conditional move with
+            // `select_unpredictable` measured slower (39 -> 57 ns per Cranfield query term),
+            // as each step then waits for its load.
             if block_key(base + half) <= want {
                 base += half;
             }
