@@ -45,12 +45,15 @@ mod stop;
 mod tokenizer;
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::HashSet;
+use std::hash::Hasher;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::hash::FnvBuild;
+use crate::hash::{Fnv, FnvBuild};
 
 pub use stop::LUCENE_ENGLISH_STOP_WORDS;
 
@@ -142,6 +145,42 @@ pub struct Analyzer {
     max_stop_len: usize,
     snowball: rust_stemmers::Stemmer,
     classes: &'static charclass::CharClasses,
+    /// Identifies this configuration in the per-thread [`TermCache`] (clones share it: same
+    /// configuration, same terms).
+    id: u64,
+}
+
+/// Source of [`Analyzer`] ids.
+static NEXT_ANALYZER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Entries a thread's [`TermCache`] holds before it is emptied.
+const TERM_CACHE_LIMIT: usize = 1 << 15;
+
+/// A token's term under one analyzer (`None`: a stop word).
+struct CachedTerm {
+    analyzer: u64,
+    token: Box<[u8]>,
+    term: Option<Box<str>>,
+}
+
+/// Per-thread memo of the filter chain (lowercasing, possessive, stop set, stemming), which is
+/// a pure function of the analyzer's configuration and the token: most tokens of a text recur,
+/// so most are looked up instead of stemmed. Bounded by [`TERM_CACHE_LIMIT`] entries (emptied
+/// when full).
+#[derive(Default)]
+struct TermCache {
+    table: hashbrown::HashTable<CachedTerm>,
+}
+
+fn cache_hash(analyzer: u64, token: &[u8]) -> u64 {
+    let mut h = Fnv::default();
+    h.write_u64(analyzer);
+    h.write(token);
+    h.finish()
+}
+
+thread_local! {
+    static TERM_CACHE: RefCell<TermCache> = RefCell::new(TermCache::default());
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -160,6 +199,7 @@ impl Clone for Analyzer {
             max_stop_len: self.max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
             classes: self.classes,
+            id: self.id,
         }
     }
 }
@@ -204,6 +244,7 @@ impl Analyzer {
             max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
             classes: charclass::classes(),
+            id: NEXT_ANALYZER_ID.fetch_add(1, Ordering::Relaxed),
         })
     }
 
@@ -221,10 +262,41 @@ impl Analyzer {
     /// (the term lives in a scratch buffer until `f` returns).
     pub fn analyze_each(&self, text: &str, mut f: impl FnMut(&str)) {
         let mut scratch = Scratch::default();
-        tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
-            if let Some(term) = self.filter(token, &mut scratch) {
-                f(&term);
-            }
+        TERM_CACHE.with(|cache| {
+            // Busy when `f` analyses again on this thread: the inner call goes uncached.
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+                    if let Some(term) = self.filter(token, &mut scratch) {
+                        f(&term);
+                    }
+                });
+                return;
+            };
+            let table = &mut cache.table;
+            tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+                let key = token.as_bytes();
+                let hash = cache_hash(self.id, key);
+                let hit = |e: &CachedTerm| e.analyzer == self.id && *e.token == *key;
+                if let Some(e) = table.find(hash, hit) {
+                    if let Some(term) = &e.term {
+                        f(term);
+                    }
+                    return;
+                }
+                let term = self.filter(token, &mut scratch);
+                if let Some(term) = &term {
+                    f(term);
+                }
+                if table.len() >= TERM_CACHE_LIMIT {
+                    table.clear();
+                }
+                let entry = CachedTerm {
+                    analyzer: self.id,
+                    token: key.into(),
+                    term: term.map(|t| t.into()),
+                };
+                table.insert_unique(hash, entry, |e| cache_hash(e.analyzer, &e.token));
+            });
         });
     }
 
@@ -529,6 +601,70 @@ mod tests {
             for t in &first {
                 prop_assert!(t.encode_utf16().count() <= max, "{:?} longer than {}", t, max);
             }
+        }
+    }
+
+    /// The filter chain without the per-thread cache.
+    fn uncached(a: &Analyzer, text: &str) -> Vec<String> {
+        let mut scratch = Scratch::default();
+        let mut out = Vec::new();
+        tokenizer::tokenize(a.classes, text, a.config.max_token_length, |token| {
+            if let Some(t) = a.filter(token, &mut scratch) {
+                out.push(t.into_owned());
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn term_cache_is_per_analyzer_and_reentrant() {
+        let porter = Analyzer::default();
+        let plain = config(|c| c.stemmer = StemmerKind::None);
+        let keep_stop = config(|c| c.stopwords.clear());
+        let text = "The running cats' RUNNING Caf\u{e9}s are running";
+        // Alternating analyzers on one thread: each gets its own terms, twice (cache hits).
+        for _ in 0..2 {
+            for a in [&porter, &plain, &keep_stop] {
+                assert_eq!(a.analyze(text), uncached(a, text));
+            }
+        }
+        assert_ne!(porter.analyze(text), plain.analyze(text));
+        assert_ne!(porter.analyze(text), keep_stop.analyze(text));
+        // A clone shares the configuration and the cached terms.
+        assert_eq!(porter.clone().analyze(text), porter.analyze(text));
+        // Analysing again from inside the callback (the cache is busy) goes uncached.
+        let mut nested = Vec::new();
+        porter.analyze_each("cats running", |t| {
+            nested.push((t.to_string(), plain.analyze("cats running")));
+        });
+        let want = vec!["cats".to_string(), "running".to_string()];
+        assert_eq!(
+            nested,
+            vec![("cat".to_string(), want.clone()), ("run".to_string(), want)]
+        );
+    }
+
+    #[test]
+    fn term_cache_stays_bounded() {
+        let a = Analyzer::default();
+        let text: String = (0..TERM_CACHE_LIMIT + 100)
+            .map(|i| format!("w{i} "))
+            .collect();
+        assert_eq!(a.analyze(&text).len(), TERM_CACHE_LIMIT + 100);
+        TERM_CACHE.with(|c| assert!(c.borrow().table.len() <= TERM_CACHE_LIMIT));
+        assert_eq!(a.analyze("w5 w7"), ["w5", "w7"]);
+    }
+
+    proptest! {
+        /// Cached analysis equals the uncached filter chain, on repeated and fresh tokens.
+        #[test]
+        fn term_cache_changes_nothing(
+            words in proptest::collection::vec("[a-zA-Z\u{e9}']{1,9}", 1..40),
+        ) {
+            let a = Analyzer::default();
+            let text = words.join(" ");
+            prop_assert_eq!(a.analyze(&text), uncached(&a, &text));
+            prop_assert_eq!(a.analyze(&text), uncached(&a, &text));
         }
     }
 }
