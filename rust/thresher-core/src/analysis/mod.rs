@@ -264,16 +264,14 @@ impl Analyzer {
         let mut scratch = Scratch::default();
         TERM_CACHE.with(|cache| {
             // Busy when `f` analyses again on this thread: the inner call goes uncached.
-            let Ok(mut cache) = cache.try_borrow_mut() else {
-                tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+            let mut cache = cache.try_borrow_mut().ok();
+            tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+                let Some(table) = cache.as_mut().map(|c| &mut c.table) else {
                     if let Some(term) = self.filter(token, &mut scratch) {
                         f(&term);
                     }
-                });
-                return;
-            };
-            let table = &mut cache.table;
-            tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
+                    return;
+                };
                 let key = token.as_bytes();
                 let hash = cache_hash(self.id, key);
                 let hit = |e: &CachedTerm| e.analyzer == self.id && *e.token == *key;
