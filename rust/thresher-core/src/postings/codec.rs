@@ -31,10 +31,11 @@ pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
 
 /// Reads a LEB128 varint at `*pos`, advancing it. `None` when truncated or longer than 64 bits.
 ///
-/// Always inlined. In the Python extension (`search_batch(threads=1)`, best of 3, 3
-/// alternated rounds) that made Cranfield k=10 ~10% faster (the dictionary's entry scans) and
-/// real prose 3% faster, Zipf 1M equal; in the `examples/qps.rs` binary it cost real prose
-/// k=1000 3-10%, so code layout decides the last few percent either way.
+/// Always inlined. In the Python extension (`search_batch(threads=1)`, best of 3 calls, 3
+/// alternated rounds) that made real prose 3% faster and left Zipf 1M equal; on Cranfield the
+/// dictionary's entry scans gain most (an extension built without it measured 85-86k QPS at
+/// k=10 where the inlined build had measured 93k, in separate runs). In the `examples/qps.rs`
+/// binary it cost real prose k=1000 3-10%, so code layout decides the last few percent.
 #[inline(always)]
 pub fn get_varint(buf: &[u8], pos: &mut usize) -> Option<u64> {
     // Fast path: most varints (frontier deltas, widths, small dfs) fit one byte.
