@@ -21,20 +21,16 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use thresher_core::{Analyzer, DocInput, IndexBuilder, QueryInput, ScoringConfig};
 
-fn tiny_index() -> thresher_core::Index {
+/// An index of `docs` (id, text), Lucene BM25, one thread.
+fn index_of(docs: impl Iterator<Item = (String, String)>) -> thresher_core::Index {
     let mut b = IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
-    b.add_batch(
-        (0..100)
-            .map(|i| {
-                (
-                    format!("d{i}"),
-                    DocInput::Text(format!("doc{i} common word{}", i % 7)),
-                )
-            })
-            .collect(),
-    )
-    .unwrap();
+    b.add_batch(docs.map(|(id, text)| (id, DocInput::Text(text))).collect())
+        .unwrap();
     b.finish().unwrap()
+}
+
+fn tiny_index() -> thresher_core::Index {
+    index_of((0..100).map(|i| (format!("d{i}"), format!("doc{i} common word{}", i % 7))))
 }
 
 fn search(c: &mut Criterion) {
@@ -53,17 +49,10 @@ fn search(c: &mut Criterion) {
 
 /// 300 documents of 100 distinct terms each: a 30,000-term dictionary.
 fn wide_index() -> thresher_core::Index {
-    let mut b = IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
-    b.add_batch(
-        (0..300)
-            .map(|i| {
-                let text: Vec<String> = (0..100).map(|j| format!("t{:05}", i * 100 + j)).collect();
-                (format!("d{i}"), DocInput::Text(text.join(" ")))
-            })
-            .collect(),
-    )
-    .unwrap();
-    b.finish().unwrap()
+    index_of((0..300).map(|i| {
+        let text: Vec<String> = (0..100).map(|j| format!("t{:05}", i * 100 + j)).collect();
+        (format!("d{i}"), text.join(" "))
+    }))
 }
 
 fn fixed_costs(c: &mut Criterion) {
