@@ -37,8 +37,11 @@ fn unkey(key: u64) -> (DocId, Score) {
 #[derive(Debug, Clone)]
 pub struct TopK {
     k: usize,
-    /// Min-heap of keys: `heap[0]` is the worst kept hit.
+    /// The kept keys. `heap[0]` is always the worst of them; the rest is a binary min-heap
+    /// only when `heap_ok` ([`TopK::absorb`] leaves it unordered, since another batch or the
+    /// final sort needs no order, and [`TopK::insert`] restores the heap first).
     heap: Vec<u64>,
+    heap_ok: bool,
 }
 
 impl TopK {
@@ -47,6 +50,7 @@ impl TopK {
         Self {
             k,
             heap: Vec::with_capacity(k.min(1 << 16)),
+            heap_ok: true,
         }
     }
 
@@ -79,6 +83,12 @@ impl TopK {
     #[inline]
     pub fn insert(&mut self, doc: DocId, score: Score) -> bool {
         let e = key(doc, score);
+        if !self.heap_ok {
+            for i in (0..self.heap.len() / 2).rev() {
+                self.sift_down(i);
+            }
+            self.heap_ok = true;
+        }
         if self.heap.len() < self.k {
             self.heap.push(e);
             self.sift_up(self.heap.len() - 1);
@@ -93,9 +103,10 @@ impl TopK {
         }
     }
 
-    /// Offers every hit of `keys` (built by [`key`]) at once and empties `keys`: the same queue
-    /// as inserting them one by one, in linear time (selection of the `k` best, then a heap
-    /// built bottom-up).
+    /// Offers every hit of `keys` (built by [`key`]) at once and empties `keys`: the same kept
+    /// set as inserting them one by one, in linear time (a selection of the `k` best). Only the
+    /// worst kept hit is put in place (`heap[0]`, the floor); the heap is rebuilt lazily by the
+    /// next [`TopK::insert`], so exhaustive search, which only absorbs, never builds it.
     pub(crate) fn absorb(&mut self, keys: &mut Vec<u64>) {
         if keys.is_empty() {
             return;
@@ -104,12 +115,18 @@ impl TopK {
         if keys.len() > self.k {
             keys.select_nth_unstable_by(self.k - 1, |a, b| b.cmp(a));
             keys.truncate(self.k);
+            // The selection leaves the k-th best last.
+            let last = keys.len() - 1;
+            keys.swap(0, last);
+        } else if keys.len() == self.k {
+            // Full without a selection: the floor is the smallest key.
+            if let Some((i, _)) = keys.iter().enumerate().min_by_key(|&(_, &e)| e) {
+                keys.swap(0, i);
+            }
         }
         std::mem::swap(&mut self.heap, keys);
         keys.clear();
-        for i in (0..self.heap.len() / 2).rev() {
-            self.sift_down(i);
-        }
+        self.heap_ok = self.heap.len() <= 1;
     }
 
     #[inline]
