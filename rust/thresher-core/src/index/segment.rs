@@ -85,9 +85,47 @@ pub(crate) fn weighted_length(sum: f64, has_postings: bool) -> f32 {
     }
 }
 
+/// Source of [`Segment`] uids.
+static NEXT_SEGMENT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Entries a thread's [`LookupCache`] holds before it is emptied.
+const LOOKUP_CACHE_LIMIT: usize = 1 << 15;
+
+/// A term's dictionary entry in one segment (`None`: absent).
+struct CachedLookup {
+    segment: u64,
+    term: Box<[u8]>,
+    found: Option<(TermId, TermInfo)>,
+}
+
+/// Per-thread memo of [`Segment::lookup`], keyed by (segment uid, term). Segments are
+/// immutable and a uid is never reused within a process, so an entry never goes stale; a
+/// dropped segment's entries just wait for the table to be emptied. Bounded by
+/// [`LOOKUP_CACHE_LIMIT`] entries (emptied when full).
+#[derive(Default)]
+struct LookupCache {
+    table: hashbrown::HashTable<CachedLookup>,
+}
+
+fn lookup_hash(segment: u64, term: &[u8]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = crate::hash::Fnv::default();
+    h.write_u64(segment);
+    h.write(term);
+    h.finish()
+}
+
+thread_local! {
+    static LOOKUP_CACHE: std::cell::RefCell<LookupCache> =
+        std::cell::RefCell::new(LookupCache::default());
+}
+
 /// One immutable segment.
 #[derive(Debug, Clone)]
 pub struct Segment {
+    /// Process-unique id of this segment's content (clones share it: their content is the
+    /// same), the key of the per-thread lookup memo.
+    uid: u64,
     name: String,
     terms: Bytes,
     postings: Bytes,
@@ -274,6 +312,7 @@ impl Segment {
             return Err(Error::corrupted(&dp, "id offsets do not span their data"));
         }
         Ok(Self {
+            uid: NEXT_SEGMENT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             name: name.to_string(),
             terms,
             postings,
@@ -638,7 +677,39 @@ impl Segment {
     }
 
     /// Term id and dictionary entry of `term`, `None` when the segment does not contain it.
+    ///
+    /// Memoised per thread ([`LookupCache`]): query terms recur, and a hash probe costs less
+    /// than the dictionary's block search and scan.
     pub fn lookup(&self, term: &str) -> Option<(TermId, TermInfo)> {
+        let key = term.as_bytes();
+        LOOKUP_CACHE.with(|cache| {
+            let Ok(mut cache) = cache.try_borrow_mut() else {
+                return self.dict.lookup(self.terms.as_slice(), key);
+            };
+            let hash = lookup_hash(self.uid, key);
+            let hit = |e: &CachedLookup| e.segment == self.uid && *e.term == *key;
+            if let Some(e) = cache.table.find(hash, hit) {
+                return e.found;
+            }
+            let found = self.dict.lookup(self.terms.as_slice(), key);
+            if cache.table.len() >= LOOKUP_CACHE_LIMIT {
+                cache.table.clear();
+            }
+            let entry = CachedLookup {
+                segment: self.uid,
+                term: key.into(),
+                found,
+            };
+            cache
+                .table
+                .insert_unique(hash, entry, |e| lookup_hash(e.segment, &e.term));
+            found
+        })
+    }
+
+    /// [`Segment::lookup`] without the memo (the dictionary itself).
+    #[cfg(test)]
+    pub(crate) fn lookup_uncached(&self, term: &str) -> Option<(TermId, TermInfo)> {
         self.dict.lookup(self.terms.as_slice(), term.as_bytes())
     }
 
@@ -1026,5 +1097,62 @@ impl SegmentWriter {
         }
         d.put_bytes(&blob);
         (t.finish(), p.finish(), d.finish())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Analyzer, DocInput, Index, IndexBuilder, ScoringConfig};
+
+    fn index(words: &[&str], docs: usize) -> Index {
+        let docs: Vec<(String, DocInput)> = (0..docs)
+            .map(|i| {
+                let terms = (0..1 + i % 5)
+                    .map(|j| words[(i * 3 + j * j) % words.len()].to_string())
+                    .collect();
+                (format!("d{i}"), DocInput::Tokens(terms))
+            })
+            .collect();
+        let mut b = IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1))
+            .expect("builder");
+        b.add_batch(docs).expect("batch");
+        b.finish().expect("index")
+    }
+
+    /// Two segments with overlapping vocabularies and different entries, looked up alternately
+    /// (warm and cold, terms and misses, past the memo's bound): the memo answers as the
+    /// dictionary does, for each segment its own entry.
+    #[test]
+    fn memoised_lookup_equals_the_dictionary_per_segment() {
+        let a = index(&["alpha", "beta", "gamma", "delta"], 50);
+        let b = index(&["beta", "gamma", "omega", "alphabet", "alpha\0"], 70);
+        let (sa, sb) = (&a.segment_views()[0].segment, &b.segment_views()[0].segment);
+        assert_ne!(sa.uid, sb.uid);
+        let probes = [
+            "alpha", "beta", "gamma", "delta", "omega", "alphabet", "alpha\0", "", "zzz", "alph",
+        ];
+        for _ in 0..3 {
+            for t in probes {
+                assert_eq!(sa.lookup(t), sa.lookup_uncached(t), "{t:?}");
+                assert_eq!(sb.lookup(t), sb.lookup_uncached(t), "{t:?}");
+            }
+        }
+        assert_ne!(sa.lookup("beta"), sb.lookup("beta"));
+        // A clone shares the uid (same content) and the answers.
+        let c = sa.clone();
+        assert_eq!(c.uid, sa.uid);
+        assert_eq!(c.lookup("gamma"), sa.lookup_uncached("gamma"));
+        // Past the bound the table is emptied and refilled; answers stay right.
+        for i in 0..super::LOOKUP_CACHE_LIMIT + 10 {
+            let miss = format!("miss{i}");
+            assert_eq!(sa.lookup(&miss), None);
+        }
+        super::LOOKUP_CACHE.with(|c| {
+            assert!(c.borrow().table.len() <= super::LOOKUP_CACHE_LIMIT);
+        });
+        for t in probes {
+            assert_eq!(sa.lookup(t), sa.lookup_uncached(t), "{t:?}");
+            assert_eq!(sb.lookup(t), sb.lookup_uncached(t), "{t:?}");
+        }
     }
 }
