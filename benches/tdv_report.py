@@ -912,9 +912,11 @@ def render_rust(r: dict) -> list[str]:
         "",
         "Where the time goes. Exhaustive evaluation (what `auto` runs for almost every query "
         "on collections this small) costs per query a part linear in the postings of the query's terms, a part "
-        "linear in the documents holding a query term (accumulator scan and top-k heap; most of "
-        "the time at k=1000), and a fixed part (query analysis, the Python call, a dictionary "
-        "lookup per query term - pruned terms included - and scorer set-up). BM25/TDV ratios "
+        "linear in the documents holding a query term, or in the collection's documents when the "
+        "query's postings reach a quarter of them (accumulator scan, top-k selection and the "
+        "final sort; most of the time at k=1000), and a fixed part (query analysis, the Python "
+        "call, a dictionary lookup per query term - pruned terms included, memoised per thread "
+        "- and scorer set-up). BM25/TDV ratios "
         "of the first two bound the speed-up a TDV index can give; the fixed part lowers it."
         + (
             " Engine-only: `rust/thresher-core/examples/qps.rs` on the same saved indexes "
