@@ -110,11 +110,14 @@ def fit_and_runs(
     untrained = ExpansionModel(model.vocab, T0, P, None, model.qfreq, model.config)
     ppmi = untrained.expand(col.docs)
     Wq, scale = quantize(ex.matrix, 8)
+    # 16-bit as well: how much of the float-to-8-bit difference is quantisation (ties).
+    Wq16, scale16 = quantize(ex.matrix, 16)
     runs = {
         "ppmi": matrix_run(ppmi.matrix, ppmi.vocab, col, test_q),
         "closed": matrix_run(closed.matrix, closed.vocab, col, test_q),
         "expanded": matrix_run(ex.matrix, ex.vocab, col, test_q),
         "expanded-8bit": matrix_run(dequantize(Wq, scale), ex.vocab, col, test_q),
+        "expanded-16bit": matrix_run(dequantize(Wq16, scale16), ex.vocab, col, test_q),
     }
     stats = {
         "seconds": seconds,
@@ -124,12 +127,14 @@ def fit_and_runs(
             "closed": closed.matrix.nnz,
             "expanded": ex.matrix.nnz,
             "expanded-8bit": Wq.nnz,
+            "expanded-16bit": Wq16.nnz,
         },
         "exp_per_doc": {
             "ppmi": float(ppmi.num_expansion.mean()),
             "closed": 0.0,
             "expanded": float(ex.num_expansion.mean()),
             "expanded-8bit": float(ex.num_expansion.mean()),
+            "expanded-16bit": float(ex.num_expansion.mean()),
         },
         "chosen": {
             "alpha": alpha,
@@ -345,6 +350,7 @@ def report_collection(
         "closed": "trained, gate closed (literal re-weighting)",
         "expanded": "trained expansion (float)",
         "expanded-8bit": "trained expansion (8-bit)",
+        "expanded-16bit": "trained expansion (16-bit)",
         "expanded-rust": "trained expansion (8-bit, Rust impact index)",
     }
     for k, label in labels.items():
