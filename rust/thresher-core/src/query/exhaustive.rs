@@ -43,10 +43,12 @@ struct Scratch {
 const BATCH: usize = 64;
 
 /// Dense mode ([`search`]) when the query's postings in a segment times this reach the
-/// segment's document count. Measured (`qps`, thread CPU, best of 2-3 alternated runs) against
-/// 1 and 16: 4 was best or equal on Cranfield and SciFact (BM25 and TDV indexes, k=10 and
-/// 1000); on the 1M-document Zipf index exhaustive search went from 318-320 to 433-438 QPS
-/// at k=10 and from 269-315 to 424-452 at k=1000 (against the bitmap-only code).
+/// segment's document count. Measured (`qps`, thread CPU, best of 2-3 alternated runs): 4 beat
+/// 1 on SciFact (k=10 59.3k vs 54.9k QPS, TDV 87.6k vs 82.0k) and equalled it on Cranfield;
+/// 4 against 16 was mixed within the noise (SciFact k=10 55.9k vs 57.6k, Cranfield k=1000
+/// 55.1k vs 51.6k), and 4 scans less memory on large segments. On the 1M-document Zipf index
+/// exhaustive search went from 318-320 to 433-438 QPS at k=10 and from 269-315 to 424-452 at
+/// k=1000 (against the bitmap-only code).
 const DENSE_RATIO: u64 = 4;
 
 /// Bit `i` set when `chunk[i] >= bar` (`chunk.len() <= 64`); groups of 8 compile to vector
