@@ -18,6 +18,7 @@ pub mod error;
 pub mod format;
 mod hash;
 pub mod index;
+mod memo;
 pub mod pool;
 pub mod postings;
 mod prefetch;

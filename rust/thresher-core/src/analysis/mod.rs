@@ -47,13 +47,12 @@ mod tokenizer;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
-use std::hash::Hasher;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::hash::{Fnv, FnvBuild};
+use crate::hash::FnvBuild;
+use crate::memo::Memo;
 
 pub use stop::LUCENE_ENGLISH_STOP_WORDS;
 
@@ -145,42 +144,16 @@ pub struct Analyzer {
     max_stop_len: usize,
     snowball: rust_stemmers::Stemmer,
     classes: &'static charclass::CharClasses,
-    /// Identifies this configuration in the per-thread [`TermCache`] (clones share it: same
+    /// Identifies this configuration in the per-thread [`TERM_CACHE`] (clones share it: same
     /// configuration, same terms).
     id: u64,
 }
 
-/// Source of [`Analyzer`] ids.
-static NEXT_ANALYZER_ID: AtomicU64 = AtomicU64::new(1);
-
-/// Entries a thread's [`TermCache`] holds before it is emptied.
-const TERM_CACHE_LIMIT: usize = 1 << 15;
-
-/// A token's term under one analyzer (`None`: a stop word).
-struct CachedTerm {
-    analyzer: u64,
-    token: Box<[u8]>,
-    term: Option<Box<str>>,
-}
-
-/// Per-thread memo of the filter chain (lowercasing, possessive, stop set, stemming), which is
-/// a pure function of the analyzer's configuration and the token: most tokens of a text recur,
-/// so most are looked up instead of stemmed. Bounded by [`TERM_CACHE_LIMIT`] entries (emptied
-/// when full).
-#[derive(Default)]
-struct TermCache {
-    table: hashbrown::HashTable<CachedTerm>,
-}
-
-fn cache_hash(analyzer: u64, token: &[u8]) -> u64 {
-    let mut h = Fnv::default();
-    h.write_u64(analyzer);
-    h.write(token);
-    h.finish()
-}
-
 thread_local! {
-    static TERM_CACHE: RefCell<TermCache> = RefCell::new(TermCache::default());
+    /// Per-thread memo of the filter chain (lowercasing, possessive, stop set, stemming), a
+    /// pure function of the analyzer's configuration and the token: most tokens of a text
+    /// recur, so most are looked up instead of stemmed. A token's term, `None` for a stop word.
+    static TERM_CACHE: RefCell<Memo<Option<Box<str>>>> = RefCell::new(Memo::default());
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -244,7 +217,7 @@ impl Analyzer {
             max_stop_len,
             snowball: rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English),
             classes: charclass::classes(),
-            id: NEXT_ANALYZER_ID.fetch_add(1, Ordering::Relaxed),
+            id: crate::memo::next_owner_id(),
         })
     }
 
@@ -266,34 +239,16 @@ impl Analyzer {
             // Busy when `f` analyses again on this thread: the inner call goes uncached.
             let mut cache = cache.try_borrow_mut().ok();
             tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
-                let Some(table) = cache.as_mut().map(|c| &mut c.table) else {
-                    if let Some(term) = self.filter(token, &mut scratch) {
-                        f(&term);
-                    }
-                    return;
-                };
-                let key = token.as_bytes();
-                let hash = cache_hash(self.id, key);
-                let hit = |e: &CachedTerm| e.analyzer == self.id && *e.token == *key;
-                if let Some(e) = table.find(hash, hit) {
-                    if let Some(term) = &e.term {
+                if let Some(memo) = cache.as_mut() {
+                    let term = memo.get_or_insert_with(self.id, token.as_bytes(), || {
+                        self.filter(token, &mut scratch).map(|t| t.into())
+                    });
+                    if let Some(term) = term {
                         f(term);
                     }
-                    return;
+                } else if let Some(term) = self.filter(token, &mut scratch) {
+                    f(&term);
                 }
-                let term = self.filter(token, &mut scratch);
-                if let Some(term) = &term {
-                    f(term);
-                }
-                if table.len() >= TERM_CACHE_LIMIT {
-                    table.clear();
-                }
-                let entry = CachedTerm {
-                    analyzer: self.id,
-                    token: key.into(),
-                    term: term.map(|t| t.into()),
-                };
-                table.insert_unique(hash, entry, |e| cache_hash(e.analyzer, &e.token));
             });
         });
     }
@@ -645,11 +600,11 @@ mod tests {
     #[test]
     fn term_cache_stays_bounded() {
         let a = Analyzer::default();
-        let text: String = (0..TERM_CACHE_LIMIT + 100)
+        let text: String = (0..crate::memo::MEMO_LIMIT + 100)
             .map(|i| format!("w{i} "))
             .collect();
-        assert_eq!(a.analyze(&text).len(), TERM_CACHE_LIMIT + 100);
-        TERM_CACHE.with(|c| assert!(c.borrow().table.len() <= TERM_CACHE_LIMIT));
+        assert_eq!(a.analyze(&text).len(), crate::memo::MEMO_LIMIT + 100);
+        TERM_CACHE.with(|c| assert!(c.borrow().len() <= crate::memo::MEMO_LIMIT));
         assert_eq!(a.analyze("w5 w7"), ["w5", "w7"]);
     }
 

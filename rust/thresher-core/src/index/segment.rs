@@ -85,39 +85,11 @@ pub(crate) fn weighted_length(sum: f64, has_postings: bool) -> f32 {
     }
 }
 
-/// Source of [`Segment`] uids.
-static NEXT_SEGMENT_UID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-/// Entries a thread's [`LookupCache`] holds before it is emptied.
-const LOOKUP_CACHE_LIMIT: usize = 1 << 15;
-
-/// A term's dictionary entry in one segment (`None`: absent).
-struct CachedLookup {
-    segment: u64,
-    term: Box<[u8]>,
-    found: Option<(TermId, TermInfo)>,
-}
-
-/// Per-thread memo of [`Segment::lookup`], keyed by (segment uid, term). Segments are
-/// immutable and a uid is never reused within a process, so an entry never goes stale; a
-/// dropped segment's entries just wait for the table to be emptied. Bounded by
-/// [`LOOKUP_CACHE_LIMIT`] entries (emptied when full).
-#[derive(Default)]
-struct LookupCache {
-    table: hashbrown::HashTable<CachedLookup>,
-}
-
-fn lookup_hash(segment: u64, term: &[u8]) -> u64 {
-    use std::hash::Hasher;
-    let mut h = crate::hash::Fnv::default();
-    h.write_u64(segment);
-    h.write(term);
-    h.finish()
-}
-
 thread_local! {
-    static LOOKUP_CACHE: std::cell::RefCell<LookupCache> =
-        std::cell::RefCell::new(LookupCache::default());
+    /// Per-thread memo of [`Segment::lookup`], keyed by (segment uid, term): a term's id and
+    /// entry, `None` when absent. Segments are immutable, so an entry never goes stale.
+    static LOOKUP_CACHE: std::cell::RefCell<crate::memo::Memo<Option<(TermId, TermInfo)>>> =
+        std::cell::RefCell::new(crate::memo::Memo::default());
 }
 
 /// One immutable segment.
@@ -312,7 +284,7 @@ impl Segment {
             return Err(Error::corrupted(&dp, "id offsets do not span their data"));
         }
         Ok(Self {
-            uid: NEXT_SEGMENT_UID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            uid: crate::memo::next_owner_id(),
             name: name.to_string(),
             terms,
             postings,
@@ -678,32 +650,16 @@ impl Segment {
 
     /// Term id and dictionary entry of `term`, `None` when the segment does not contain it.
     ///
-    /// Memoised per thread ([`LookupCache`]): query terms recur, and a hash probe costs less
+    /// Memoised per thread ([`LOOKUP_CACHE`]): query terms recur, and a hash probe costs less
     /// than the dictionary's block search and scan.
     pub fn lookup(&self, term: &str) -> Option<(TermId, TermInfo)> {
         let key = term.as_bytes();
-        LOOKUP_CACHE.with(|cache| {
-            let Ok(mut cache) = cache.try_borrow_mut() else {
-                return self.dict.lookup(self.terms.as_slice(), key);
-            };
-            let hash = lookup_hash(self.uid, key);
-            let hit = |e: &CachedLookup| e.segment == self.uid && *e.term == *key;
-            if let Some(e) = cache.table.find(hash, hit) {
-                return e.found;
-            }
-            let found = self.dict.lookup(self.terms.as_slice(), key);
-            if cache.table.len() >= LOOKUP_CACHE_LIMIT {
-                cache.table.clear();
-            }
-            let entry = CachedLookup {
-                segment: self.uid,
-                term: key.into(),
-                found,
-            };
-            cache
-                .table
-                .insert_unique(hash, entry, |e| lookup_hash(e.segment, &e.term));
-            found
+        LOOKUP_CACHE.with(|cache| match cache.try_borrow_mut() {
+            Ok(mut memo) => *memo.get_or_insert_with(self.uid, key, || {
+                self.dict.lookup(self.terms.as_slice(), key)
+            }),
+            // Busy (a re-entrant call): the dictionary itself.
+            Err(_) => self.dict.lookup(self.terms.as_slice(), key),
         })
     }
 
@@ -1143,12 +1099,12 @@ mod tests {
         assert_eq!(c.uid, sa.uid);
         assert_eq!(c.lookup("gamma"), sa.lookup_uncached("gamma"));
         // Past the bound the table is emptied and refilled; answers stay right.
-        for i in 0..super::LOOKUP_CACHE_LIMIT + 10 {
+        for i in 0..crate::memo::MEMO_LIMIT + 10 {
             let miss = format!("miss{i}");
             assert_eq!(sa.lookup(&miss), None);
         }
         super::LOOKUP_CACHE.with(|c| {
-            assert!(c.borrow().table.len() <= super::LOOKUP_CACHE_LIMIT);
+            assert!(c.borrow().len() <= crate::memo::MEMO_LIMIT);
         });
         for t in probes {
             assert_eq!(sa.lookup(t), sa.lookup_uncached(t), "{t:?}");
