@@ -90,14 +90,7 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             }
             let keys = seg.doc_keys();
             let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
-            // Dense mode, when the query's postings are many for the segment: a document is
-            // touched when its accumulator is > 0 or it is flagged in the bitmap, and only the
-            // documents of blocks holding a score that is not > 0 (zero, negative, NaN) are
-            // flagged. A document that received only positive scores has a positive sum, so
-            // the two together are exactly the touched documents. Most models score every
-            // posting > 0, so the bitmap (a read-modify-write per posting, chained through
-            // memory when consecutive postings share a word) is skipped; the accumulators are
-            // scanned instead, which costs less when the postings are many for the segment.
+            // Dense mode or bitmap (see the module documentation).
             let seg_postings: u64 = prep.infos[si]
                 .iter()
                 .map(|i| i.map_or(0, |x| u64::from(x.0.df)))
@@ -189,18 +182,17 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     }
                 }
                 acc.fill(0.0);
-                top.absorb(cand);
-                continue;
-            }
-            for (w, word) in seen.iter_mut().enumerate() {
-                let mut bits = std::mem::take(word);
-                while bits != 0 {
-                    let d = w * 64 + bits.trailing_zeros() as usize;
-                    bits &= bits - 1;
-                    let score = std::mem::take(&mut acc[d]);
-                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    if !(score < floor_score) {
-                        offer!(view.base + d as DocId, score);
+            } else {
+                for (w, word) in seen.iter_mut().enumerate() {
+                    let mut bits = std::mem::take(word);
+                    while bits != 0 {
+                        let d = w * 64 + bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let score = std::mem::take(&mut acc[d]);
+                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                        if !(score < floor_score) {
+                            offer!(view.base + d as DocId, score);
+                        }
                     }
                 }
             }
