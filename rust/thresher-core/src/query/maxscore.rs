@@ -6,11 +6,12 @@
 //! Terms are sorted by their maximum score. The shortest prefix whose maximum scores add up to
 //! no more than the threshold holds the *non-essential* lists: a document found only there
 //! cannot enter the top-k, so candidates are taken from the essential lists alone. A candidate's
-//! essential scores are computed first; then, from the largest non-essential list down, the
-//! candidate is dropped as soon as its partial score plus the remaining lists' maximum (then
-//! block-maximum) scores cannot beat the threshold, otherwise the list is sought and scored.
-//! A surviving candidate is scored in canonical term order, so its score is bit-identical to
-//! exhaustive's.
+//! essential scores are computed first; then the window's candidates are finished together,
+//! one non-essential list at a time from the largest down (Lucene's MaxScoreBulkScorer): a
+//! candidate is dropped as soon as its partial score plus the list's block maximum and the
+//! smaller lists' window bounds cannot beat the threshold, otherwise the list is sought and
+//! scored. A surviving candidate is scored in canonical term order, so its score is
+//! bit-identical to exhaustive's.
 //!
 //! Documents are taken in windows: from the next essential posting to the end of the shortest
 //! current block of the essential lists. A window is skipped whole when the essential lists'
@@ -78,7 +79,6 @@ fn segment(
         acc += c.max_score();
         ub.push(acc);
     }
-    let mut bm = vec![0.0; n];
     let mut theta = pruner.safe(top.threshold());
     let mut ne = 0;
     while ne < n && ub[ne] <= theta {
@@ -93,6 +93,9 @@ fn segment(
     let mut window_end: Option<DocId> = None;
     // A bound of the non-essential lists' scores within the window.
     let mut window_rest: Score = 0.0;
+    // wbp[j]: the sum of the window bounds of non-essential lists 0..=j (set with `window_rest`).
+    let mut wbp: Vec<Score> = Vec::with_capacity(n);
+    let mut batch = Batch::default();
     while ne < n && cur != END {
         if window_end.is_none_or(|w| cur > w) {
             // A new window: from `cur` to the end of the shortest current block of the
@@ -118,9 +121,11 @@ fn segment(
             if bsum + rest > theta && ne > 0 {
                 // Tighter: the non-essential lists' largest block bounds over the window.
                 rest = 0.0;
+                wbp.clear();
                 for c in cs[..ne].iter_mut() {
                     c.shallow_seek(cur);
                     rest += c.max_score_upto(end, WINDOW_BOUND_BLOCKS);
+                    wbp.push(rest);
                 }
             }
             if bsum + rest <= theta {
@@ -142,36 +147,27 @@ fn segment(
             // per-posting merge.
             let w_end = window_end.unwrap_or(END);
             let (non, ess) = cs.split_at_mut(ne);
-            let e = &mut ess[0];
-            let term = e.term();
             let rest = window_rest;
-            let (docs, scores) = e.rest_of_block();
-            let mut used = docs.len();
-            let mut done = false;
-            for (i, (&doc, &s)) in docs.iter().zip(scores).enumerate() {
-                if doc > w_end {
-                    used = i;
-                    break;
-                }
+            batch.start(contrib.len());
+            let term = ess[0].term();
+            let (docs, scores) = ess[0].rest_of_block();
+            let used = docs.partition_point(|&d| d <= w_end);
+            for (&doc, &s) in docs[..used].iter().zip(scores) {
                 if s + rest <= theta || allow.is_some_and(|a| !a.contains(base + doc)) {
                     continue;
                 }
-                contrib[term] = s;
-                let inserted = finish(non, &ub, &mut bm, doc, s, theta, contrib, top, base);
-                contrib[term] = 0.0;
-                for c in non.iter() {
-                    contrib[c.term()] = 0.0;
-                }
-                if inserted {
+                batch.push(doc, s)[term] = s;
+            }
+            let mut done = false;
+            if !batch.cands.is_empty() {
+                finish_batch(non, &wbp, theta, &mut batch);
+                if insert_batch(&batch, top, base) {
                     theta = pruner.safe(top.threshold());
-                    if ub[ne] <= theta {
-                        // Not even all lists together can beat the threshold any more.
-                        used = i + 1;
-                        done = true;
-                        break;
-                    }
+                    // Not even all lists together can beat the threshold any more.
+                    done = ub[ne] <= theta;
                 }
             }
+            let e = &mut ess[0];
             e.skip_in_block(used);
             if done {
                 break;
@@ -189,17 +185,17 @@ fn segment(
             dense_window(
                 non,
                 ess,
-                &ub,
-                &mut bm,
                 cur,
                 w_end,
                 window_rest,
+                &wbp,
+                &mut batch,
                 &mut theta,
                 pruner,
                 top,
                 allow,
                 base,
-                contrib,
+                contrib.len(),
                 &mut dense,
             );
             if theta != theta_before {
@@ -231,7 +227,7 @@ fn segment(
             pos.push(p);
             lim.push(p + c);
         }
-        let mut changed = false;
+        batch.start(contrib.len());
         while doc != END {
             let allowed = allow.is_none_or(|a| a.contains(base + doc));
             let mut next = END;
@@ -253,23 +249,29 @@ fn segment(
                 }
             }
             if allowed {
-                let inserted = finish(non, &ub, &mut bm, doc, partial, theta, contrib, top, base);
-                for c in non.iter().chain(ess.iter()) {
-                    contrib[c.term()] = 0.0;
-                }
-                if inserted {
-                    theta = pruner.safe(top.threshold());
-                    if ub[ne] <= theta {
-                        // The smallest essential list became non-essential: re-partition.
-                        changed = true;
-                        break;
+                if partial + window_rest > theta {
+                    let row = batch.push(doc, partial);
+                    for e in ess.iter() {
+                        row[e.term()] = contrib[e.term()];
                     }
+                }
+                for e in ess.iter() {
+                    contrib[e.term()] = 0.0;
                 }
             }
             doc = next;
         }
         for (e, &p) in ess.iter_mut().zip(&pos) {
             e.skip_in_block(p - e.block_pos());
+        }
+        let mut changed = false;
+        if !batch.cands.is_empty() {
+            finish_batch(non, &wbp, theta, &mut batch);
+            if insert_batch(&batch, top, base) {
+                theta = pruner.safe(top.threshold());
+                // The smallest essential list may have become non-essential: re-partition.
+                changed = ub[ne] <= theta;
+            }
         }
         if changed {
             while ne < n && ub[ne] <= theta {
@@ -326,26 +328,25 @@ impl Dense {
 
 /// Scores the window `cur..=w_end` (fewer than [`DENSE_SPAN`] documents, all within the
 /// current block of every essential list in `ess`): the essential lists' block-scored postings
-/// are summed per document into `d.acc`, then the documents are visited in order and those
-/// whose sum plus the non-essential maxima can beat the threshold are finished. A candidate's
-/// per-term contributions are picked up from the blocks by one forward pointer per list, so
-/// its final score is the canonical sum as everywhere else. Updates `theta` after insertions;
-/// the cursors end past the window.
+/// are summed per document into `d.acc`, then the documents whose sum plus the non-essential
+/// window bound `rest` can beat the threshold become the window's candidates, finished in one
+/// batch ([`finish_batch`], [`insert_batch`]). Updates `theta` after insertions; the cursors
+/// end past the window.
 #[allow(clippy::too_many_arguments)]
 fn dense_window(
     non: &mut [TermCursor<'_>],
     ess: &mut [TermCursor<'_>],
-    ub: &[Score],
-    bm: &mut [Score],
     cur: DocId,
     w_end: DocId,
     rest: Score,
+    wbp: &[Score],
+    batch: &mut Batch,
     theta: &mut Score,
     pruner: &Pruner,
     top: &mut TopK,
     allow: Option<&DocFilter>,
     base: DocId,
-    contrib: &mut [Score],
+    width: usize,
     d: &mut Dense,
 ) {
     d.ensure();
@@ -367,6 +368,7 @@ fn dense_window(
         d.ptr.push(p);
         d.lim.push(p + c);
     }
+    batch.start(width);
     let words = (w_end - cur) as usize / 64 + 1;
     for w in 0..words {
         let mut word = std::mem::take(&mut d.bits[w]);
@@ -382,6 +384,7 @@ fn dense_window(
             if allow.is_some_and(|a| !a.contains(base + doc)) {
                 continue;
             }
+            let row = batch.push(doc, partial);
             while lists != 0 {
                 let i = lists.trailing_zeros() as usize;
                 lists &= lists - 1;
@@ -389,15 +392,14 @@ fn dense_window(
                 while e.block_doc(*p) < doc {
                     *p += 1;
                 }
-                contrib[e.term()] = e.block_score(*p);
+                row[e.term()] = e.block_score(*p);
             }
-            let inserted = finish(non, ub, bm, doc, partial, *theta, contrib, top, base);
-            for c in non.iter().chain(ess.iter()) {
-                contrib[c.term()] = 0.0;
-            }
-            if inserted {
-                *theta = pruner.safe(top.threshold());
-            }
+        }
+    }
+    if !batch.cands.is_empty() {
+        finish_batch(non, wbp, *theta, batch);
+        if insert_batch(batch, top, base) {
+            *theta = pruner.safe(top.threshold());
         }
     }
     for (e, &l) in ess.iter_mut().zip(&d.lim) {
@@ -405,58 +407,91 @@ fn dense_window(
     }
 }
 
-/// Finishes candidate `doc`, whose essential contributions are in `contrib` and sum to
-/// `partial`, against the non-essential lists `non` (`ub[j]`: the sum of the maximum scores of
-/// `non[0..=j]`): from the largest list down, drops it as soon as `partial` plus the remaining
-/// lists' maximum (then block-maximum) scores cannot beat `theta`, otherwise seeks and scores
-/// the list. Returns whether the candidate entered `top`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    non: &mut [TermCursor<'_>],
-    ub: &[Score],
-    bm: &mut [Score],
+/// A window's candidates ([`finish_batch`]).
+#[derive(Default)]
+struct Batch {
+    cands: Vec<Cand>,
+    /// Per candidate, a row of `width` per-term contributions (query term order; 0.0 where
+    /// the document lacks the term or the list was not scored).
+    rows: Vec<Score>,
+    width: usize,
+}
+
+/// A candidate of a window.
+#[derive(Clone, Copy)]
+struct Cand {
+    /// Segment-local doc id.
     doc: DocId,
-    mut partial: Score,
-    theta: Score,
-    contrib: &mut [Score],
-    top: &mut TopK,
-    base: DocId,
-) -> bool {
-    let ne = non.len();
-    if ne > 0 {
-        if partial + ub[ne - 1] <= theta {
-            return false;
-        }
-        // Replace maximum scores by block-maximum scores from the largest list down, stopping
-        // as soon as the bound proves the candidate hopeless. Each estimate is a fresh sum of
-        // non-negative leaves (no subtraction), as Pruner requires.
-        let mut bms: Score = 0.0;
-        for j in (0..ne).rev() {
-            non[j].shallow_seek(doc);
-            bm[j] = non[j].block_max_score();
-            bms += bm[j];
-            let rest = if j > 0 { ub[j - 1] } else { 0.0 };
-            if partial + (bms + rest) <= theta {
-                return false;
+    /// Its scores summed so far: the essential lists', then the non-essential lists' scored.
+    partial: Score,
+    /// Its row in [`Batch::rows`].
+    row: u32,
+}
+
+impl Batch {
+    /// Empties the batch for queries of `width` terms.
+    fn start(&mut self, width: usize) {
+        self.cands.clear();
+        self.rows.clear();
+        self.width = width;
+    }
+
+    /// Adds a candidate; returns its (zeroed) row of contributions to fill.
+    #[inline]
+    fn push(&mut self, doc: DocId, partial: Score) -> &mut [Score] {
+        let row = self.cands.len() as u32;
+        self.cands.push(Cand { doc, partial, row });
+        let at = self.rows.len();
+        self.rows.resize(at + self.width, 0.0);
+        &mut self.rows[at..]
+    }
+}
+
+/// Finishes a window's candidates (in doc order) against the non-essential lists `non`, one
+/// list at a time from the largest down, as Lucene's MaxScoreBulkScorer scores its
+/// non-essential clauses: a candidate is dropped as soon as its partial score plus list `j`'s
+/// block maximum at the candidate plus the window bounds of lists `0..j` (`wbp[j - 1]`) cannot
+/// beat `theta`; otherwise list `j` is sought and its score added. Each list's cursor moves
+/// forward through the window once, instead of every list being visited per candidate. Each
+/// estimate is a sum of non-negative leaves, at most one per query term, as [`Pruner`]
+/// requires. Keeps the survivors in `b.cands`.
+fn finish_batch(non: &mut [TermCursor<'_>], wbp: &[Score], theta: Score, b: &mut Batch) {
+    let w = b.width;
+    for j in (0..non.len()).rev() {
+        let below = if j > 0 { wbp[j - 1] } else { 0.0 };
+        let c = &mut non[j];
+        let term = c.term();
+        let mut kept = 0;
+        for i in 0..b.cands.len() {
+            let mut cand = b.cands[i];
+            c.shallow_seek(cand.doc);
+            if cand.partial + (c.block_max_score() + below) <= theta {
+                continue;
             }
-        }
-        // bm[j] becomes the sum of the block maxima of lists 0..=j.
-        for j in 1..ne {
-            bm[j] += bm[j - 1];
-        }
-        for j in (0..ne).rev() {
-            if partial + bm[j] <= theta {
-                return false;
-            }
-            let c = &mut non[j];
-            c.seek(doc);
-            if c.doc() == doc {
+            c.seek(cand.doc);
+            if c.doc() == cand.doc {
                 let s = c.score();
-                contrib[c.term()] = s;
-                partial += s;
+                b.rows[cand.row as usize * w + term] = s;
+                cand.partial += s;
             }
+            b.cands[kept] = cand;
+            kept += 1;
+        }
+        b.cands.truncate(kept);
+        if kept == 0 {
+            return;
         }
     }
-    top.insert(base + doc, canonical_sum(contrib))
+}
+
+/// Offers the survivors of [`finish_batch`] to `top` with their canonical scores. Returns
+/// whether any entered.
+fn insert_batch(b: &Batch, top: &mut TopK, base: DocId) -> bool {
+    let w = b.width;
+    let mut inserted = false;
+    for cand in &b.cands {
+        let row = &b.rows[cand.row as usize * w..][..w];
+        inserted |= top.insert(base + cand.doc, canonical_sum(row));
+    }
+    inserted
 }
