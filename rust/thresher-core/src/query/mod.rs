@@ -264,7 +264,7 @@ pub const AUTO_RULE: AutoRule = AutoRule {
     postings_per_hit: 300,
     spread_postings: 150_000,
     spread_share: 0.7,
-    spread_share_small_k: 0.6,
+    spread_share_small_k: 0.5,
 };
 
 /// `auto` on impact indexes.
@@ -333,7 +333,8 @@ mod tests {
         // ... where, at k <= 10, one term may hold less of them before MaxScore takes over.
         assert_eq!(bm25(100_000, 65_000, 1_000_000, 10), Algorithm::MaxScore);
         assert_eq!(bm25(100_000, 65_000, 1_000_000, 11), Algorithm::Exhaustive);
-        assert_eq!(bm25(100_000, 55_000, 1_000_000, 10), Algorithm::Exhaustive);
+        assert_eq!(bm25(100_000, 55_000, 1_000_000, 10), Algorithm::MaxScore);
+        assert_eq!(bm25(100_000, 45_000, 1_000_000, 10), Algorithm::Exhaustive);
         // ... but never on a segment beyond AUTO_EXHAUSTIVE_MAX_DOCS.
         assert_eq!(
             bm25(10_000, 9_000, AUTO_EXHAUSTIVE_MAX_DOCS, 10),
