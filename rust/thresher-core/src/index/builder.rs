@@ -207,7 +207,7 @@ impl CountedChunk {
                 }
             };
             match input {
-                DocInput::Text(text) => analyzer.analyze_each(&text, &mut push),
+                DocInput::Text(text) => analyzer.analyze_each_uncached(&text, &mut push),
                 DocInput::Tokens(tokens) => tokens.iter().for_each(|t| push(t)),
             }
             out.push_doc(&buf, &mut spans);
