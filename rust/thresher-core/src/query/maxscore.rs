@@ -89,66 +89,58 @@ fn segment(
     // cursors stay at the window's start until the merge is over).
     let (mut pos, mut lim) = (Vec::new(), Vec::new());
     let mut dense = Dense::new();
-    // Candidates up to `window_end` passed the window check below.
-    let mut window_end: Option<DocId> = None;
-    // A bound of the non-essential lists' scores within the window.
-    let mut window_rest: Score = 0.0;
-    // wbp[j]: the sum of the window bounds of non-essential lists 0..=j (set with `window_rest`).
+    // wbp[j]: the sum of the window bounds of non-essential lists 0..=j.
     let mut wbp: Vec<Score> = Vec::with_capacity(n);
     let mut batch = Batch::default();
+    // One window per iteration: every path below leaves the essential cursors past its end.
     while ne < n && cur != END {
-        if window_end.is_none_or(|w| cur > w) {
-            // A new window: from `cur` to the end of the shortest current block of the
-            // essential lists. If their block maxima plus the non-essential lists' bound over
-            // the window cannot beat the threshold, no document in it can: skip it whole (Lucene's
-            // MaxScoreBulkScorer does this per window; for a single essential list it is
-            // block-max WAND's block skipping).
-            // A list whose next posting lies beyond the window has nothing in it and adds
-            // nothing to the bound (a rare essential term, whose one block spans the whole
-            // segment, would otherwise keep every window of a frequent one open).
-            let mut end = END;
-            for c in cs[ne..].iter_mut() {
-                c.shallow_seek(cur);
-                end = end.min(c.block_end());
-            }
-            let mut bsum: Score = 0.0;
-            for c in cs[ne..].iter_mut() {
-                if c.doc() <= end {
-                    bsum += c.block_max_score();
-                }
-            }
-            let mut rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
-            if bsum + rest > theta && ne > 0 {
-                // Tighter: the non-essential lists' largest block bounds over the window.
-                rest = 0.0;
-                wbp.clear();
-                for c in cs[..ne].iter_mut() {
-                    c.shallow_seek(cur);
-                    rest += c.max_score_upto(end, WINDOW_BOUND_BLOCKS);
-                    wbp.push(rest);
-                }
-            }
-            if bsum + rest <= theta {
-                let target = end.saturating_add(1);
-                for c in cs[ne..].iter_mut() {
-                    c.seek(target);
-                }
-                cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-                window_end = None;
-                continue;
-            }
-            window_end = Some(end);
-            window_rest = rest;
+        // A new window: from `cur` to the end of the shortest current block of the essential
+        // lists. If their block maxima plus the non-essential lists' bound over the window
+        // cannot beat the threshold, no document in it can: skip it whole (Lucene's
+        // MaxScoreBulkScorer does this per window; for a single essential list it is
+        // block-max WAND's block skipping).
+        // A list whose next posting lies beyond the window has nothing in it and adds nothing
+        // to the bound (a rare essential term, whose one block spans the whole segment, would
+        // otherwise keep every window of a frequent one open).
+        let mut w_end = END;
+        for c in cs[ne..].iter_mut() {
+            c.shallow_seek(cur);
+            w_end = w_end.min(c.block_end());
         }
-        if n - ne == 1 {
+        let mut bsum: Score = 0.0;
+        for c in cs[ne..].iter_mut() {
+            if c.doc() <= w_end {
+                bsum += c.block_max_score();
+            }
+        }
+        let mut rest = if ne > 0 { ub[ne - 1] } else { 0.0 };
+        if bsum + rest > theta && ne > 0 {
+            // Tighter: the non-essential lists' largest block bounds over the window.
+            rest = 0.0;
+            wbp.clear();
+            for c in cs[..ne].iter_mut() {
+                c.shallow_seek(cur);
+                rest += c.max_score_upto(w_end, WINDOW_BOUND_BLOCKS);
+                wbp.push(rest);
+            }
+        }
+        if bsum + rest <= theta {
+            let target = w_end.saturating_add(1);
+            for c in cs[ne..].iter_mut() {
+                c.seek(target);
+            }
+            cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
+            continue;
+        }
+        // The window's candidates: documents of the essential lists whose essential scores
+        // plus `rest` can beat the threshold, with their per-term scores.
+        let (non, ess) = cs.split_at_mut(ne);
+        batch.start(contrib.len());
+        if ess.len() == 1 {
             // One essential list: score the rest of its block at once and take as candidates
-            // only the postings that, with the window's non-essential bound, can beat the threshold
-            // (Lucene's single-essential-clause window). Same candidates, same scores, no
-            // per-posting merge.
-            let w_end = window_end.unwrap_or(END);
-            let (non, ess) = cs.split_at_mut(ne);
-            let rest = window_rest;
-            batch.start(contrib.len());
+            // only the postings that, with the window's non-essential bound, can beat the
+            // threshold (Lucene's single-essential-clause window). Same candidates, same
+            // scores, no per-posting merge.
             let term = ess[0].term();
             let (docs, scores) = ess[0].rest_of_block();
             let used = docs.partition_point(|&d| d <= w_end);
@@ -158,126 +150,82 @@ fn segment(
                 }
                 batch.push(doc, s)[term] = s;
             }
-            let mut done = false;
-            if !batch.cands.is_empty() {
-                finish_batch(non, &wbp, theta, &mut batch);
-                if insert_batch(&batch, top, base) {
-                    theta = pruner.safe(top.threshold());
-                    // Not even all lists together can beat the threshold any more.
-                    done = ub[ne] <= theta;
-                }
-            }
-            let e = &mut ess[0];
-            e.skip_in_block(used);
-            if done {
-                break;
-            }
-            cur = e.doc();
-            continue;
-        }
-        let w_end = window_end.unwrap_or(END);
-        if u64::from(w_end) - u64::from(cur) < DENSE_SPAN as u64 && n - ne <= 64 {
+            ess[0].skip_in_block(used);
+        } else if u64::from(w_end) - u64::from(cur) < DENSE_SPAN as u64 && ess.len() <= 64 {
             // A short window (the essential lists are dense here): accumulate their
             // block-scored postings into an array indexed by doc id (Lucene's
             // MaxScoreBulkScorer does this for windows of several essential clauses).
-            let (non, ess) = cs.split_at_mut(ne);
-            let theta_before = theta;
             dense_window(
-                non,
-                ess,
-                cur,
-                w_end,
-                window_rest,
-                &wbp,
-                &mut batch,
-                &mut theta,
-                pruner,
-                top,
-                allow,
-                base,
-                contrib.len(),
-                &mut dense,
+                ess, cur, w_end, rest, theta, allow, base, &mut batch, &mut dense,
             );
-            if theta != theta_before {
-                while ne < n && ub[ne] <= theta {
-                    ne += 1;
-                }
-            }
-            cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
-            continue;
-        }
-        // Several essential lists: merge the parts of their current blocks up to the window's
-        // end (all of them lie in the current block of every essential list), each block
-        // scored at once.
-        let (non, ess) = cs.split_at_mut(ne);
-        let m = ess.len();
-        pos.clear();
-        lim.clear();
-        let mut doc = END;
-        for e in ess.iter_mut() {
-            let p = e.block_pos();
-            let mut c = 0;
-            if e.doc() <= w_end {
-                let (docs, _) = e.rest_of_block();
-                c = docs.partition_point(|&d| d <= w_end);
-                if let Some(&d) = docs.first() {
-                    doc = doc.min(d);
-                }
-            }
-            pos.push(p);
-            lim.push(p + c);
-        }
-        batch.start(contrib.len());
-        while doc != END {
-            let allowed = allow.is_none_or(|a| a.contains(base + doc));
-            let mut next = END;
-            let mut partial: Score = 0.0;
-            for i in 0..m {
-                if pos[i] < lim[i] {
-                    let e = &ess[i];
-                    if e.block_doc(pos[i]) == doc {
-                        if allowed {
-                            let s = e.block_score(pos[i]);
-                            contrib[e.term()] = s;
-                            partial += s;
-                        }
-                        pos[i] += 1;
+        } else {
+            // Several essential lists: merge the parts of their current blocks up to the
+            // window's end (all of them lie in the current block of every essential list),
+            // each block scored at once.
+            let m = ess.len();
+            pos.clear();
+            lim.clear();
+            let mut doc = END;
+            for e in ess.iter_mut() {
+                let p = e.block_pos();
+                let mut c = 0;
+                if e.doc() <= w_end {
+                    let (docs, _) = e.rest_of_block();
+                    c = docs.partition_point(|&d| d <= w_end);
+                    if let Some(&d) = docs.first() {
+                        doc = doc.min(d);
                     }
+                }
+                pos.push(p);
+                lim.push(p + c);
+            }
+            while doc != END {
+                let allowed = allow.is_none_or(|a| a.contains(base + doc));
+                let mut next = END;
+                let mut partial: Score = 0.0;
+                for i in 0..m {
                     if pos[i] < lim[i] {
-                        next = next.min(e.block_doc(pos[i]));
+                        let e = &ess[i];
+                        if e.block_doc(pos[i]) == doc {
+                            if allowed {
+                                let s = e.block_score(pos[i]);
+                                contrib[e.term()] = s;
+                                partial += s;
+                            }
+                            pos[i] += 1;
+                        }
+                        if pos[i] < lim[i] {
+                            next = next.min(e.block_doc(pos[i]));
+                        }
                     }
                 }
-            }
-            if allowed {
-                if partial + window_rest > theta {
-                    let row = batch.push(doc, partial);
+                if allowed {
+                    if partial + rest > theta {
+                        let row = batch.push(doc, partial);
+                        for e in ess.iter() {
+                            row[e.term()] = contrib[e.term()];
+                        }
+                    }
                     for e in ess.iter() {
-                        row[e.term()] = contrib[e.term()];
+                        contrib[e.term()] = 0.0;
                     }
                 }
-                for e in ess.iter() {
-                    contrib[e.term()] = 0.0;
-                }
+                doc = next;
             }
-            doc = next;
+            for (e, &p) in ess.iter_mut().zip(&pos) {
+                e.skip_in_block(p - e.block_pos());
+            }
         }
-        for (e, &p) in ess.iter_mut().zip(&pos) {
-            e.skip_in_block(p - e.block_pos());
-        }
-        let mut changed = false;
         if !batch.cands.is_empty() {
             finish_batch(non, &wbp, theta, &mut batch);
             if insert_batch(&batch, top, base) {
                 theta = pruner.safe(top.threshold());
-                // The smallest essential list may have become non-essential: re-partition.
-                changed = ub[ne] <= theta;
+                // The smallest essential lists may have become non-essential (all of them:
+                // then nothing left can beat the threshold and the loop ends).
+                while ne < n && ub[ne] <= theta {
+                    ne += 1;
+                }
             }
-        }
-        if changed {
-            while ne < n && ub[ne] <= theta {
-                ne += 1;
-            }
-            window_end = None;
         }
         cur = cs[ne..].iter().map(|c| c.doc()).min().unwrap_or(END);
     }
@@ -326,27 +274,22 @@ impl Dense {
     }
 }
 
-/// Scores the window `cur..=w_end` (fewer than [`DENSE_SPAN`] documents, all within the
-/// current block of every essential list in `ess`): the essential lists' block-scored postings
-/// are summed per document into `d.acc`, then the documents whose sum plus the non-essential
-/// window bound `rest` can beat the threshold become the window's candidates, finished in one
-/// batch ([`finish_batch`], [`insert_batch`]). Updates `theta` after insertions; the cursors
-/// end past the window.
+/// Collects the candidates of the window `cur..=w_end` (fewer than [`DENSE_SPAN`] documents,
+/// all within the current block of every essential list in `ess`) into `batch`: the essential
+/// lists' block-scored postings are summed per document into `d.acc`, then the documents whose
+/// sum plus the non-essential window bound `rest` can beat `theta` are taken in doc order, their
+/// per-term scores picked up through the per-document list bitmask and one forward pointer per
+/// list. The cursors end past the window.
 #[allow(clippy::too_many_arguments)]
 fn dense_window(
-    non: &mut [TermCursor<'_>],
     ess: &mut [TermCursor<'_>],
     cur: DocId,
     w_end: DocId,
     rest: Score,
-    wbp: &[Score],
-    batch: &mut Batch,
-    theta: &mut Score,
-    pruner: &Pruner,
-    top: &mut TopK,
+    theta: Score,
     allow: Option<&DocFilter>,
     base: DocId,
-    width: usize,
+    batch: &mut Batch,
     d: &mut Dense,
 ) {
     d.ensure();
@@ -368,7 +311,6 @@ fn dense_window(
         d.ptr.push(p);
         d.lim.push(p + c);
     }
-    batch.start(width);
     let words = (w_end - cur) as usize / 64 + 1;
     for w in 0..words {
         let mut word = std::mem::take(&mut d.bits[w]);
@@ -377,7 +319,7 @@ fn dense_window(
             word &= word - 1;
             let partial = std::mem::take(&mut d.acc[o]);
             let mut lists = std::mem::take(&mut d.lists[o]);
-            if partial + rest <= *theta {
+            if partial + rest <= theta {
                 continue;
             }
             let doc = cur + o as DocId;
@@ -394,12 +336,6 @@ fn dense_window(
                 }
                 row[e.term()] = e.block_score(*p);
             }
-        }
-    }
-    if !batch.cands.is_empty() {
-        finish_batch(non, wbp, *theta, batch);
-        if insert_batch(batch, top, base) {
-            *theta = pruner.safe(top.threshold());
         }
     }
     for (e, &l) in ess.iter_mut().zip(&d.lim) {
