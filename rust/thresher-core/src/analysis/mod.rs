@@ -234,20 +234,18 @@ impl Analyzer {
     /// Calls `f` with each term of `text`, in order, without allocating a `String` per term
     /// (the term lives in a scratch buffer until `f` returns).
     pub fn analyze_each(&self, text: &str, mut f: impl FnMut(&str)) {
-        let mut scratch = Scratch::default();
         TERM_CACHE.with(|cache| {
             // Busy when `f` analyses again on this thread: the inner call goes uncached.
-            let mut cache = cache.try_borrow_mut().ok();
+            let Ok(mut memo) = cache.try_borrow_mut() else {
+                return self.analyze_each_uncached(text, f);
+            };
+            let mut scratch = Scratch::default();
             tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
-                if let Some(memo) = cache.as_mut() {
-                    let term = memo.get_or_insert_with(self.id, token.as_bytes(), || {
-                        self.filter(token, &mut scratch).map(|t| t.into())
-                    });
-                    if let Some(term) = term {
-                        f(term);
-                    }
-                } else if let Some(term) = self.filter(token, &mut scratch) {
-                    f(&term);
+                let term = memo.get_or_insert_with(self.id, token.as_bytes(), || {
+                    self.filter(token, &mut scratch).map(|t| t.into())
+                });
+                if let Some(term) = term {
+                    f(term);
                 }
             });
         });
@@ -256,9 +254,9 @@ impl Analyzer {
     /// [`Analyzer::analyze_each`] without the per-thread memo: for bulk indexing, which sees a
     /// collection's whole vocabulary. There the bounded memo misses often, allocates a key and a
     /// term per miss and is emptied every 32,768 entries: with it, building the synthetic
-    /// 1M-document Zipf corpus (500k words) took 17.5-19.0 s against 8.2-8.3 s before the memo,
-    /// and 8.7-9.0 s with this path; real prose (406k passages) build CPU 7.49 / 7.50 s with the
-    /// memo, 7.14 / 7.04 s with this path.
+    /// 1M-document Zipf corpus (500k words) took 17.5-19.0 s; before the memo (`61936fb`)
+    /// 8.9 / 9.4 s and with this path 9.0 / 8.7 s (alternated); real prose (406k passages)
+    /// build CPU 7.49 / 7.50 s with the memo, 7.14 / 7.04 s with this path.
     pub fn analyze_each_uncached(&self, text: &str, mut f: impl FnMut(&str)) {
         let mut scratch = Scratch::default();
         tokenizer::tokenize(self.classes, text, self.config.max_token_length, |token| {
