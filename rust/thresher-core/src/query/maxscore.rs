@@ -10,8 +10,9 @@
 //! one non-essential list at a time from the largest down (Lucene's MaxScoreBulkScorer): a
 //! candidate is dropped as soon as its partial score plus the list's block maximum and the
 //! smaller lists' window bounds cannot beat the threshold, otherwise the list is sought and
-//! scored. A surviving candidate is scored in canonical term order, so its score is
-//! bit-identical to exhaustive's.
+//! scored, and the candidate dropped if that score (or its absence) leaves it unable to. A
+//! surviving candidate is scored in canonical term order, so its score is bit-identical to
+//! exhaustive's.
 //!
 //! Documents are taken in windows: from the next essential posting to the end of the shortest
 //! current block of the essential lists. A window is skipped whole when the essential lists'
@@ -387,7 +388,9 @@ impl Batch {
 /// list at a time from the largest down, as Lucene's MaxScoreBulkScorer scores its
 /// non-essential clauses: a candidate is dropped as soon as its partial score plus list `j`'s
 /// block maximum at the candidate plus the window bounds of lists `0..j` (`wbp[j - 1]`) cannot
-/// beat `theta`; otherwise list `j` is sought and its score added. Each list's cursor moves
+/// beat `theta`; otherwise list `j` is sought and its score added, and the candidate is dropped
+/// if its partial score plus those window bounds no longer can (a miss, or a low score: Lucene's
+/// required-clause test, and before the heap for the last list). Each list's cursor moves
 /// forward through the window once, instead of every list being visited per candidate. Each
 /// estimate is a sum of non-negative leaves, at most one per query term, as [`Pruner`]
 /// requires. Keeps the survivors in `b.cands`.
@@ -409,6 +412,9 @@ fn finish_batch(non: &mut [TermCursor<'_>], wbp: &[Score], theta: Score, b: &mut
                 let s = c.score();
                 b.rows[cand.row as usize * w + term] = s;
                 cand.partial += s;
+            }
+            if cand.partial + below <= theta {
+                continue;
             }
             b.cands[kept] = cand;
             kept += 1;
