@@ -349,9 +349,12 @@ fn dense_window(
 struct Batch {
     cands: Vec<Cand>,
     /// Per candidate, a row of `width` per-term contributions (query term order; 0.0 where
-    /// the document lacks the term or the list was not scored).
+    /// the document lacks the term or the list was not scored). Zero past the first `pushed`
+    /// rows.
     rows: Vec<Score>,
     width: usize,
+    /// Candidates pushed since [`Batch::start`] (survivors are fewer).
+    pushed: usize,
 }
 
 /// A candidate of a window.
@@ -366,21 +369,35 @@ struct Cand {
 }
 
 impl Batch {
-    /// Empties the batch for queries of `width` terms.
+    /// Empties the batch for queries of `width` terms: the rows used are zeroed in one pass
+    /// (zeroing each row as it is pushed cost a `memset` call per candidate, ~5% of a real
+    /// prose run's instructions).
     fn start(&mut self, width: usize) {
+        let used = (self.pushed * self.width).min(self.rows.len());
+        self.rows[..used].fill(0.0);
+        if width != self.width {
+            self.rows.clear();
+            self.width = width;
+        }
         self.cands.clear();
-        self.rows.clear();
-        self.width = width;
+        self.pushed = 0;
     }
 
     /// Adds a candidate; returns its (zeroed) row of contributions to fill.
     #[inline]
     fn push(&mut self, doc: DocId, partial: Score) -> &mut [Score] {
-        let row = self.cands.len() as u32;
-        self.cands.push(Cand { doc, partial, row });
-        let at = self.rows.len();
-        self.rows.resize(at + self.width, 0.0);
-        &mut self.rows[at..]
+        let row = self.pushed;
+        self.pushed += 1;
+        self.cands.push(Cand {
+            doc,
+            partial,
+            row: row as u32,
+        });
+        let (at, w) = (row * self.width, self.width);
+        if self.rows.len() < at + w {
+            self.rows.resize((at + w).max(2 * self.rows.len()), 0.0);
+        }
+        &mut self.rows[at..at + w]
     }
 }
 
