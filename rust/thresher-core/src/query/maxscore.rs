@@ -126,8 +126,7 @@ fn segment(
     let dense = &mut scratch.dense;
     // wbp[j]: the sum of the window bounds of non-essential lists 0..=j.
     let mut wbp: Vec<Score> = Vec::with_capacity(n);
-    let mut batch = Batch::default();
-    let batch = &mut batch;
+    let batch = &mut Batch::default();
     // One window per iteration: every path below leaves the essential cursors past its end.
     while ne < n && cur != END {
         // A new window: from `cur` to the end of the shortest current block of the essential
