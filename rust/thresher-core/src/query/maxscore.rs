@@ -487,3 +487,50 @@ fn insert_batch(b: &Batch, top: &mut TopK, base: DocId) -> bool {
     }
     inserted
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_rows_are_zero_when_pushed_again() {
+        let mut b = Batch::default();
+        b.start(3);
+        for doc in 0..5 {
+            let row = b.push(doc, 1.0);
+            assert_eq!(row, &[0.0; 3]);
+            row.fill(doc as Score + 1.0);
+        }
+        // The next window reuses the rows: each must come back zeroed.
+        b.start(3);
+        assert!(b.cands.is_empty());
+        for doc in 0..7 {
+            assert_eq!(b.push(doc, 0.0), &[0.0; 3], "row {doc}");
+        }
+        // A different width starts afresh.
+        b.start(2);
+        assert_eq!(b.push(9, 0.0), &[0.0; 2]);
+        assert_eq!(b.cands.len(), 1);
+        assert_eq!(b.cands[0].row, 0);
+    }
+
+    #[test]
+    fn dense_scratch_is_zeroed_after_an_unfinished_window() {
+        let mut d = Dense::default();
+        d.ensure();
+        assert!(d.acc.iter().all(|&x| x == 0.0));
+        // A window that stopped half-way (a panic) leaves values behind.
+        d.acc[5] = 2.5;
+        d.bits[0] = 1 << 5;
+        d.lists[5] = 3;
+        d.ensure();
+        assert!(d.acc.iter().all(|&x| x == 0.0));
+        assert!(d.bits.iter().all(|&x| x == 0));
+        assert!(d.lists.iter().all(|&x| x == 0));
+        // A finished window's arrays are trusted as they are (all zero by construction).
+        d.busy = false;
+        d.acc[1] = 1.0;
+        d.ensure();
+        assert_eq!(d.acc[1], 1.0);
+    }
+}
