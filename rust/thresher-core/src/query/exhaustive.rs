@@ -95,6 +95,11 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                 .iter()
                 .map(|i| i.map_or(0, |x| u64::from(x.0.df)))
                 .sum();
+            if seg_postings == 0 {
+                // Nothing to score; the bitmap scan below would still cost a word per 64
+                // documents (an unknown-term query: 5.8 us on 406k documents, 65 us on 5M).
+                continue;
+            }
             let dense = seg_postings.saturating_mul(DENSE_RATIO) >= n as u64;
             let mut flagged = false;
             let mut factors = [0f32; BLOCK_LEN];
