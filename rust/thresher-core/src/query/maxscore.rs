@@ -30,6 +30,7 @@ use crate::index::Index;
 use crate::postings::{
     BlockMaxCursor, MaxScoreCursor, PostingCursor, ScoredCursor, SeekCursor, TermCursor, END,
 };
+use crate::query::bmw;
 use crate::query::prepared::{canonical_sum, Prepared, Pruner};
 use crate::query::{DocFilter, TopK};
 use crate::types::{DocId, Score};
@@ -38,21 +39,16 @@ use std::cell::RefCell;
 /// Adds the top-k documents for `prep` to `top` (the query's weights must be non-negative:
 /// see [`Prepared::prunable`]).
 pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
-    SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => search_with(index, prep, top, allow, &mut scratch),
-        Err(_) => search_with(index, prep, top, allow, &mut Scratch::default()),
+    DENSE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut dense) => search_with(index, prep, top, allow, &mut dense),
+        Err(_) => search_with(index, prep, top, allow, &mut Dense::default()),
     });
 }
 
-/// Per-thread buffers reused across queries (allocating and zeroing the dense window's
-/// arrays for every query was ~2% of a real-prose run's instructions).
-#[derive(Default)]
-struct Scratch {
-    dense: Dense,
-}
-
 thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    /// The dense window's arrays, per thread and reused across queries (allocating and zeroing
+    /// them for every query was ~2% of a real-prose run's instructions).
+    static DENSE: RefCell<Dense> = RefCell::new(Dense::default());
 }
 
 fn search_with(
@@ -60,7 +56,7 @@ fn search_with(
     prep: &Prepared<'_>,
     top: &mut TopK,
     allow: Option<&DocFilter>,
-    scratch: &mut Scratch,
+    dense: &mut Dense,
 ) {
     let mut pruner = Pruner::new(prep.num_terms());
     let mut contrib = vec![0.0; prep.num_terms()];
@@ -71,14 +67,7 @@ fn search_with(
             0 => {}
             // With one list MaxScore cannot skip anything (the list is always essential);
             // block-max WAND's block skipping is the same algorithm done right for that case.
-            1 => crate::query::bmw::segment(
-                &mut cursors,
-                view.base,
-                top,
-                allow,
-                &pruner,
-                &mut contrib,
-            ),
+            1 => bmw::segment(&mut cursors, view.base, top, allow, &pruner, &mut contrib),
             _ => segment(
                 &mut cursors,
                 view.base,
@@ -86,7 +75,7 @@ fn search_with(
                 allow,
                 &pruner,
                 &mut contrib,
-                scratch,
+                dense,
             ),
         }
     }
@@ -99,7 +88,7 @@ fn segment(
     allow: Option<&DocFilter>,
     pruner: &Pruner,
     contrib: &mut [Score],
-    scratch: &mut Scratch,
+    dense: &mut Dense,
 ) {
     cs.sort_by(|a, b| {
         a.max_score()
@@ -123,7 +112,6 @@ fn segment(
     // Per essential list in the current window: next and end position in its block (the
     // cursors stay at the window's start until the merge is over).
     let (mut pos, mut lim) = (Vec::new(), Vec::new());
-    let dense = &mut scratch.dense;
     // wbp[j]: the sum of the window bounds of non-essential lists 0..=j.
     let mut wbp: Vec<Score> = Vec::with_capacity(n);
     let batch = &mut Batch::default();
