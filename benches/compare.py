@@ -169,6 +169,9 @@ def run_phase(
            "--warmup", str(a.warmup), "--max-queries", str(a.max_queries), "--modes", a.modes,
            "--min-batch-secs", str(a.min_batch_secs)]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(HERE) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    # numpy's OpenBLAS starts a thread per core at import that spins after BLAS calls; no
+    # engine searches with BLAS, and the spinning showed up in the single-thread runs' CPU.
+    env.setdefault("OPENBLAS_NUM_THREADS", "1")
     with open(log, "a") as lf:
         lf.write(
             f"\n=== {eng} {phase} {datetime.now().isoformat(timespec='seconds')}\n$ {shlex.join(cmd)}\n"

@@ -10,12 +10,21 @@
   less than ``min_batch_secs``, each timed call gets the query list repeated until it would
   last that long, the same number of repeats for 1 and T threads). QPS = queries / wall
   seconds; the median pass is the headline figure and the best pass is kept too.
+* Single-thread figures (the loop, and every batch call with 1 thread, warm-up included) run
+  with the calling thread pinned to one core (``one_core``): threads an engine starts from
+  it inherit the mask, so an engine that ignores its thread argument still gets one core.
+  Anserini 1.7.1's ``SimpleSearcher.batch_search`` does: it runs
+  ``Executors.newWorkStealingPool()`` (one worker per core) whatever ``threads`` says, which
+  made Lucene's unpinned "1 thread" batch a 2-core figure on this machine (process CPU time /
+  wall time 1.98). Every timed phase also records that ratio (``cores_*``), so a figure that
+  used more than one core shows it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import resource
 import statistics
 import threading
@@ -98,6 +107,29 @@ def pct(xs: list[float], q: float) -> float | None:
     return xs[i]
 
 
+@contextlib.contextmanager
+def one_core():
+    """Pins the calling thread to one core (the lowest it may use) and restores its mask on
+    exit. Threads it starts meanwhile inherit the one-core mask (Linux ``sched_setaffinity``
+    with pid 0 is per thread); elsewhere this is a no-op."""
+    if not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(mask)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, mask)
+
+
+def _timed(fn: Any, *args: Any) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds of all threads) of ``fn(*args)``."""
+    c, t = time.process_time(), time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t, time.process_time() - c
+
+
 def time_queries(
     eng: Any,
     qs: list[str],
@@ -112,53 +144,62 @@ def time_queries(
     out: dict[str, float] = {}
     n = len(qs)
     warm_qs = [qs[i % n] for i in range(warm)] if n else []
-    for q in warm_qs:
-        eng.search(q, k)
     totals: list[float] = []
+    cpus: list[float] = []
     lats: list[float] = []
     first: list | None = None
-    for _ in range(reps):
-        res = []
-        t_all = time.perf_counter()
-        for q in qs:
-            t = time.perf_counter()
-            res.append(eng.search(q, k))
-            lats.append(time.perf_counter() - t)
-        totals.append(time.perf_counter() - t_all)
-        if first is None:
-            first = res
+    with one_core():
+        for q in warm_qs:
+            eng.search(q, k)
+        for _ in range(reps):
+            res = []
+            c_all, t_all = time.process_time(), time.perf_counter()
+            for q in qs:
+                t = time.perf_counter()
+                res.append(eng.search(q, k))
+                lats.append(time.perf_counter() - t)
+            totals.append(time.perf_counter() - t_all)
+            cpus.append(time.process_time() - c_all)
+            if first is None:
+                first = res
     out.update(
         qps_1t_median=n / statistics.median(totals),
         qps_1t_best=n / min(totals),
         p50_ms=1000 * (pct(lats, 50) or 0.0),
         p99_ms=1000 * (pct(lats, 99) or 0.0),
         mean_ms=1000 * statistics.fmean(lats),
+        cores_1t=sum(cpus) / max(sum(totals), 1e-12),
     )
     tset = sorted(
         ({1} if "batch1" in modes else set()) | ({threads} if "batchN" in modes else set())
     )
     batch_qs = qs
     for t in tset:
-        if eng.batch(warm_qs or qs[:1], k, t) is None:  # warm-up; None: no batch API
-            continue
-        if t == tset[0] and n and min_batch_secs > 0:
-            # One untimed call sizes the timed ones (single-thread speed: the longest).
-            t0 = time.perf_counter()
-            eng.batch(qs, k, t)
-            once = time.perf_counter() - t0
-            repeat = max(1, math.ceil(min_batch_secs / max(once, 1e-9)))
-            batch_qs = qs * repeat
-            out["batch_repeat"] = repeat
-        nb = len(batch_qs)
-        times = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            eng.batch(batch_qs, k, t)
-            times.append(time.perf_counter() - t0)
-        out[f"qps_batch{t}t_median"] = nb / statistics.median(times)
-        out[f"qps_batch{t}t_best"] = nb / min(times)
-        if hasattr(eng, "batch_native") and "native" in modes:
-            nat = [eng.batch_native(batch_qs, k, t) for _ in range(reps)]
-            out[f"qps_batch{t}t_native_median"] = nb / statistics.median(nat)
-            out[f"qps_batch{t}t_native_best"] = nb / min(nat)
+        with one_core() if t == 1 else contextlib.nullcontext():
+            if eng.batch(warm_qs or qs[:1], k, t) is None:  # warm-up; None: no batch API
+                continue
+            if t == tset[0] and n and min_batch_secs > 0:
+                # One untimed call sizes the timed ones (single-thread speed: the longest).
+                t0 = time.perf_counter()
+                eng.batch(qs, k, t)
+                once = time.perf_counter() - t0
+                repeat = max(1, math.ceil(min_batch_secs / max(once, 1e-9)))
+                batch_qs = qs * repeat
+                out["batch_repeat"] = repeat
+            nb = len(batch_qs)
+            timed = [_timed(eng.batch, batch_qs, k, t) for _ in range(reps)]
+            times = [w for w, _ in timed]
+            out[f"qps_batch{t}t_median"] = nb / statistics.median(times)
+            out[f"qps_batch{t}t_best"] = nb / min(times)
+            out[f"cores_batch{t}t"] = sum(c for _, c in timed) / max(sum(times), 1e-12)
+            if hasattr(eng, "batch_native") and "native" in modes:
+                nat, ncpu = [], []
+                for _ in range(reps):
+                    c0 = time.process_time()
+                    nat.append(eng.batch_native(batch_qs, k, t))
+                    ncpu.append(time.process_time() - c0)
+                out[f"qps_batch{t}t_native_median"] = nb / statistics.median(nat)
+                out[f"qps_batch{t}t_native_best"] = nb / min(nat)
+                # CPU over the whole call (argument conversion included) / the engine's time.
+                out[f"cores_batch{t}t_native"] = sum(ncpu) / max(sum(nat), 1e-12)
     return out, first or []

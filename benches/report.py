@@ -137,8 +137,9 @@ def dataset_markdown(res: dict[str, Any], level: str = "###") -> str:
             "",
             f"k={k}:",
             "",
-            f"| engine | config | QPS 1t median (best) | p50 ms | p99 ms | QPS batch 1t | QPS batch {T}t |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            f"| engine | config | QPS 1t median (best) | p50 ms | p99 ms | QPS batch 1t | QPS batch {T}t "
+            "| cores 1t / batch 1t |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
         ]
         for e in res["engines"]:
             for c in e.get("configs", []):
@@ -153,9 +154,12 @@ def dataset_markdown(res: dict[str, Any], level: str = "###") -> str:
                     b1 += f" [{fmt(m['qps_batch1t_native_median'])}]"
                 if f"qps_batch{T}t_native_median" in m:
                     bt += f" [{fmt(m[f'qps_batch{T}t_native_median'])}]"
+                cores = f"{fmt(m.get('cores_1t'), 2)} / {fmt(m.get('cores_batch1t'), 2)}"
+                if "cores_batch1t_native" in m:
+                    cores += f" [{fmt(m['cores_batch1t_native'], 2)}]"
                 L.append(
                     f"| {e['engine']} | {cfg_str(c['config'])} | {fmt(m['qps_1t_median'])} ({fmt(m['qps_1t_best'])})"
-                    f" | {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | {b1} | {bt} |"
+                    f" | {fmt(m['p50_ms'], 2)} | {fmt(m['p99_ms'], 2)} | {b1} | {bt} | {cores} |"
                 )
     kmax = max(res["ks"])
     L += [
@@ -421,7 +425,12 @@ def write_results_page(
             "pyjnius bridge), thresher's search_batch with its numpy arrays. RSS = peak resident memory "
             "of the build (incl. the indexing JVM) and query processes; the build figure includes the corpus "
             "held in memory by the worker (except Lucene, which streams it). Index MB for PISA: all files "
-            "(files needed to serve). See benches/README.md."
+            "(files needed to serve). Every single-thread figure (the 1t loop and the 1-thread batch) runs "
+            "with the calling thread pinned to one core, and threads an engine starts inherit that: "
+            "Anserini's batch_search ignores its thread count (a work-stealing pool with one worker per "
+            "core), so unpinned its '1 thread' batch used both cores. *cores* = process CPU time / wall "
+            "time of those single-thread runs (1.00 = one core; JVM compiler and GC threads, not "
+            "pinned, add to it). See benches/README.md."
         ),
         "",
     ]
