@@ -24,6 +24,9 @@ What is measured (every figure comes from the run; nothing is hard-coded):
   hits back in Python; median of ``--reps`` passes), QPS of the engine's batch call with one
   thread, and for Lucene ``[in-JVM]``: the Java ``batch_search`` call alone (hits left as Java
   objects). Every timed phase follows one untimed pass over all queries (JIT warm-up).
+  Lucene's timing runs with the calling thread pinned to one core (``measure.one_core``):
+  Anserini's ``batch_search`` ignores its thread count and starts one worker per core, so
+  unpinned its "one thread" batch used both cores (before 2026-11-28 it did here).
   nDCG@10 of each run (ir-measures). "same top-k": queries whose (id, score) lists equal
   thresher's exactly, and equal up to the order of documents tied at the same score (see
   ``same_topk``); recall@10 of each run against thresher's exact top-10 (Seismic is
@@ -232,6 +235,18 @@ def run_lucene(jsonl: Path, work: Path, queries: list[Query], ks: list[int], rep
     for i, q in enumerate(queries):
         jq.add(jmap(q))
         ji.add(str(i))
+    # Pinned to one core: batch_search ignores its thread count (a work-stealing pool with one
+    # worker per core, Anserini 1.7.1); the pool's workers inherit the calling thread's mask.
+    from measure import one_core
+
+    with one_core():
+        out.update(_time_lucene(s, search, jq, ji, queries, ks, reps))
+    return out
+
+
+def _time_lucene(s, search, jq, ji, queries: list[Query], ks: list[int], reps: int) -> dict:
+    """Lucene's loop, batch and in-JVM QPS per k (see the module documentation)."""
+    out: dict = {}
     for k in ks:
         for q in queries:
             search(q, k)
