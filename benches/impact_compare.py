@@ -24,9 +24,10 @@ What is measured (every figure comes from the run; nothing is hard-coded):
   hits back in Python; median of ``--reps`` passes), QPS of the engine's batch call with one
   thread, and for Lucene ``[in-JVM]``: the Java ``batch_search`` call alone (hits left as Java
   objects). Every timed phase follows one untimed pass over all queries (JIT warm-up).
-  Lucene's timing runs with the calling thread pinned to one core (``measure.one_core``):
-  Anserini's ``batch_search`` ignores its thread count and starts one worker per core, so
-  unpinned its "one thread" batch used both cores (before 2026-11-28 it did here).
+  Lucene's timing runs with the calling thread pinned to one core (``measure.one_core``), as
+  in compare.py. Not needed so far: ``SimpleImpactSearcher.batch_search`` with query maps
+  honours its thread count (``newWorkStealingPool(threads)`` in Anserini 1.7.1), unlike
+  ``SimpleSearcher.batch_search``, which starts one worker per core whatever it is told.
   nDCG@10 of each run (ir-measures). "same top-k": queries whose (id, score) lists equal
   thresher's exactly, and equal up to the order of documents tied at the same score (see
   ``same_topk``); recall@10 of each run against thresher's exact top-10 (Seismic is
@@ -235,8 +236,8 @@ def run_lucene(jsonl: Path, work: Path, queries: list[Query], ks: list[int], rep
     for i, q in enumerate(queries):
         jq.add(jmap(q))
         ji.add(str(i))
-    # Pinned to one core: batch_search ignores its thread count (a work-stealing pool with one
-    # worker per core, Anserini 1.7.1); the pool's workers inherit the calling thread's mask.
+    # Pinned to one core, so a pool the searcher starts stays on it (its workers inherit the
+    # calling thread's mask) even if a version ignores the thread count as SimpleSearcher does.
     from measure import one_core
 
     with one_core():
