@@ -123,6 +123,11 @@ def one_core():
         os.sched_setaffinity(0, mask)
 
 
+def _cores(cpu: list[float], wall: list[float]) -> float:
+    """Process CPU seconds per wall second: 1.0 = one core busy throughout."""
+    return sum(cpu) / max(sum(wall), 1e-12)
+
+
 def _timed(fn: Any, *args: Any) -> tuple[float, float]:
     """(wall seconds, process CPU seconds of all threads) of ``fn(*args)``."""
     c, t = time.process_time(), time.perf_counter()
@@ -168,7 +173,7 @@ def time_queries(
         p50_ms=1000 * (pct(lats, 50) or 0.0),
         p99_ms=1000 * (pct(lats, 99) or 0.0),
         mean_ms=1000 * statistics.fmean(lats),
-        cores_1t=sum(cpus) / max(sum(totals), 1e-12),
+        cores_1t=_cores(cpus, totals),
     )
     tset = sorted(
         ({1} if "batch1" in modes else set()) | ({threads} if "batchN" in modes else set())
@@ -191,7 +196,7 @@ def time_queries(
             times = [w for w, _ in timed]
             out[f"qps_batch{t}t_median"] = nb / statistics.median(times)
             out[f"qps_batch{t}t_best"] = nb / min(times)
-            out[f"cores_batch{t}t"] = sum(c for _, c in timed) / max(sum(times), 1e-12)
+            out[f"cores_batch{t}t"] = _cores([c for _, c in timed], times)
             if hasattr(eng, "batch_native") and "native" in modes:
                 nat, ncpu = [], []
                 for _ in range(reps):
@@ -201,5 +206,5 @@ def time_queries(
                 out[f"qps_batch{t}t_native_median"] = nb / statistics.median(nat)
                 out[f"qps_batch{t}t_native_best"] = nb / min(nat)
                 # CPU over the whole call (argument conversion included) / the engine's time.
-                out[f"cores_batch{t}t_native"] = sum(ncpu) / max(sum(nat), 1e-12)
+                out[f"cores_batch{t}t_native"] = _cores(ncpu, nat)
     return out, first or []

@@ -392,14 +392,11 @@ struct Cand {
 impl Batch {
     /// Empties the batch for queries of `width` terms: the rows used are zeroed in one pass
     /// (zeroing each row as it is pushed cost a `memset` call per candidate, ~5% of a real
-    /// prose run's instructions).
+    /// prose run's instructions). The whole array is then zero, so any width can reuse it.
     fn start(&mut self, width: usize) {
         let used = (self.pushed * self.width).min(self.rows.len());
         self.rows[..used].fill(0.0);
-        if width != self.width {
-            self.rows.clear();
-            self.width = width;
-        }
+        self.width = width;
         self.cands.clear();
         self.pushed = 0;
     }
