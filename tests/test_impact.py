@@ -203,7 +203,7 @@ BAD = [
     ("vectors", [("a", {}), ("b", {"x": 0.0})], ValueError, "positive weight"),
     ("csr-vocab", None, ValueError, "the vocabulary has 2 terms but the matrix has 3 columns"),
     ("csr-ids", None, ValueError, "1 ids for a matrix of 2 rows"),
-    ("csr-nan", None, ValueError, "finite"),
+    ("csr-nan", None, ValueError, "the matrix entry at position 0 is nan; weights must be finite"),
     ("csr-dup-vocab", None, ValueError, "repeats the term"),
     ("bits", 0, ValueError, "bits must be an integer in [1, 16]"),
     ("bits", 17, ValueError, "bits must be an integer in [1, 16]"),

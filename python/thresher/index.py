@@ -105,6 +105,32 @@ class _Bar:
             self._bar.close()
 
 
+def _read_in_batches(
+    add: Callable[[int], tuple[int, int]],
+    path: str | os.PathLike[str],
+    size: int,
+    batch_size: int,
+    progress: Progress,
+) -> None:
+    """Calls ``add(batch_size)`` - a builder reading the next documents of an open file in Rust
+    and returning (documents added, bytes read so far) - until it adds none, with a progress
+    bar in bytes (documents for gzip files, whose decompressed size is unknown). Shared by the
+    text corpus and vector file readers."""
+    gz = str(path).endswith(".gz")
+    bar = _Bar(progress, None if gz else size, "doc" if gz else "B", "indexing")
+    try:
+        done, last = 0, 0
+        while True:
+            n, read = add(batch_size)
+            if n == 0:
+                break
+            done += n
+            bar.update(done, n if gz else read - last)
+            last = read
+    finally:
+        bar.close()
+
+
 def _add_in_batches(
     builder: Any,
     items: Iterable[Any],
@@ -196,22 +222,18 @@ def _split_vector(item: object, position: int) -> tuple[str, object]:
 
 def _float32_weights(arr: np.ndarray, what: str) -> np.ndarray:
     """Weights as contiguous ``float32``, checked before narrowing (a huge float64 must not
-    become inf silently, nor a tiny negative number -0.0)."""
+    become inf silently, nor a tiny negative number -0.0). ``what`` names an entry in the
+    error ("the weight", "the matrix entry")."""
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{what} weights must be numbers, not {arr.dtype}")
-    if arr.dtype != np.float32:
-        bad = ~np.isfinite(arr) | (arr < 0) | (arr > np.finfo(np.float32).max)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"{what} entry {i} is {arr[i]}; weights must be finite, >= 0 and "
-                "representable as float32"
-            )
-    else:
-        bad = ~np.isfinite(arr) | (arr < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{what} entry {i} is {arr[i]}; weights must be finite and >= 0")
+        raise TypeError(f"weights must be numbers, not {arr.dtype}")
+    narrowed = arr.dtype != np.float32
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if narrowed:
+        bad |= arr > np.finfo(np.float32).max
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        rule = "finite, >= 0 and representable as float32" if narrowed else "finite and >= 0"
+        raise ValueError(f"{what} at position {i} is {arr[i]}; weights must be {rule}")
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
@@ -335,19 +357,7 @@ class Index:
             analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
         )
         size = builder.open_corpus(os.fspath(path), list(fields))
-        gz = str(path).endswith(".gz")
-        bar = _Bar(progress, None if gz else size, "doc" if gz else "B", "indexing")
-        try:
-            done, last = 0, 0
-            while True:
-                n, read = builder.add_from_corpus(batch_size)
-                if n == 0:
-                    break
-                done += n
-                bar.update(done, n if gz else read - last)
-                last = read
-        finally:
-            bar.close()
+        _read_in_batches(builder.add_from_corpus, path, size, batch_size, progress)
         return cls(builder.finish())
 
     @classmethod
@@ -446,7 +456,7 @@ class Index:
             raise ValueError(f"{len(doc_ids)} ids for a matrix of {rows} rows")
         m = sp.csr_array(matrix, copy=True)
         m.sum_duplicates()
-        data = _float32_weights(np.asarray(m.data), "matrix")
+        data = _float32_weights(np.asarray(m.data), "the matrix entry")
         builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
         builder.add_csr(
             doc_ids,
@@ -482,19 +492,7 @@ class Index:
         threads = _check_threads(threads)
         builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
         size = builder.open_jsonl(os.fspath(path))
-        gz = str(path).endswith(".gz")
-        bar = _Bar(progress, None if gz else size, "doc" if gz else "B", "indexing")
-        try:
-            done, last = 0, 0
-            while True:
-                n, read = builder.add_from_jsonl(batch_size)
-                if n == 0:
-                    break
-                done += n
-                bar.update(done, n if gz else read - last)
-                last = read
-        finally:
-            bar.close()
+        _read_in_batches(builder.add_from_jsonl, path, size, batch_size, progress)
         return cls(builder.finish())
 
     @staticmethod
@@ -515,7 +513,7 @@ class Index:
                 f"{m.shape[1]} columns"
             )
         m.sum_duplicates()
-        data = _float32_weights(np.asarray(m.data), "query matrix")
+        data = _float32_weights(np.asarray(m.data), "the query matrix entry")
         vocab = list(vocabulary)
         out = []
         for r in range(m.shape[0]):
@@ -612,20 +610,7 @@ class Index:
         arr = np.asarray(weights)
         if arr.ndim != 1:
             raise ValueError(f"weights must be one-dimensional, got shape {arr.shape}")
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"weights must be numbers, not {arr.dtype}")
-        if arr.dtype != np.float32:
-            # Check before narrowing: a huge float64 must not become inf silently, nor a tiny
-            # negative number -0.0.
-            bad = ~np.isfinite(arr) | (arr < 0) | (arr > np.finfo(np.float32).max)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(
-                    f"the weight at position {i} is {arr[i]}; weights must be finite, >= 0 "
-                    "and representable as float32"
-                )
-            arr = arr.astype(np.float32)
-        arr = np.ascontiguousarray(arr)
+        arr = _float32_weights(arr, "the weight")
         scoring_meta = self.meta["scoring"]
         return Index(
             self._inner.reweight(
