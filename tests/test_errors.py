@@ -148,6 +148,18 @@ CASES = [
         "threads must be a positive integer",
     ),
     (
+        "threads < 0 (tokenize_batch)",
+        lambda i, t: thresher.Analyzer().tokenize_batch(["fox"], threads=-1),
+        ValueError,
+        "threads must be a positive integer or None, got -1",
+    ),
+    (
+        "threads = 0 (impact builder)",
+        lambda i, t: thresher.Index.from_vectors([("a", {"x": 1.0})], threads=0),
+        ValueError,
+        "threads must be a positive integer",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,

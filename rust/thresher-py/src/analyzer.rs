@@ -54,15 +54,17 @@ impl PyAnalyzer {
         &self,
         py: Python<'_>,
         texts: Vec<String>,
-        threads: Option<usize>,
-    ) -> CoreResult<Vec<Vec<String>>> {
+        threads: Option<i64>,
+    ) -> PyResult<Vec<Vec<String>>> {
         use rayon::prelude::*;
+        let threads = crate::builder::check_threads(threads)?;
         let a = &self.inner;
-        Ok(py.detach(|| {
+        py.detach(|| {
             thresher_core::pool::ThreadPools::install(threads, || {
                 texts.par_iter().map(|t| a.analyze(t)).collect()
             })
-        })?)
+        })
+        .map_err(|e| crate::errors::CoreError(e).into())
     }
 
     /// The configuration as a JSON string.

@@ -1,25 +1,23 @@
 //! `thresher._core.ImpactBuilder`: learned sparse vectors into an impact index (see `_core.pyi`).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use numpy::PyReadonlyArray1;
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 use thresher_core::index::{SparseDoc, VectorReader};
 use thresher_core::ImpactBuilder;
 
 use crate::analyzer::PyAnalyzer;
+use crate::builder::{check_threads, BuilderSlot};
 use crate::errors::CoreError;
 use crate::index::PyIndex;
 
 /// Accumulates sparse vectors (see `_core.pyi`).
 #[pyclass(name = "ImpactBuilder", module = "thresher._core", frozen)]
 pub struct PyImpactBuilder {
-    inner: Mutex<Option<ImpactBuilder>>,
-    reader: Mutex<Option<VectorReader>>,
-    threads: Option<usize>,
+    slot: BuilderSlot<ImpactBuilder, VectorReader>,
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -82,16 +80,6 @@ fn vector(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, f32)>> {
     Ok(v)
 }
 
-impl PyImpactBuilder {
-    fn with_builder<R>(&self, f: impl FnOnce(&mut ImpactBuilder) -> R) -> PyResult<R> {
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let b = guard
-            .as_mut()
-            .ok_or_else(|| PyRuntimeError::new_err("this ImpactBuilder was already finished"))?;
-        Ok(f(b))
-    }
-}
-
 #[pymethods]
 impl PyImpactBuilder {
     #[new]
@@ -102,23 +90,13 @@ impl PyImpactBuilder {
         scale: Option<f64>,
         threads: Option<i64>,
     ) -> PyResult<Self> {
-        let threads = match threads {
-            Some(t) if t <= 0 => {
-                return Err(PyValueError::new_err(format!(
-                    "threads must be a positive integer or None, got {t}"
-                )))
-            }
-            Some(t) => Some(usize::try_from(t).unwrap_or(usize::MAX)),
-            None => None,
-        };
+        let threads = check_threads(threads)?;
         let bits = u32::try_from(bits).unwrap_or(u32::MAX);
         let analyzer =
             analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
         let builder = ImpactBuilder::new(analyzer, bits, scale, threads).map_err(CoreError)?;
         Ok(Self {
-            inner: Mutex::new(Some(builder)),
-            reader: Mutex::new(None),
-            threads,
+            slot: BuilderSlot::new("ImpactBuilder", builder, threads),
         })
     }
 
@@ -137,7 +115,7 @@ impl PyImpactBuilder {
             .zip(&vs)
             .map(|(id, v)| vector(&id, v).map(|v| (id, v)))
             .collect::<PyResult<_>>()?;
-        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?
+        py.detach(|| self.slot.with_builder(|b| b.add_batch(batch)))?
             .map_err(CoreError)?;
         Ok(())
     }
@@ -153,7 +131,7 @@ impl PyImpactBuilder {
         vocab: Vec<String>,
     ) -> PyResult<()> {
         let (p, i, d) = (indptr.as_slice()?, indices.as_slice()?, data.as_slice()?);
-        py.detach(|| self.with_builder(|b| b.add_csr(ids, p, i, d, &vocab)))?
+        py.detach(|| self.slot.with_builder(|b| b.add_csr(ids, p, i, d, &vocab)))?
             .map_err(CoreError)?;
         Ok(())
     }
@@ -162,45 +140,31 @@ impl PyImpactBuilder {
     fn open_jsonl(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
         let r = py.detach(|| VectorReader::open(&path)).map_err(CoreError)?;
         let len = r.progress().1;
-        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        self.slot.open(r);
         Ok(len)
     }
 
     /// Reads and adds up to `max_docs` records of the open file; returns (documents added,
     /// bytes read so far). (0, _) means the file is exhausted.
     fn add_from_jsonl(&self, py: Python<'_>, max_docs: usize) -> PyResult<(usize, u64)> {
-        let threads = self.threads;
         py.detach(|| {
-            let mut rg = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-            let reader = rg.as_mut().ok_or_else(|| {
-                PyRuntimeError::new_err("no vector file is open (call open_jsonl first)")
-            })?;
-            let docs = thresher_core::pool::ThreadPools::install(threads, || {
-                reader.next_batch(max_docs.max(1))
-            })
-            .and_then(|r| r)
-            .map_err(CoreError)?;
-            let n = docs.len();
-            self.with_builder(|b| b.add_batch(docs))?
-                .map_err(CoreError)?;
-            Ok((n, reader.progress().0))
+            self.slot.read_batch(
+                "no vector file is open (call open_jsonl first)",
+                |r| r.next_batch(max_docs.max(1)),
+                |r| r.progress().0,
+                |b, docs| b.add_batch(docs),
+            )
         })
     }
 
     /// Documents added so far.
     fn __len__(&self) -> PyResult<usize> {
-        self.with_builder(|b| b.num_docs())
+        self.slot.with_builder(|b| b.num_docs())
     }
 
     /// Quantises and finishes the index. The builder cannot be used afterwards.
     fn finish(&self, py: Python<'_>) -> PyResult<PyIndex> {
-        let builder = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| PyRuntimeError::new_err("this ImpactBuilder was already finished"))?;
-        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let builder = self.slot.take()?;
         let index = py.detach(|| builder.finish()).map_err(CoreError)?;
         Ok(PyIndex::from_index(index))
     }

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use thresher_core::corpus::CorpusReader;
@@ -15,6 +15,7 @@ use thresher_core::{
 };
 
 use crate::analyzer::PyAnalyzer;
+use crate::builder::{check_threads, BuilderSlot};
 use crate::errors::{CoreError, CoreResult};
 
 /// A query as Python passes it: text, pre-analysed terms, or weighted terms.
@@ -54,16 +55,6 @@ fn check_k(k: i64) -> PyResult<usize> {
         )));
     }
     Ok(usize::try_from(k).unwrap_or(usize::MAX))
-}
-
-fn check_threads(threads: Option<i64>) -> PyResult<Option<usize>> {
-    match threads {
-        Some(t) if t <= 0 => Err(PyValueError::new_err(format!(
-            "threads must be a positive integer or None, got {t}"
-        ))),
-        Some(t) => Ok(Some(usize::try_from(t).unwrap_or(usize::MAX))),
-        None => Ok(None),
-    }
 }
 
 /// An `allow` filter as the Python wrapper passes it: a bool mask over the index, or internal
@@ -374,9 +365,7 @@ impl PyIndex {
 /// Accumulates documents (see `_core.pyi`).
 #[pyclass(name = "IndexBuilder", module = "thresher._core", frozen)]
 pub struct PyIndexBuilder {
-    inner: Mutex<Option<IndexBuilder>>,
-    reader: Mutex<Option<CorpusReader>>,
-    threads: Option<usize>,
+    slot: BuilderSlot<IndexBuilder, CorpusReader>,
 }
 
 fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
@@ -403,16 +392,6 @@ fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
     )))
 }
 
-impl PyIndexBuilder {
-    fn with_builder<R>(&self, f: impl FnOnce(&mut IndexBuilder) -> R) -> PyResult<R> {
-        let mut guard = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let b = guard
-            .as_mut()
-            .ok_or_else(|| PyRuntimeError::new_err("this IndexBuilder was already finished"))?;
-        Ok(f(b))
-    }
-}
-
 #[pymethods]
 impl PyIndexBuilder {
     #[new]
@@ -437,9 +416,7 @@ impl PyIndexBuilder {
             analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
         let builder = IndexBuilder::new(analyzer, config, threads).map_err(CoreError)?;
         Ok(Self {
-            inner: Mutex::new(Some(builder)),
-            reader: Mutex::new(None),
-            threads,
+            slot: BuilderSlot::new("IndexBuilder", builder, threads),
         })
     }
 
@@ -458,7 +435,7 @@ impl PyIndexBuilder {
             .zip(&docs)
             .map(|(id, d)| doc_input(&id, d).map(|d| (id, d)))
             .collect::<PyResult<_>>()?;
-        py.detach(|| self.with_builder(|b| b.add_batch(batch)))?
+        py.detach(|| self.slot.with_builder(|b| b.add_batch(batch)))?
             .map_err(CoreError)?;
         Ok(())
     }
@@ -468,49 +445,37 @@ impl PyIndexBuilder {
     fn open_corpus(&self, py: Python<'_>, path: PathBuf, fields: Vec<String>) -> CoreResult<u64> {
         let r = py.detach(|| CorpusReader::open(&path, &fields))?;
         let len = r.file_len();
-        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        self.slot.open(r);
         Ok(len)
     }
 
     /// Reads and indexes up to `max_docs` documents of the open corpus; returns
     /// (documents added, bytes read so far). (0, _) means the corpus is exhausted.
     fn add_from_corpus(&self, py: Python<'_>, max_docs: usize) -> PyResult<(usize, u64)> {
-        let threads = self.threads;
         py.detach(|| {
-            let mut rg = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-            let reader = rg.as_mut().ok_or_else(|| {
-                PyRuntimeError::new_err("no corpus is open (call open_corpus first)")
-            })?;
-            let docs = thresher_core::pool::ThreadPools::install(threads, || {
-                reader.next_batch(max_docs.max(1))
-            })
-            .and_then(|r| r)
-            .map_err(CoreError)?;
-            let n = docs.len();
-            let batch = docs
-                .into_iter()
-                .map(|(id, t)| (id, DocInput::Text(t)))
-                .collect();
-            self.with_builder(|b| b.add_batch(batch))?
-                .map_err(CoreError)?;
-            Ok((n, reader.bytes_read()))
+            self.slot.read_batch(
+                "no corpus is open (call open_corpus first)",
+                |r| r.next_batch(max_docs.max(1)),
+                CorpusReader::bytes_read,
+                |b, docs| {
+                    let batch = docs
+                        .into_iter()
+                        .map(|(id, t)| (id, DocInput::Text(t)))
+                        .collect();
+                    b.add_batch(batch)
+                },
+            )
         })
     }
 
     /// Documents added so far.
     fn __len__(&self) -> PyResult<usize> {
-        self.with_builder(|b| b.num_docs())
+        self.slot.with_builder(|b| b.num_docs())
     }
 
     /// Finishes the index. The builder cannot be used afterwards.
     fn finish(&self, py: Python<'_>) -> PyResult<PyIndex> {
-        let builder = self
-            .inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or_else(|| PyRuntimeError::new_err("this IndexBuilder was already finished"))?;
-        *self.reader.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        let builder = self.slot.take()?;
         let index = py.detach(|| builder.finish()).map_err(CoreError)?;
         Ok(PyIndex {
             inner: Arc::new(RwLock::new(index)),

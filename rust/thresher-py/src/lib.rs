@@ -5,6 +5,7 @@
 //! validate, release the GIL (`py.detach`) for the core call, convert the result back.
 
 mod analyzer;
+mod builder;
 mod errors;
 mod impact;
 mod index;
