@@ -163,32 +163,35 @@ def _add_in_batches(
         bar.close()
 
 
+def _mapping_id(item: Mapping[str, Any], what: str, position: int) -> str:
+    """The id of a dict document or vector (the first of ``_ID_FIELDS`` it has), as str."""
+    for f in _ID_FIELDS:
+        if f in item:
+            return str(item[f])
+    raise ValueError(f"{what} #{position}: no id field (looked for {', '.join(_ID_FIELDS)})")
+
+
+def _pair_id(doc_id: object, what: str, position: int) -> str:
+    """The id of a ``(doc_id, ...)`` pair, which must be a str."""
+    if not isinstance(doc_id, str):
+        raise TypeError(f"{what} #{position}: the id must be a str, not {type(doc_id).__name__}")
+    return doc_id
+
+
 def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str, Document]:
     if isinstance(item, Mapping):
-        for f in _ID_FIELDS:
-            if f in item:
-                doc_id = item[f]
-                break
-        else:
-            raise ValueError(
-                f"document #{position}: no id field (looked for {', '.join(_ID_FIELDS)})"
-            )
+        doc_id = _mapping_id(item, "document", position)
         if "tokens" in item:
-            return str(doc_id), item["tokens"]
+            return doc_id, item["tokens"]
         missing = [f for f in fields if f not in item]
         if len(missing) == len(fields):
             raise ValueError(
                 f"document #{position} ({doc_id!r}): unknown field(s) {', '.join(fields)}; "
                 f"it has {', '.join(map(str, item))}"
             )
-        return str(doc_id), " ".join(str(item.get(f) or "") for f in fields)
+        return doc_id, " ".join(str(item.get(f) or "") for f in fields)
     if isinstance(item, (tuple, list)) and len(item) == 2:
-        doc_id, doc = item
-        if not isinstance(doc_id, str):
-            raise TypeError(
-                f"document #{position}: the id must be a str, not {type(doc_id).__name__}"
-            )
-        return doc_id, doc
+        return _pair_id(item[0], "document", position), item[1]
     raise TypeError(
         f"document #{position}: expected a (doc_id, text) pair or a dict, not {type(item).__name__}"
     )
@@ -196,24 +199,12 @@ def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str
 
 def _split_vector(item: object, position: int) -> tuple[str, object]:
     if isinstance(item, Mapping):
-        for f in _ID_FIELDS:
-            if f in item:
-                doc_id = item[f]
-                break
-        else:
-            raise ValueError(
-                f"vector #{position}: no id field (looked for {', '.join(_ID_FIELDS)})"
-            )
+        doc_id = _mapping_id(item, "vector", position)
         if "vector" not in item:
             raise ValueError(f"vector #{position} ({doc_id!r}): no 'vector' field")
-        return str(doc_id), item["vector"]
+        return doc_id, item["vector"]
     if isinstance(item, (tuple, list)) and len(item) == 2:
-        doc_id, vec = item
-        if not isinstance(doc_id, str):
-            raise TypeError(
-                f"vector #{position}: the id must be a str, not {type(doc_id).__name__}"
-            )
-        return doc_id, vec
+        return _pair_id(item[0], "vector", position), item[1]
     raise TypeError(
         f"vector #{position}: expected a (doc_id, vector) pair or a dict with 'id' and "
         f"'vector', not {type(item).__name__}"
