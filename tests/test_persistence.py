@@ -224,3 +224,21 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
     # Temporary files of killed saves are cleaned by the next successful save.
     old.save(path)
     assert not [p for p in os.listdir(path) if ".tmp-" in p]
+
+
+def test_python_side_writes_are_atomic(tmp_path):
+    """Runs, exports and models go through one helper: an error mid-write keeps the previous
+    file and removes the temporary one; success replaces the file."""
+    from thresher._atomic import atomic_path
+    from thresher.data import read_trec_run, write_trec_run
+
+    run_path = tmp_path / "run.trec"
+    write_trec_run({"q1": [("d1", 2.0), ("d2", 1.0)]}, run_path)
+    before = run_path.read_bytes()
+    with pytest.raises(RuntimeError, match="boom"), atomic_path(run_path) as tmp:
+        tmp.write_text("q1 Q0 half")
+        raise RuntimeError("boom")
+    assert run_path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run.trec"]
+    write_trec_run({"q2": [("d3", 0.5)]}, run_path)
+    assert read_trec_run(run_path) == {"q2": {"d3": 0.5}}

@@ -499,3 +499,23 @@ def test_ndcg_matches_ir_measures():
     mine = ndcg(idx, rel, 10).mean()
     run = {f"q{i}": {f"d{d}": float(s) for d, s in zip(idx[i], sc[i])} for i in range(n_q)}
     assert mine == pytest.approx(evaluate(run, qrels, ("nDCG@10",))["nDCG@10"], abs=1e-9)
+
+
+def test_a_failed_save_keeps_the_previous_model(tmp_path, toy, monkeypatch):
+    """Saving is atomic (temp file, fsync, rename): an error in the middle of writing leaves
+    the previous file whole and no temporary file behind."""
+    path = tmp_path / "m.npz"
+    _model(toy).save(path)
+    before = path.read_bytes()
+
+    def half_then_fail(f, **arrays):
+        f.write(b"PK\x03\x04 partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez_compressed", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        _model(toy).save(path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
+    monkeypatch.undo()
+    TDVModel.load(path)

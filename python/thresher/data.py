@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+from thresher._atomic import atomic_path
+
 Qrels = dict[str, dict[str, int]]
 Run = dict[str, dict[str, float]]
 
@@ -133,12 +135,10 @@ def write_trec_run(
     run: Mapping[str, list[tuple[str, float]]], path: str | os.PathLike[str], tag: str = "thresher"
 ) -> None:
     """Writes ``{qid: [(doc_id, score), ...]}`` (best first) in TREC run format."""
-    tmp = Path(str(path) + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for qid, hits in run.items():
             for rank, (did, score) in enumerate(hits, 1):
                 f.write(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
-    os.replace(tmp, path)
 
 
 def read_trec_run(path: str | os.PathLike[str]) -> Run:

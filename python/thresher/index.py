@@ -136,7 +136,7 @@ def _add_in_batches(
     items: Iterable[Any],
     split: Callable[[Any, int], tuple[str, Any]],
     batch_size: int,
-    progress: bool | None,
+    progress: Progress,
 ) -> None:
     """Feeds ``(id, document)`` pairs made by ``split(item, position)`` to ``builder.add`` in
     batches of ``batch_size``, with a progress bar (shared by text and vector builders)."""

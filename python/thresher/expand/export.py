@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from thresher._atomic import atomic_path
+
 __all__ = ["dequantize", "quantize", "read_jsonl", "write_jsonl"]
 
 
@@ -123,10 +125,9 @@ def write_jsonl(
     else:
         W, scale = quantize(W, bits)
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
     opener = gzip.open if p.suffix == ".gz" else open
     terms = list(vocab)
-    with opener(tmp, "wt", encoding="utf-8") as f:
+    with atomic_path(p) as tmp, opener(tmp, "wt", encoding="utf-8") as f:
         for r, did in enumerate(doc_ids):
             lo, hi = W.indptr[r], W.indptr[r + 1]
             if bits is None:
@@ -135,9 +136,9 @@ def write_jsonl(
                 vec = {terms[j]: int(w) for j, w in zip(W.indices[lo:hi], W.data[lo:hi])}
             rec = {"id": str(did), "contents": "", "vector": vec}
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    os.replace(tmp, p)
     meta = {"bits": bits, "scale": scale, "num_docs": len(doc_ids), "postings": int(W.nnz)}
-    Path(str(p) + ".meta.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    with atomic_path(str(p) + ".meta.json") as tmp:
+        tmp.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     return scale
 
 

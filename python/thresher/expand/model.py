@@ -82,6 +82,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from thresher._atomic import atomic_path
 from thresher.exceptions import ThresherError
 from thresher.expand.cooc import ppmi_topm
 from thresher.expand.gate import Candidates, Gate, TermContext, candidates
@@ -761,12 +762,8 @@ class ExpansionModel:
             arrays["gate_scale"] = gate.scale
         if self.term_weights is not None:
             arrays["term_weights"] = self.term_weights.astype(np.float32)
-        tmp = p.with_name(p.name + ".tmp")
-        with open(tmp, "wb") as f:
+        with atomic_path(p) as tmp, open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ExpansionModel:

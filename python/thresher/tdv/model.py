@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from thresher._atomic import atomic_path
+
 from .features import FeaturePipeline
 from .scoring import ScoringConfig
 
@@ -116,8 +118,7 @@ class TDVModel:
             "beta": np.array(self.beta),
         }
         arrays.update(self.features.state())
-        path = Path(path)
-        with open(path, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)
 
     @classmethod
