@@ -43,12 +43,13 @@ test-rust: ## Rust unit, property and parity tests
 test-python: $(STAMP) ## Python tests (pytest)
 	$(VENV)/bin/pytest -q
 
-lint: $(STAMP) ## rustfmt, clippy, ruff, mypy stubtest, benches compile
+lint: $(STAMP) ## rustfmt, clippy, ruff, mypy (package + stubtest), benches compile
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo bench -p thresher-core --no-run
 	$(VENV)/bin/ruff check $(PYDIRS)
 	$(VENV)/bin/ruff format --check $(PYDIRS)
+	$(PY) -m mypy python/thresher
 	$(PY) -m mypy.stubtest thresher._core
 
 format: $(STAMP) ## format Rust and Python

@@ -698,24 +698,24 @@ class ExpansionModel:
         model.gate = _fit_gate(model, B, sigma, idf, rel_docs, Qtr)
         tau, M = cfg.tau, cfg.max_expansion
         if cfg.tune and dev_q_list:
-            grid = []
+            grid: list[tuple[float, int, float, float, float]] = []
             scored = model._score_blocks(B, idf)
-            for t in cfg.tau_grid:
+            for tg in cfg.tau_grid:
                 # The grid's caps, plus the largest cap that fills the postings budget.
                 caps = set(cfg.max_expansion_grid)
-                fill = _budget_cap(scored, B.shape[0], t, budget - lit_postings)
+                fill = _budget_cap(scored, B.shape[0], tg, budget - lit_postings)
                 if 0 < fill < max(caps):  # only when it binds below the largest cap
                     caps.add(fill)
                 if cfg.max_query_cost_ratio:
                     # ... and the largest cap within the query-cost budget, when it binds.
                     room = (cfg.max_query_cost_ratio - 1.0) * lit_cost
-                    fill = _cost_cap(scored, t, qfreq, room, self_gate=model.gate is not None)
-                    if fill is not None and fill < max(caps):
-                        caps.add(fill)
+                    cost_fill = _cost_cap(scored, tg, qfreq, room, self_gate=model.gate is not None)
+                    if cost_fill is not None and cost_fill < max(caps):
+                        caps.add(cost_fill)
                 for mm in sorted(caps):
-                    W, _ = model._assemble(B, scored, t, mm)
+                    W, _ = model._assemble(B, scored, tg, mm)
                     cost = _query_cost(W, qfreq) / lit_cost
-                    grid.append((t, mm, dev_metric(W), W.nnz / lit_postings, cost))
+                    grid.append((tg, mm, dev_metric(W), W.nnz / lit_postings, cost))
             max_cost = cfg.max_query_cost_ratio or np.inf
             within = [g for g in grid if g[3] * lit_postings <= budget and g[4] <= max_cost] or [
                 min(grid, key=lambda g: g[4])
@@ -743,7 +743,7 @@ class ExpansionModel:
         """
         p = Path(path)
         gate = self.gate
-        arrays: dict[str, np.ndarray] = {
+        arrays: dict[str, Any] = {
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "vocab": np.array(self.vocab.terms, dtype=str),
             "T_indptr": self.T.indptr.astype(np.int64),

@@ -103,7 +103,7 @@ def _lucene_porter(stem: Callable[[str], str], word: str) -> str:
 
 def _measure(stem: str) -> int:
     """Porter's m: the number of vowel-consonant sequences in ``stem``."""
-    pattern = []
+    pattern: list[str] = []
     for i, ch in enumerate(stem):
         vowel = ch in "aeiou" or (ch == "y" and i > 0 and pattern[-1] == "c")
         pattern.append("v" if vowel else "c")

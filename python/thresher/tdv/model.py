@@ -25,6 +25,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -111,7 +112,7 @@ class TDVModel:
             "features": self.features.describe(),
             "meta": self.meta,
         }
-        arrays = {
+        arrays: dict[str, Any] = {
             "format_version": np.array(FORMAT_VERSION, dtype=np.int64),
             "meta": np.array(json.dumps(meta)),
             "w": self.w,

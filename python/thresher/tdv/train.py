@@ -70,6 +70,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -345,7 +346,7 @@ def train(
     pools = _hard_pool(train_set, cst, cfg) if cfg.negatives != "random" else None
 
     history: list[dict] = []
-    rec = {"epoch": 0, "loss": None, "hinge": None, "seconds": 0.0}
+    rec: dict[str, Any] = {"epoch": 0, "loss": None, "hinge": None, "seconds": 0.0}
     rec.update(_evaluate(obj.tau(theta), cst, cfg, dev))
     history.append(rec)
     if callback is not None:
@@ -354,13 +355,17 @@ def train(
     def eligible(r):
         return cfg.max_postings is None or r["postings_kept"] <= cfg.max_postings
 
-    best = {"theta": theta.copy(), "epoch": 0, "score": rec.get("dev_ndcg10", -np.inf)}
+    best: dict[str, Any] = {
+        "theta": theta.copy(),
+        "epoch": 0,
+        "score": rec.get("dev_ndcg10", -np.inf),
+    }
     if not eligible(rec):
         best["score"] = -np.inf
     since_best = 0
     adam = _adam()
     n_pairs = len(train_set.pair_query)
-    epochs = range(1, cfg.max_epochs + 1)
+    epochs: Any = range(1, cfg.max_epochs + 1)
     if cfg.progress:
         from tqdm.auto import tqdm
 
