@@ -160,6 +160,81 @@ CASES = [
         "threads must be a positive integer",
     ),
     (
+        "huge thread count",
+        lambda i, t: i.search_batch(["dogs", "fox"], threads=2**40),
+        ValueError,
+        "more than the 1024 threads",
+    ),
+    (
+        "lone surrogate in a query",
+        lambda i, t: i.search("dogs \ud800"),
+        ValueError,
+        "the query is not valid text",
+    ),
+    (
+        "lone surrogate in a query term",
+        lambda i, t: i.search({"\ud800": 1.0}),
+        ValueError,
+        "a query term is not valid text",
+    ),
+    (
+        "query weight that is not a number",
+        lambda i, t: i.search({"quick": "1"}),
+        TypeError,
+        'the weight of query term "quick" must be a number, not str',
+    ),
+    (
+        "fields given as one str",
+        lambda i, t: build([{"_id": "a", "text": "cat"}], fields="text"),
+        TypeError,
+        "fields must be a sequence of field names, not a single str",
+    ),
+    (
+        "no fields",
+        lambda i, t: build([{"_id": "a", "text": "cat"}], fields=()),
+        ValueError,
+        "one or more non-empty field names",
+    ),
+    (
+        "fields given as one str (jsonl)",
+        lambda i, t: thresher.Index.from_jsonl(_bad_jsonl(t, b"{}"), fields="text"),
+        TypeError,
+        "not a single str",
+    ),
+    ("batch_size = 0", lambda i, t: build(DOCS, batch_size=0), ValueError, "batch_size"),
+    (
+        "batch_size < 0 (jsonl)",
+        lambda i, t: thresher.Index.from_jsonl(_bad_jsonl(t, b"{}"), batch_size=-1),
+        ValueError,
+        "batch_size must be a positive integer, got -1",
+    ),
+    (
+        "delta for a model without one",
+        lambda i, t: build(DOCS, scoring="lucene", delta=0.5),
+        ValueError,
+        "delta (0.5) applies to bm25l and bm25+ only, not to lucene",
+    ),
+    (
+        "weight that underflows float32",
+        lambda i, t: i.reweight(np.array([1.0, 1.0, 1e-50] + [1.0] * (len(i.vocabulary) - 3))),
+        ValueError,
+        "position 2 is 1e-50; weights must be finite, >= 0 and representable as float32",
+    ),
+    (
+        "reweighting an impact index",
+        lambda i, t: thresher.Index.from_vectors([("a", {"x": 1.0, "y": 3.0})]).reweight(
+            np.ones(2)
+        ),
+        ValueError,
+        "an impact index holds learned weights already",
+    ),
+    (
+        "repeated term in a query vocabulary",
+        lambda i, t: thresher.Index.queries_from_csr(np.array([[1.0, 2.0]]), ["a", "a"]),
+        ValueError,
+        "the vocabulary repeats the term 'a'",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,
@@ -253,3 +328,21 @@ def test_gzip_damage_is_an_os_error(tmp_path):
     p.write_bytes(gzip.compress(b'{"_id": "1", "title": "", "text": "x"}\n' * 1000)[:60])
     with pytest.raises(OSError):
         thresher.Index.from_beir(tmp_path)
+
+
+def test_huge_k_is_clamped_not_an_overflow(idx):
+    assert [h[0] for h in idx.search("quick dogs", k=2**63)] == [
+        h[0] for h in idx.search("quick dogs", k=10)
+    ]
+    ids, _ = idx.search_batch(["quick"], k=2**70)
+    assert ids.shape[0] == 1
+
+
+def test_save_keeps_a_users_meta_json(tmp_path, idx):
+    """A directory with a meta.json that is not an index's is not overwritten."""
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "meta.json").write_text('{"author": "me"}')
+    with pytest.raises(ValueError, match="not a thresher index; refusing to overwrite"):
+        idx.save(d)
+    assert (d / "meta.json").read_text() == '{"author": "me"}'

@@ -31,14 +31,18 @@ DEFAULT_FIELDS = ("title", "text")
 _ID_FIELDS = ("_id", "id", "docid")
 
 
+# Larger k changes nothing (results stop at the matching documents) and would overflow int64.
+_K_MAX = 2**62
+
+
 def _check_k(k: object) -> int:
-    if type(k) is int and k > 0:  # fast path: the ABC check below costs more than a search
+    if type(k) is int and 0 < k <= _K_MAX:  # fast path: the ABC check costs more than a search
         return k
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):
         raise TypeError(f"k must be an int, not {type(k).__name__}")
     if k <= 0:
         raise ValueError(f"k must be a positive integer, got {k}")
-    return int(k)
+    return min(int(k), _K_MAX)
 
 
 def _check_threads(threads: object) -> int | None:
@@ -49,6 +53,24 @@ def _check_threads(threads: object) -> int | None:
     if threads <= 0:
         raise ValueError(f"threads must be a positive integer or None, got {threads}")
     return int(threads)
+
+
+def _check_fields(fields: object) -> list[str]:
+    """The text fields of dict documents: a non-empty sequence of names."""
+    if isinstance(fields, (str, bytes)):
+        raise TypeError(f"fields must be a sequence of field names, not a single str ({fields!r})")
+    names = list(fields)  # type: ignore[call-overload]
+    if not names or not all(isinstance(f, str) and f for f in names):
+        raise ValueError(f"fields must be one or more non-empty field names, got {names!r}")
+    return names
+
+
+def _check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise TypeError(f"batch_size must be an int, not {type(batch_size).__name__}")
+    if batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+    return int(batch_size)
 
 
 def _check_algorithm(algorithm: object) -> str:
@@ -220,7 +242,11 @@ def _float32_weights(arr: np.ndarray, what: str) -> np.ndarray:
     narrowed = arr.dtype != np.float32
     bad = ~np.isfinite(arr) | (arr < 0)
     if narrowed:
-        bad |= arr > np.finfo(np.float32).max
+        # Too large becomes inf; a positive weight too small for float32 would become 0 and
+        # silently drop its term.
+        with np.errstate(over="ignore"):
+            narrow = arr.astype(np.float32)
+        bad |= (arr > np.finfo(np.float32).max) | ((arr > 0) & (narrow == 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         rule = "finite, >= 0 and representable as float32" if narrowed else "finite and >= 0"
@@ -309,6 +335,8 @@ class Index:
                 "corpus must be an iterable of documents; use Index.from_beir or "
                 "Index.from_jsonl for a path"
             )
+        fields = _check_fields(fields)
+        batch_size = _check_batch_size(batch_size)
         builder = _core.IndexBuilder(
             analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
         )
@@ -347,8 +375,10 @@ class Index:
         builder = _core.IndexBuilder(
             analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
         )
-        size = builder.open_corpus(os.fspath(path), list(fields))
-        _read_in_batches(builder.add_from_corpus, path, size, batch_size, progress)
+        size = builder.open_corpus(os.fspath(path), _check_fields(fields))
+        _read_in_batches(
+            builder.add_from_corpus, path, size, _check_batch_size(batch_size), progress
+        )
         return cls(builder.finish())
 
     @classmethod
@@ -483,7 +513,9 @@ class Index:
         threads = _check_threads(threads)
         builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
         size = builder.open_jsonl(os.fspath(path))
-        _read_in_batches(builder.add_from_jsonl, path, size, batch_size, progress)
+        _read_in_batches(
+            builder.add_from_jsonl, path, size, _check_batch_size(batch_size), progress
+        )
         return cls(builder.finish())
 
     @staticmethod
@@ -497,6 +529,14 @@ class Index:
         """
         import scipy.sparse as sp
 
+        if isinstance(vocabulary, (str, bytes)):
+            raise TypeError("vocabulary must be a sequence of terms, not a single str")
+        vocab = list(vocabulary)
+        seen: set[str] = set()
+        for t in vocab:
+            if t in seen:
+                raise ValueError(f"the vocabulary repeats the term {t!r}")
+            seen.add(t)
         m = sp.csr_array(matrix, copy=True)
         if len(vocabulary) != m.shape[1]:
             raise ValueError(
@@ -505,7 +545,6 @@ class Index:
             )
         m.sum_duplicates()
         data = _float32_weights(np.asarray(m.data), "the query matrix entry")
-        vocab = list(vocabulary)
         out = []
         for r in range(m.shape[0]):
             lo, hi = m.indptr[r], m.indptr[r + 1]

@@ -1,6 +1,8 @@
 //! Thread pools for parallel work (indexing batches, batch search).
 //!
-//! One rayon pool per thread count, created on first use and reused. A pool remembers the
+//! One rayon pool per thread count, created on first use and reused; at most [`MAX_POOLS`]
+//! are kept (the least recently used one is dropped, its threads end when its last job does).
+//! Thread counts above [`MAX_THREADS`] are refused. A pool remembers the
 //! process id that created it: after `fork()` the worker threads do not exist in the child,
 //! so a child that finds a pool from its parent builds a fresh one instead of deadlocking on
 //! the old one (the failure mode tokenizers guards against with a `pthread_atfork` hook).
@@ -12,6 +14,23 @@ use crate::error::{Error, Result};
 
 /// Environment variable that sets the default thread count.
 pub const THREADS_ENV: &str = "THRESHER_NUM_THREADS";
+
+/// The largest thread count accepted: far beyond any useful parallelism, small enough that a
+/// typo (or `2**40`) is an error instead of an attempt to start that many OS threads.
+pub const MAX_THREADS: usize = 1024;
+
+/// Pools kept alive at once (a program cycling through thread counts must not keep every
+/// pool's threads forever).
+pub const MAX_POOLS: usize = 4;
+
+fn check_max(n: usize, what: &str) -> Result<usize> {
+    if n > MAX_THREADS {
+        return Err(Error::invalid_argument(format!(
+            "{what} is {n}, more than the {MAX_THREADS} threads thresher accepts"
+        )));
+    }
+    Ok(n)
+}
 
 /// Resolves a requested thread count: the argument, else `THRESHER_NUM_THREADS`, else the
 /// number of available cores.
@@ -25,13 +44,13 @@ pub fn resolve_threads(threads: Option<usize>) -> Result<usize> {
                 "threads must be at least 1 (or None for the default)",
             ));
         }
-        return Ok(n);
+        return check_max(n, "threads");
     }
     if let Ok(v) = std::env::var(THREADS_ENV) {
         let v = v.trim();
         if !v.is_empty() {
             return match v.parse::<usize>() {
-                Ok(n) if n > 0 => Ok(n),
+                Ok(n) if n > 0 => check_max(n, THREADS_ENV),
                 _ => Err(Error::invalid_argument(format!(
                     "{THREADS_ENV}={v:?} is not a positive integer"
                 ))),
@@ -44,7 +63,8 @@ pub fn resolve_threads(threads: Option<usize>) -> Result<usize> {
 /// Cache of pools by thread count.
 pub struct ThreadPools;
 
-type PoolMap = HashMap<usize, (u32, Arc<rayon::ThreadPool>)>;
+/// Thread count -> (creating process id, last use, pool).
+type PoolMap = HashMap<usize, (u32, u64, Arc<rayon::ThreadPool>)>;
 
 fn pools() -> &'static Mutex<PoolMap> {
     static POOLS: OnceLock<Mutex<PoolMap>> = OnceLock::new();
@@ -60,13 +80,16 @@ impl ThreadPools {
         let n = resolve_threads(threads)?;
         let pid = std::process::id();
         let mut map = pools().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((owner, pool)) = map.get(&n) {
+        static CLOCK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let now = CLOCK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some((owner, used, pool)) = map.get_mut(&n) {
             if *owner == pid {
+                *used = now;
                 return Ok(pool.clone());
             }
             // Inherited through fork: its threads are gone. Leak it rather than drop it, since
             // dropping would try to signal threads that do not exist in this process.
-            if let Some((_, old)) = map.remove(&n) {
+            if let Some((_, _, old)) = map.remove(&n) {
                 std::mem::forget(old);
             }
         }
@@ -77,7 +100,17 @@ impl ThreadPools {
                 .build()
                 .map_err(|e| Error::invalid_argument(format!("cannot start {n} threads: {e}")))?,
         );
-        map.insert(n, (pid, pool.clone()));
+        while map.len() >= MAX_POOLS {
+            let Some(lru) = map.iter().min_by_key(|(_, e)| e.1).map(|(&k, _)| k) else {
+                break;
+            };
+            if let Some((owner, _, old)) = map.remove(&lru) {
+                if owner != pid {
+                    std::mem::forget(old);
+                }
+            }
+        }
+        map.insert(n, (pid, now, pool.clone()));
         Ok(pool)
     }
 
@@ -96,7 +129,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn zero_threads_is_an_error_and_pools_are_reused() {
+    fn pools_are_reused_few_are_kept_and_bad_counts_refused() {
+        let e = resolve_threads(Some(MAX_THREADS + 1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than the 1024 threads"), "{e}");
+        assert!(ThreadPools::get(Some(1 << 40)).is_err());
+        assert_eq!(resolve_threads(Some(MAX_THREADS)).unwrap(), MAX_THREADS);
+        for n in 1..=MAX_POOLS + 3 {
+            ThreadPools::install(Some(n), || ()).unwrap();
+            assert!(pools().lock().unwrap().len() <= MAX_POOLS);
+        }
+        // The most recent counts are the ones kept.
+        assert!(pools().lock().unwrap().contains_key(&(MAX_POOLS + 3)));
+        // One test, not two: the pool cache is process-wide and tests run in parallel.
         assert!(resolve_threads(Some(0)).is_err());
         assert_eq!(resolve_threads(Some(3)).unwrap(), 3);
         let a = ThreadPools::get(Some(2)).unwrap();

@@ -41,6 +41,42 @@ impl PyQuery {
 
 fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
     obj.extract::<PyQuery>().map_err(|_| {
+        // The right type with a bad part: name the part (a lone surrogate cannot become
+        // UTF-8; a weight must be a number).
+        let text = |s: &Bound<'_, PyAny>| -> PyResult<()> {
+            s.cast::<PyString>()?.to_str()?;
+            Ok(())
+        };
+        if obj.is_instance_of::<PyString>() {
+            if let Err(e) = text(obj) {
+                return PyValueError::new_err(format!("the query is not valid text: {e}"));
+            }
+        }
+        if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+            for (t, w) in d.iter() {
+                if let Err(e) = text(&t) {
+                    return PyValueError::new_err(format!("a query term is not valid text: {e}"));
+                }
+                if w.extract::<f32>().is_err() {
+                    return PyTypeError::new_err(format!(
+                        "the weight of query term {:?} must be a number, not {}",
+                        t.to_string(),
+                        w.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+                    ));
+                }
+            }
+        }
+        if let Ok(l) = obj.cast::<pyo3::types::PyList>() {
+            for t in l.iter() {
+                if t.is_instance_of::<PyString>() {
+                    if let Err(e) = text(&t) {
+                        return PyValueError::new_err(format!(
+                            "a query term is not valid text: {e}"
+                        ));
+                    }
+                }
+            }
+        }
         PyTypeError::new_err(format!(
             "a query must be a str, a list of str (pre-analysed terms) or a dict of str to float, not {}",
             obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())

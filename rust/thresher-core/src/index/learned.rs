@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::index::segment::{weighted_length, DocLengths, Segment, SegmentWriter};
 use crate::index::terms::TermInfo;
 use crate::index::{new_segment_name, Index, IndexMeta};
-use crate::score::ScoringConfig;
+use crate::score::{ScoringConfig, ScoringKind};
 
 /// A compressed-sparse-row matrix (documents x vocabulary) of term frequencies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +41,17 @@ fn segment_terms(seg: &Segment) -> Result<Vec<(String, TermInfo)>> {
             format!("term {id} is not UTF-8"),
         ));
     }
+    // The dictionary is searched by bisection: an index opened without verification can hold
+    // one out of order (verification checks the same).
+    if let Some(i) = out
+        .windows(2)
+        .position(|w| w[0].0.as_bytes() >= w[1].0.as_bytes())
+    {
+        return Err(Error::corrupted(
+            seg.name(),
+            format!("the dictionary is not strictly sorted (term {})", i + 1),
+        ));
+    }
     Ok(out)
 }
 
@@ -57,11 +68,17 @@ fn decode(seg: &Segment, info: TermInfo, docs: &mut Vec<u32>, vals: &mut Vec<u32
     .ok_or_else(damaged)
 }
 
-/// Position of `term` in the sorted `vocab`.
-fn column(vocab: &[String], term: &str) -> usize {
+/// Position of `term` (a term of `seg`) in the sorted `vocab`; an error only for a damaged
+/// dictionary.
+fn column(vocab: &[String], term: &[u8], seg: &Segment) -> Result<usize> {
     vocab
-        .binary_search_by(|v| v.as_bytes().cmp(term.as_bytes()))
-        .expect("every segment term is in the vocabulary")
+        .binary_search_by(|v| v.as_bytes().cmp(term))
+        .map_err(|_| {
+            Error::corrupted(
+                seg.name(),
+                "a term is missing from the vocabulary (damaged dictionary)",
+            )
+        })
 }
 
 impl Index {
@@ -97,9 +114,7 @@ impl Index {
             let mut cols = Vec::new();
             seg.for_each_term(|id, t, _| cols.push((id, t.to_vec())))?;
             for (id, t) in cols {
-                let c = vocab
-                    .binary_search_by(|v| v.as_bytes().cmp(&t))
-                    .expect("every segment term is in the vocabulary");
+                let c = column(&vocab, &t, seg)?;
                 if out[c].is_nan() {
                     out[c] = seg.term_weight(id);
                 }
@@ -120,10 +135,10 @@ impl Index {
             .segment_views()
             .iter()
             .map(|v| {
-                Ok(segment_terms(&v.segment)?
+                segment_terms(&v.segment)?
                     .into_iter()
-                    .map(|(t, info)| (column(&vocab, &t), info))
-                    .collect())
+                    .map(|(t, info)| Ok((column(&vocab, t.as_bytes(), &v.segment)?, info)))
+                    .collect()
             })
             .collect::<Result<_>>()?;
         let (mut docs, mut vals) = (Vec::new(), Vec::new());
@@ -186,6 +201,12 @@ impl Index {
                 scoring.kind.name()
             )));
         }
+        if self.meta.scoring.kind == ScoringKind::Impact {
+            return Err(Error::invalid_argument(
+                "an impact index holds learned weights already; reweight applies to text \
+                 indexes (its postings would be read as term frequencies)",
+            ));
+        }
         let vocab = self.vocabulary()?;
         if weights.len() != vocab.len() {
             return Err(Error::invalid_argument(format!(
@@ -208,13 +229,13 @@ impl Index {
         let (mut docs, mut vals) = (Vec::new(), Vec::new());
         for view in self.segment_views() {
             let seg = &view.segment;
-            let kept: Vec<(String, TermInfo, f32)> = segment_terms(seg)?
-                .into_iter()
-                .filter_map(|(t, info)| {
-                    let w = weights[column(&vocab, &t)];
-                    (w > 0.0).then_some((t, info, w))
-                })
-                .collect();
+            let mut kept: Vec<(String, TermInfo, f32)> = Vec::new();
+            for (t, info) in segment_terms(seg)? {
+                let w = weights[column(&vocab, t.as_bytes(), seg)?];
+                if w > 0.0 {
+                    kept.push((t, info, w));
+                }
+            }
             // Lengths first (block bounds need them), in term order as verification recomputes.
             let nd = seg.num_docs();
             let mut sums = vec![0f64; nd];

@@ -33,7 +33,8 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{
-    write_atomic, write_component, Component, FORMAT_VERSION, OLDEST_SUPPORTED_FORMAT_VERSION,
+    read_component, write_atomic, write_component, Component, FORMAT_VERSION,
+    OLDEST_SUPPORTED_FORMAT_VERSION,
 };
 use crate::pool::ThreadPools;
 use crate::query::{
@@ -49,6 +50,15 @@ pub use segment::{Lengths, Segment};
 
 /// Name of the metadata file.
 pub const META_FILE: &str = "meta.json";
+
+/// True when `dir/meta.json` is a thresher index's: a JSON object with the keys every format
+/// version writes (a user's own `meta.json` must not be overwritten by [`Index::save`]).
+fn is_index_dir(dir: &Path) -> bool {
+    std::fs::read(dir.join(META_FILE))
+        .ok()
+        .and_then(|raw| serde_json::from_slice::<serde_json::Value>(&raw).ok())
+        .is_some_and(|v| v.get("format_version").is_some() && v.get("segments").is_some())
+}
 
 /// One component file as recorded in `meta.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -450,7 +460,7 @@ impl Index {
                 )));
             }
             let non_empty = std::fs::read_dir(dir).with_path(dir)?.next().is_some();
-            if non_empty && !dir.join(META_FILE).exists() {
+            if non_empty && !is_index_dir(dir) {
                 return Err(Error::invalid_argument(format!(
                     "{} is a non-empty directory that is not a thresher index; refusing to overwrite it",
                     dir.display()
@@ -485,8 +495,22 @@ impl Index {
                     sm.files.push(recorded.expect("checked"));
                     continue;
                 }
+                // A segment opened without verification may hold damaged bytes; a copy would
+                // get fresh checksums and hide the damage. Its source file is checked first
+                // (the bytes in memory are that file's: mapped, or read from it at load).
+                if !view.segment.verified() {
+                    if let (Some(src), Some(_)) = (&self.dir, &recorded) {
+                        read_component(&src.join(&name), component, true, true).map_err(|e| {
+                            Error::corrupted(
+                                src.join(&name),
+                                format!("refusing to save an index that is damaged: {e}"),
+                            )
+                        })?;
+                    }
+                }
                 write_component(&path, component, bytes.as_slice())?;
                 let (len, crc) = read_footer(&path)?;
+
                 sm.files.push(FileMeta {
                     file: name,
                     bytes: len,

@@ -120,6 +120,9 @@ pub struct Segment {
     /// Ids front-coded in blocks of 16 (`id_offsets` has one entry per block plus the end).
     front_ids: bool,
     id_blob: Range<usize>,
+    /// False when opened without verification: its bytes were never checked against their
+    /// CRC32 ([`crate::index::Index::save`] checks them before copying the segment).
+    verified: bool,
 }
 
 fn u64_at(bytes: &[u8], at: usize, path: &Path, what: &str) -> Result<u64> {
@@ -162,7 +165,15 @@ impl Segment {
         if verify {
             seg.verify(dir)?;
         }
-        Ok(seg)
+        Ok(Self {
+            verified: verify,
+            ..seg
+        })
+    }
+
+    /// False for a segment opened without verification.
+    pub(crate) fn verified(&self) -> bool {
+        self.verified
     }
 
     /// Interprets three payloads with O(1) structural checks. `dir` is only used in error
@@ -284,6 +295,7 @@ impl Segment {
             return Err(Error::corrupted(&dp, "id offsets do not span their data"));
         }
         Ok(Self {
+            verified: true,
             uid: crate::memo::next_owner_id(),
             name: name.to_string(),
             terms,

@@ -248,8 +248,18 @@ impl ScoringConfig {
     /// Builds and validates a config; `delta = None` takes the variant's default.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for NaN, infinite or negative `k1`/`delta`, or `b` outside [0, 1].
+    /// [`Error::InvalidArgument`] for NaN, infinite or negative `k1`/`delta`, `b` outside
+    /// [0, 1], or a `delta` for a model without one (it would be recorded and ignored).
     pub fn new(kind: ScoringKind, k1: f32, b: f32, delta: Option<f32>) -> Result<Self> {
+        if let (Some(d), false) = (
+            delta,
+            matches!(kind, ScoringKind::Bm25l | ScoringKind::Bm25Plus),
+        ) {
+            return Err(Error::invalid_argument(format!(
+                "delta ({d}) applies to bm25l and bm25+ only, not to {}",
+                kind.name()
+            )));
+        }
         let c = Self {
             kind,
             k1,
@@ -939,6 +949,12 @@ mod tests {
             );
         }
         assert!(ScoringConfig::new(ScoringKind::Bm25Plus, 0.9, 0.4, Some(f32::NAN)).is_err());
+        let e = ScoringConfig::new(ScoringKind::Lucene, 0.9, 0.4, Some(0.5)).unwrap_err();
+        assert!(
+            e.to_string().contains("applies to bm25l and bm25+ only"),
+            "{e}"
+        );
+        assert!(ScoringConfig::new(ScoringKind::Bm25l, 0.9, 0.4, Some(0.5)).is_ok());
         let e = ScoringKind::from_name("okapi").unwrap_err().to_string();
         assert!(e.contains("lucene") && e.contains("tfidf"), "{e}");
     }
