@@ -576,7 +576,15 @@ class Index:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Saves to a directory, atomically: a crash mid-save leaves any previous index there
-        loadable. Refuses to write into a non-empty directory that is not a thresher index."""
+        loadable. Refuses to write into a non-empty directory that is not a thresher index (a
+        ``meta.json`` that is not an index's counts as not an index), and to copy a segment
+        of an index loaded with ``verify=False`` whose files fail their checksum (the copy
+        would hide the damage under fresh checksums).
+
+        Raises:
+            ValueError: the directory is not empty and not an index.
+            IndexCorruptedError: the index was loaded unverified and is damaged.
+        """
         self._inner.save(os.fspath(path))
 
     # ------------------------------------------------------------------ learned term weights
