@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from thresher._atomic import atomic_path
 
@@ -66,19 +68,31 @@ def load_queries(path: str | os.PathLike[str]) -> dict[str, str]:
     p = Path(path)
     if p.is_dir():
         p = _find(p, ("queries.jsonl", "queries.jsonl.gz", "queries.tsv"))
+    out: dict[str, str] = {}
+
+    def put(qid: str, text: str, where: str) -> None:
+        if qid in out:
+            raise ValueError(f"{where}: query id {qid!r} appears twice")
+        out[qid] = text
+
     if p.suffix == ".tsv":
-        out = {}
-        with open(p, encoding="utf-8") as f:
-            for i, line in enumerate(f, 1):
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) < 2:
-                    raise ValueError(f"{p} line {i}: expected 'id<TAB>text'")
-                out[parts[0]] = parts[1]
+        with open(p, "rb") as f:
+            for i, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{p} line {i}: not valid UTF-8 ({e.reason})") from None
+                parts = line.rstrip("\r\n").split("\t")
+                if len(parts) != 2:
+                    raise ValueError(
+                        f"{p} line {i}: expected 'id<TAB>text', got {len(parts)} fields"
+                    )
+                put(parts[0], parts[1], f"{p} line {i}")
         return out
-    return {
-        _record_id(o, str(p)): str(o.get("text") or o.get("contents") or o.get("title") or "")
-        for o in iter_jsonl(p)
-    }
+    for n, o in enumerate(iter_jsonl(p), 1):
+        text = str(o.get("text") or o.get("contents") or o.get("title") or "")
+        put(_record_id(o, str(p)), text, f"{p} record {n}")
+    return out
 
 
 def load_qrels(path: str | os.PathLike[str], split: str = "test") -> Qrels:
@@ -101,8 +115,8 @@ def load_qrels(path: str | os.PathLike[str], split: str = "test") -> Qrels:
             parts = line.split()
             if not parts:
                 continue
-            if i == 1 and not parts[-1].lstrip("-").isdigit():
-                continue  # header
+            if i == 1 and parts[-1].lower() in ("score", "relevance", "rel", "grade", "label"):
+                continue  # header (BEIR: query-id corpus-id score)
             if len(parts) == 3:
                 qid, did, rel = parts
             elif len(parts) == 4:
@@ -132,13 +146,33 @@ def iter_beir_corpus(
 
 
 def write_trec_run(
-    run: Mapping[str, list[tuple[str, float]]], path: str | os.PathLike[str], tag: str = "thresher"
+    run: Mapping[str, Any], path: str | os.PathLike[str], tag: str = "thresher"
 ) -> None:
-    """Writes ``{qid: [(doc_id, score), ...]}`` (best first) in TREC run format."""
+    """Writes a run in TREC format: ``{qid: [(doc_id, score), ...]}`` (best first), or
+    ``{qid: {doc_id: score}}`` (the :func:`read_trec_run` shape; ranked by score, ties by doc
+    id).
+
+    Raises:
+        ValueError: an id or the tag is empty or holds white space, or a score is not finite
+            (the file could not be read back).
+    """
+
+    def token(x: object, what: str) -> str:
+        t = str(x)
+        if not t or any(c.isspace() for c in t):
+            raise ValueError(f"{what} {t!r} cannot be written to a TREC run (empty or white space)")
+        return t
+
+    tag = token(tag, "the tag")
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
         for qid, hits in run.items():
+            q = token(qid, "query id")
+            if isinstance(hits, Mapping):
+                hits = sorted(hits.items(), key=lambda h: (-h[1], h[0]))
             for rank, (did, score) in enumerate(hits, 1):
-                f.write(f"{qid} Q0 {did} {rank} {score:.6f} {tag}\n")
+                if not math.isfinite(score):
+                    raise ValueError(f"query {q!r}, document {did!r}: score {score} is not finite")
+                f.write(f"{q} Q0 {token(did, 'document id')} {rank} {score:.6f} {tag}\n")
 
 
 def read_trec_run(path: str | os.PathLike[str]) -> Run:
@@ -151,5 +185,11 @@ def read_trec_run(path: str | os.PathLike[str]) -> Run:
                 continue
             if len(parts) != 6:
                 raise ValueError(f"{path} line {i}: expected 6 columns (qid Q0 doc rank score tag)")
-            run.setdefault(parts[0], {})[parts[2]] = float(parts[4])
+            try:
+                score = float(parts[4])
+            except ValueError:
+                raise ValueError(f"{path} line {i}: score {parts[4]!r} is not a number") from None
+            if not math.isfinite(score):
+                raise ValueError(f"{path} line {i}: score {parts[4]!r} is not finite")
+            run.setdefault(parts[0], {})[parts[2]] = score
     return run

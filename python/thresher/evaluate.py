@@ -44,6 +44,8 @@ def evaluate(
     """
     import ir_measures
 
+    if isinstance(measures, str):  # one measure, not its characters
+        measures = [measures]
     parsed = [ir_measures.parse_measure(m) for m in measures]
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
     if not judged:

@@ -1,0 +1,75 @@
+"""`thresher.data` loaders and writers on the edge cases a user's files have: each bad file is a
+ValueError naming the file and line; what is written can be read back."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from thresher import evaluate
+from thresher.data import load_qrels, load_queries, read_trec_run, write_trec_run
+
+
+def test_qrels_without_header_keep_their_first_judgement(tmp_path):
+    # A headerless file whose first grade is not an integer is an error, not a skipped line.
+    p = tmp_path / "q.tsv"
+    p.write_text("q1\td1\tyes\nq1\td2\t1\n")
+    with pytest.raises(ValueError, match=r"q\.tsv line 1: relevance 'yes' is not an integer"):
+        load_qrels(p)
+    p.write_text("query-id\tcorpus-id\tscore\nq1\td1\t2\n")
+    assert load_qrels(p) == {"q1": {"d1": 2}}
+    p.write_text("q1 0 d1 1\nq1 0 d2 0\n")
+    assert load_qrels(p) == {"q1": {"d1": 1, "d2": 0}}
+
+
+def test_queries_files_name_their_problems(tmp_path):
+    tsv = tmp_path / "queries.tsv"
+    tsv.write_bytes(b"q1\tcaf\xe9\n")
+    with pytest.raises(ValueError, match=r"queries\.tsv line 1: not valid UTF-8"):
+        load_queries(tsv)
+    tsv.write_text("q1\tfirst\nq1\tsecond\n")
+    with pytest.raises(ValueError, match=r"line 2: query id 'q1' appears twice"):
+        load_queries(tsv)
+    tsv.write_text("q1\ttext\textra\n")
+    with pytest.raises(ValueError, match="expected 'id<TAB>text', got 3 fields"):
+        load_queries(tsv)
+    tsv.write_text("q1\tcats\r\nq2\tdogs\r\n")
+    assert load_queries(tsv) == {"q1": "cats", "q2": "dogs"}
+    jl = tmp_path / "queries.jsonl"
+    jl.write_text('{"_id": "q1", "text": "a"}\n{"_id": "q1", "text": "b"}\n')
+    with pytest.raises(ValueError, match="record 2: query id 'q1' appears twice"):
+        load_queries(jl)
+
+
+def test_runs_round_trip_in_both_shapes_and_refuse_unreadable_output(tmp_path):
+    p = tmp_path / "run.trec"
+    write_trec_run({"q1": [("d1", 2.5), ("d2", 1.0)]}, p)
+    run = read_trec_run(p)
+    assert run == {"q1": {"d1": 2.5, "d2": 1.0}}
+    # The dict shape read_trec_run returns is written back ranked by score.
+    write_trec_run({"q1": {"d2": 1.0, "d1": 2.5, "d0": 1.0}}, p)
+    assert [line.split()[2] for line in p.read_text().splitlines()] == ["d1", "d0", "d2"]
+    for bad, match in [
+        ({"q 1": [("d1", 1.0)]}, "query id 'q 1'"),
+        ({"q1": [("d 1", 1.0)]}, "document id 'd 1'"),
+        ({"q1": [("d1", math.nan)]}, "score nan is not finite"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            write_trec_run(bad, p)
+    with pytest.raises(ValueError, match="the tag"):
+        write_trec_run({"q1": [("d1", 1.0)]}, p, tag="my run")
+    # The failed writes left the last good file.
+    assert read_trec_run(p)["q1"]["d1"] == 2.5
+    p.write_text("q1 Q0 d1 1 abc run\n")
+    with pytest.raises(ValueError, match=r"run\.trec line 1: score 'abc' is not a number"):
+        read_trec_run(p)
+    p.write_text("q1 Q0 d1 1 nan run\n")
+    with pytest.raises(ValueError, match="is not finite"):
+        read_trec_run(p)
+
+
+def test_evaluate_takes_one_measure_as_a_str():
+    run = {"q1": {"d1": 2.0, "d2": 1.0}}
+    qrels = {"q1": {"d1": 1}}
+    assert evaluate(run, qrels, measures="nDCG@10") == evaluate(run, qrels, measures=["nDCG@10"])
