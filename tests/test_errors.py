@@ -235,6 +235,24 @@ CASES = [
         "the vocabulary repeats the term 'a'",
     ),
     (
+        "allow mixing ids and numbers",
+        lambda i, t: i.search("dogs", allow=["a", 2]),
+        TypeError,
+        "allow mixes ids",
+    ),
+    (
+        "allow number beyond int64",
+        lambda i, t: i.search("dogs", allow=np.array([2**64 - 1], np.uint64)),
+        ValueError,
+        "document number 18446744073709551615, out of range",
+    ),
+    (
+        "null id",
+        lambda i, t: build([{"_id": None, "text": "cat"}]),
+        ValueError,
+        "document #0: the id field '_id' is null",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,
@@ -346,3 +364,8 @@ def test_save_keeps_a_users_meta_json(tmp_path, idx):
     with pytest.raises(ValueError, match="not a thresher index; refusing to overwrite"):
         idx.save(d)
     assert (d / "meta.json").read_text() == '{"author": "me"}'
+
+
+def test_an_empty_allow_array_of_any_dtype_allows_nothing(idx):
+    assert idx.search("dogs", allow=np.array([])) == []
+    assert idx.search("dogs", allow=[]) == []

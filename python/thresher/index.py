@@ -189,6 +189,8 @@ def _mapping_id(item: Mapping[str, Any], what: str, position: int) -> str:
     """The id of a dict document or vector (the first of ``_ID_FIELDS`` it has), as str."""
     for f in _ID_FIELDS:
         if f in item:
+            if item[f] is None:  # as from_jsonl: a null id is an error, not the id "None"
+                raise ValueError(f"{what} #{position}: the id field {f!r} is null")
             return str(item[f])
     raise ValueError(f"{what} #{position}: no id field (looked for {', '.join(_ID_FIELDS)})")
 
@@ -735,8 +737,11 @@ class Index:
             arr = allow
         elif isinstance(allow, Iterable):
             items = list(allow)
-            if items and all(isinstance(x, str) for x in items):
+            strs = sum(isinstance(x, str) for x in items)
+            if items and strs == len(items):
                 return self._numbers_of(items)
+            if strs:
+                raise TypeError("allow mixes ids (str) with other values; give one kind")
             arr = np.asarray(items) if items else np.zeros(0, dtype=np.int64)
         else:
             raise TypeError(
@@ -751,7 +756,14 @@ class Index:
                     f"the allow mask has {len(arr)} entries but the index has {len(self)} documents"
                 )
             return np.ascontiguousarray(arr)
+        if arr.size == 0:  # an empty filter of any dtype allows nothing
+            return np.zeros(0, dtype=np.int64)
         if arr.dtype.kind in "iu":
+            if arr.dtype.kind == "u" and arr.max() > np.iinfo(np.int64).max:
+                raise ValueError(
+                    f"allow holds document number {arr.max()}, out of range for "
+                    f"{len(self)} documents"
+                )
             return np.ascontiguousarray(arr, dtype=np.int64)
         if arr.dtype.kind in "UO" and all(isinstance(x, str) for x in arr):
             return self._numbers_of(list(arr))
