@@ -253,6 +253,12 @@ CASES = [
         "document #0: the id field '_id' is null",
     ),
     (
+        "negative max_token_length",
+        lambda i, t: thresher.Analyzer(max_token_length=-1),
+        ValueError,
+        "max_token_length must be a positive integer, got -1",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,
@@ -369,3 +375,12 @@ def test_save_keeps_a_users_meta_json(tmp_path, idx):
 def test_an_empty_allow_array_of_any_dtype_allows_nothing(idx):
     assert idx.search("dogs", allow=np.array([])) == []
     assert idx.search("dogs", allow=[]) == []
+
+
+def test_stopwords_take_any_iterable_and_match_after_lowercasing():
+    a = thresher.Analyzer(stopwords={"Cats"}, stemmer="none")
+    assert a.tokenize("cats and Dogs") == ["and", "dogs"]
+    assert thresher.Analyzer(stopwords=("and",), stemmer="none").tokenize("cats and dogs") == [
+        "cats",
+        "dogs",
+    ]

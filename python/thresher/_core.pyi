@@ -46,7 +46,9 @@ class Analyzer:
 
     Args:
         stemmer: ``"porter"`` (Lucene's PorterStemFilter), ``"snowball"`` (English) or ``"none"``.
-        stopwords: words to drop; ``None`` = Lucene's English stop set, ``[]`` = keep all.
+        stopwords: words to drop (any iterable of str; lowercased when ``lowercase``, since
+            they are matched after lowercasing); ``None`` = Lucene's English stop set, ``[]`` =
+            keep all.
         lowercase: lowercase tokens.
         possessive: strip English possessives (``'s``).
         max_token_length: longest token, in UTF-16 units (Lucene's default 255).
@@ -59,7 +61,7 @@ class Analyzer:
         cls,
         *,
         stemmer: str = "porter",
-        stopwords: Sequence[str] | None = None,
+        stopwords: Iterable[str] | None = None,
         lowercase: bool = True,
         possessive: bool = True,
         max_token_length: int = 255,

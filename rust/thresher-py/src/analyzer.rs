@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use thresher_core::{Analyzer, AnalyzerConfig, StemmerKind};
 
-use crate::errors::CoreResult;
+use crate::errors::CoreError;
 
 /// Text -> terms. See `_core.pyi` for the Python-facing documentation.
 #[pyclass(name = "Analyzer", module = "thresher._core", frozen)]
@@ -19,23 +21,46 @@ impl PyAnalyzer {
     #[pyo3(signature = (*, stemmer = "porter", stopwords = None, lowercase = true, possessive = true, max_token_length = 255))]
     fn new(
         stemmer: &str,
-        stopwords: Option<Vec<String>>,
+        stopwords: Option<&Bound<'_, PyAny>>,
         lowercase: bool,
         possessive: bool,
-        max_token_length: usize,
-    ) -> CoreResult<Self> {
+        max_token_length: i64,
+    ) -> PyResult<Self> {
+        let max_token_length = usize::try_from(max_token_length)
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "max_token_length must be a positive integer, got {max_token_length}"
+                ))
+            })?;
         let mut config = AnalyzerConfig {
             lowercase,
             possessive,
-            stemmer: StemmerKind::from_name(stemmer)?,
+            stemmer: StemmerKind::from_name(stemmer).map_err(CoreError)?,
             max_token_length,
             ..AnalyzerConfig::default()
         };
         if let Some(words) = stopwords {
-            config.stopwords = words;
+            // Any iterable of str (list, tuple, set...), but not one str.
+            if words.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err(
+                    "stopwords must be a collection of words, not a single str",
+                ));
+            }
+            let mut list = Vec::new();
+            for w in words.try_iter()? {
+                let w = w?;
+                let w: String = w
+                    .extract()
+                    .map_err(|_| PyTypeError::new_err("stopwords must be a collection of str"))?;
+                // Stop words are matched after lowercasing: "Cats" must stop "cats".
+                list.push(if lowercase { w.to_lowercase() } else { w });
+            }
+            config.stopwords = list;
         }
         Ok(Self {
-            inner: Arc::new(Analyzer::new(config)?),
+            inner: Arc::new(Analyzer::new(config).map_err(CoreError)?),
         })
     }
 
