@@ -55,6 +55,9 @@ def test_help_everywhere(cmd):
         (["index", "CRAN", "-o", "OUT", "--fields", "body"], 'unknown field "body"'),
         (["eval", "OUT0", "CRAN", "--split", "train"], "no qrels for split 'train'"),
         (["search", "OUT0", "q", "-k", "0"], "k must be a positive integer"),
+        (["index", "CRAN", "-o", "OUT", "--bits", "4"], "--bits applies to impact indexes"),
+        (["index", "CRAN", "-o", "OUT", "--scale", "1"], "--scale applies to --impacts"),
+        (["index", "CRAN", "-o", "OUT", "--delta", "0.5"], "applies to bm25l and bm25+ only"),
     ],
 )
 def test_errors_are_one_line(cranfield_dir, tmp_path, args, fragment):

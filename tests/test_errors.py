@@ -259,6 +259,12 @@ CASES = [
         "max_token_length must be a positive integer, got -1",
     ),
     (
+        "bool query weight",
+        lambda i, t: i.search({"quick": True}),
+        TypeError,
+        "the weight of query term 'quick' is a bool",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,

@@ -64,6 +64,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
         raise ValueError("--impacts indexes the vectors as given: no --expansion or --tdv")
     if args.expansion and args.tdv:
         raise ValueError("--expansion and --tdv build different models: choose one")
+    if args.bits is not None and args.impacts is None and not args.expansion:
+        raise ValueError("--bits applies to impact indexes (--impacts, --expansion)")
+    if args.scale is not None and args.impacts is None:
+        raise ValueError("--scale applies to --impacts")
+    if args.bits is None:
+        args.bits = 8
     t0 = time.perf_counter()
     if args.impacts is not None:
         idx = Index.from_impact_jsonl(
@@ -301,7 +307,10 @@ def build_parser() -> argparse.ArgumentParser:
         "vectors as an impact index",
     )
     gi.add_argument(
-        "--bits", type=int, default=8, help="impact width in bits, 1-16 (default 8, as Anserini)"
+        "--bits",
+        type=int,
+        default=None,
+        help="impact width in bits, 1-16 (default 8, as Anserini); impact indexes only",
     )
     gi.add_argument(
         "--scale",

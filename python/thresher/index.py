@@ -88,8 +88,13 @@ def _check_algorithm(algorithm: object) -> str:
 def _check_query(q: object) -> Query:
     if type(q) is str:
         return q
-    if isinstance(q, (str, Mapping)):
+    if isinstance(q, Mapping):
+        for t, w in q.items():
+            if isinstance(w, bool):  # as from_vectors: True is not a weight
+                raise TypeError(f"the weight of query term {t!r} is a bool, not a number")
         return q  # type: ignore[return-value]
+    if isinstance(q, str):
+        return q
     if isinstance(q, (list, tuple)) and all(isinstance(t, str) for t in q):
         return list(q)
     raise TypeError(
