@@ -498,3 +498,16 @@ def test_subword_vocabulary(tiny, cranfield_dir: Path) -> None:
     assert any(t.startswith("##") for t in model.vocab.terms)
     ex = model.expand(docs)
     assert ex.num_expansion.max() <= model.config.max_expansion
+
+
+def test_documents_without_known_terms_expand_to_nothing(model: ExpansionModel, tiny) -> None:
+    """A block of documents none of which has a term of the model's vocabulary (unknown words,
+    empty) gets no expansion (its literal terms stay); the other blocks are expanded."""
+    docs = tiny[1]
+    ex = model.expand([["zzzq"], []])
+    assert ex.matrix.shape[0] == 2 and ex.matrix.nnz == ex.num_literal.sum() == 1
+    # The second block of 1,024 documents holds only such a document.
+    many = [*(docs * 4)[:1024], ["zzzq"]]
+    ex = model.expand(many)
+    assert ex.matrix.shape[0] == 1025 and ex.matrix.getrow(1024).nnz == 1
+    assert ex.matrix.nnz > ex.num_literal.sum()  # the first block is expanded

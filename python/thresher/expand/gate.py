@@ -126,8 +126,11 @@ def candidates(
     rows, cols, score = rows[order], top.indices[order], top.data[order].astype(np.float64)
     rank = np.arange(len(rows)) - np.repeat(top.indptr[:-1], n)
     Tpat = T.astype(bool).astype(np.float32)
-    support = np.asarray(sp.csr_matrix(Lb @ Tpat)[rows, cols]).ravel().astype(np.float64)
-    psum = np.asarray(sp.csr_matrix(Lb @ P)[rows, cols]).ravel().astype(np.float64)
+    if len(rows):
+        support = np.asarray(sp.csr_matrix(Lb @ Tpat)[rows, cols]).ravel().astype(np.float64)
+        psum = np.asarray(sp.csr_matrix(Lb @ P)[rows, cols]).ravel().astype(np.float64)
+    else:  # no document of the block has a candidate (scipy cannot index with empty arrays)
+        support = psum = np.zeros(0)
     nlit = np.diff(B.indptr).astype(np.float64)
     bmax = np.zeros(B.shape[0])
     nz = nlit > 0
