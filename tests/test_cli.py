@@ -58,15 +58,47 @@ def test_help_everywhere(cmd):
         (["index", "CRAN", "-o", "OUT", "--bits", "4"], "--bits applies to impact indexes"),
         (["index", "CRAN", "-o", "OUT", "--scale", "1"], "--scale applies to --impacts"),
         (["index", "CRAN", "-o", "OUT", "--delta", "0.5"], "applies to bm25l and bm25+ only"),
+        (
+            ["index", "CRAN", "-o", "OUT", "--expansion", "exp.npz", "--k1", "3"],
+            "--k1: --expansion indexes use the model's own scoring",
+        ),
+        (
+            ["index", "CRAN", "-o", "OUT", "--tdv", "tdv.npz", "--scoring", "bm25l"],
+            "--scoring: --tdv indexes use the model's own scoring",
+        ),
+        (
+            ["train-tdv", "CRAN", "--split", "test", "-o", "OUT.npz", "--fields", "nosuch"],
+            'unknown field "nosuch"',
+        ),
+        (
+            ["train-tdv", "CRAN", "--split", "test", "-o", "OUT.npz", "--scoring", "bm25l"],
+            "train-tdv trains for BM25",
+        ),
+        (
+            ["train-tdv", "CRAN", "--split", "test", "-o", "/nonexistent/dir/m.npz"],
+            "/nonexistent/dir: no such directory",
+        ),
+        (
+            ["train-expansion", "CRAN", "--split", "test", "-o", "/nonexistent/dir/m.npz"],
+            "/nonexistent/dir: no such directory",
+        ),
+        (["train-tdv", "CRAN", "--split", "test", "-o", "CRAN"], "is a directory"),
+        (
+            ["eval", "OUT0", "CRAN", "--run", "/nonexistent/dir/run.trec"],
+            "/nonexistent/dir: no such directory",
+        ),
     ],
 )
 def test_errors_are_one_line(cranfield_dir, tmp_path, args, fragment):
     if any(a == "OUT0" for a in args):
         run("index", str(cranfield_dir), "-o", str(tmp_path / "i0"), "-q")
     args = [
-        {"CRAN": str(cranfield_dir), "OUT": str(tmp_path / "i"), "OUT0": str(tmp_path / "i0")}.get(
-            a, a
-        )
+        {
+            "CRAN": str(cranfield_dir),
+            "OUT": str(tmp_path / "i"),
+            "OUT0": str(tmp_path / "i0"),
+            "OUT.npz": str(tmp_path / "m.npz"),
+        }.get(a, a)
         for a in args
     ]
     r = run(*args, ok=False)

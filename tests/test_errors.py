@@ -390,3 +390,12 @@ def test_stopwords_take_any_iterable_and_match_after_lowercasing():
         "cats",
         "dogs",
     ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_meta_json_is_an_error_not_a_hang(tmp_path):
+    d = tmp_path / "idx"
+    d.mkdir()
+    os.mkfifo(d / "meta.json")
+    with pytest.raises(thresher.IndexCorruptedError, match="not a regular file"):
+        thresher.Index.load(d)

@@ -473,6 +473,50 @@ def test_command_functions(tmp_path: Path, cranfield_dir: Path) -> None:
     assert len(ids) == 300 and ex.matrix.shape[0] == 300
     got_ids, W, _, scale = read_jsonl(tmp_path / "docs.jsonl")
     assert got_ids == ids and scale is not None and W.nnz == ex.matrix.nnz
+    # The model records its analyzer; another one is refused (its terms would not match).
+    with pytest.raises(ValueError, match="trained with another analyzer"):
+        expand_beir(dst, model, None, analyzer=thresher.Analyzer(stemmer="none"))
+    # A TDV model is not an expansion model, and the error says which it is.
+    from thresher.tdv import TDVModel, make_features
+    from thresher.tdv.data import Corpus
+
+    corpus = Corpus.from_tokens(["a", "b"], [["x", "y"], ["y"]])
+    TDVModel(make_features("b").fit(corpus.vocab, corpus.tf)).save(tmp_path / "tdv.npz")
+    with pytest.raises(ExpansionModelError, match="a TDV model"):
+        ExpansionModel.load(tmp_path / "tdv.npz")
+    with pytest.raises(ValueError, match="an expansion model"):
+        TDVModel.load(tmp_path / "m.npz")
+    np.save(tmp_path / "array.npy", np.arange(3))
+    with pytest.raises(ExpansionModelError, match=r"not an expansion model \(\.npz\)"):
+        ExpansionModel.load(tmp_path / "array.npy")
+    with pytest.raises(ValueError, match=r"not a TDV model file \(\.npz\)"):
+        TDVModel.load(tmp_path / "array.npy")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"max_expansion_grid": ()},
+        {"tau_grid": ()},
+        {"objective": (("nDCG@10", float("nan")),)},
+        {"objective": ()},
+        {"objective": (("bogus@10", 1.0),)},
+        {"max_expansion_grid": (-5,)},
+        {"max_expansion": 1.5},
+        {"seed": "abc"},
+        {"seed": -1},
+    ],
+)
+def test_bad_configs_fail_at_construction(change) -> None:
+    with pytest.raises(ValueError):
+        dataclasses.replace(SMALL, **change)
+
+
+def test_export_refuses_duplicate_or_empty_ids(tmp_path: Path) -> None:
+    W = sp.csr_matrix(np.ones((2, 1), dtype=np.float32))
+    for ids in (["d", "d"], ["d", ""]):
+        with pytest.raises(ValueError, match="non-empty and distinct"):
+            write_jsonl(tmp_path / "a.jsonl", ids, W, ["x"])
 
 
 # ---------------------------------------------------------------- subword vocabulary

@@ -418,6 +418,55 @@ def test_nan_in_vec_file(tmp_path):
         read_vec(p)
 
 
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (b"2 2\nfoo 1 2\nfoo 3 4\n", r"v\.vec:3: the word 'foo' appears twice"),
+        (b"2 2\nfoo 1 abc\n", r"v\.vec:2: the vector of 'foo' has a non-number"),
+        (b"two 2\nfoo 1 2\n", r"v\.vec:1: first line must be"),
+        (b"1 0\nfoo\n", "dim >= 1"),
+        (b"1 2\nfo\xe9 1 2\n", r"v\.vec:2: not valid UTF-8"),
+    ],
+)
+def test_bad_vec_files_name_file_and_line(tmp_path, body, match):
+    p = tmp_path / "v.vec"
+    p.write_bytes(body)
+    with pytest.raises(ValueError, match=match):
+        read_vec(p)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lr": -1e-3},
+        {"lr": float("nan")},
+        {"margin": float("nan")},
+        {"margin": -5.0},
+        {"max_postings": 0.0},
+        {"max_postings": 2.0},
+        {"patience": 0},
+        {"min_postings": float("nan")},
+        {"hard_depth": 0},
+        {"lbfgs_iters": -1},
+        {"lr": "0.001"},
+        {"seed": -1},
+    ],
+)
+def test_bad_train_configs_fail_at_construction(change):
+    with pytest.raises(ValueError):
+        TrainConfig(**change)
+
+
+def test_non_finite_models_are_refused(tmp_path, toy):
+    m = _model(toy)
+    with pytest.raises(ValueError, match="finite"):
+        TDVModel(m.features, m.w, float("nan"))
+    m.w[0] = np.nan
+    with pytest.raises(ValueError, match="non-finite"):
+        m.save(tmp_path / "m.npz")
+    assert not (tmp_path / "m.npz").exists()
+
+
 def test_weight_array_of_wrong_length(toy):
     corpus = toy[0]
     with pytest.raises(ValueError, match="length"):

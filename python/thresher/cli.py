@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -40,15 +41,43 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis and scoring")
     g.add_argument(
         "--scoring",
-        default="lucene",
+        default=None,
         # Impact indexes come from vectors (--impacts, --expansion), not from text.
         choices=[*(s for s in _core.SCORINGS if s != "impact"), "bm25"],
         help="scoring model (default: lucene, i.e. BM25 exactly as Lucene)",
     )
-    g.add_argument("--k1", type=float, default=0.9, help="BM25 k1 (default 0.9, as Anserini)")
-    g.add_argument("--b", type=float, default=0.4, help="BM25 b (default 0.4, as Anserini)")
+    g.add_argument("--k1", type=float, default=None, help="BM25 k1 (default 0.9, as Anserini)")
+    g.add_argument("--b", type=float, default=None, help="BM25 b (default 0.4, as Anserini)")
     g.add_argument("--delta", type=float, default=None, help="BM25L/BM25+ delta")
     _add_analyzer_args(g)
+
+
+def _model_flags(args: argparse.Namespace) -> list[str]:
+    """The scoring flags given on the command line."""
+    return [f"--{n}" for n in ("scoring", "k1", "b", "delta") if getattr(args, n) is not None]
+
+
+def _scoring_defaults(args: argparse.Namespace) -> None:
+    """Fills the scoring flags not given with their defaults (Anserini's BM25)."""
+    for name, default in (("scoring", "lucene"), ("k1", 0.9), ("b", 0.4)):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+
+
+def _output_file(path: str, flag: str = "-o") -> None:
+    """Checks, before any work, that a file can be written at ``path``."""
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory; {flag} takes a file path")
+    parent = p.parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"{parent}: no such directory (for {flag} {path})")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"{parent}: not writable (for {flag} {path})")
+
+
+def _fields(text: str) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(","))
 
 
 def _analyzer(args: argparse.Namespace) -> _core.Analyzer:
@@ -70,6 +99,16 @@ def _cmd_index(args: argparse.Namespace) -> int:
         raise ValueError("--scale applies to --impacts")
     if args.bits is None:
         args.bits = 8
+    learned = "--impacts" if args.impacts else "--expansion" if args.expansion else "--tdv"
+    if (args.impacts or args.expansion or args.tdv) and _model_flags(args):
+        raise ValueError(
+            f"{', '.join(_model_flags(args))}: {learned} indexes use the model's own scoring"
+        )
+    if args.impacts and args.fields is not None:
+        raise ValueError("--fields: --impacts reads vectors, not text fields")
+    _scoring_defaults(args)
+    if args.fields is None:
+        args.fields = "title,text"
     t0 = time.perf_counter()
     if args.impacts is not None:
         idx = Index.from_impact_jsonl(
@@ -81,7 +120,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
         idx = index_beir(
             args.corpus, args.expansion, bits=args.bits, analyzer=_analyzer(args),
-            threads=args.threads,
+            threads=args.threads, fields=_fields(args.fields),
         )  # fmt: skip
     else:
         idx = _index_text(args)
@@ -102,7 +141,7 @@ def _index_text(args: argparse.Namespace):
 
     idx = Index.from_beir(
         args.corpus,
-        fields=tuple(args.fields.split(",")),
+        fields=_fields(args.fields),
         analyzer=_analyzer(args),
         scoring=args.scoring,
         k1=args.k1,
@@ -128,7 +167,13 @@ def _apply_tdv(idx, path: str):
             "document frequencies (idf='df') only"
         )
     weights = model.term_weights(idx.vocabulary, idx.doc_term_matrix())
-    return idx.reweight(weights, scoring=f"tdv-{cfg.model}", k1=cfg.k1, b=cfg.b)
+    out = idx.reweight(weights, scoring=f"tdv-{cfg.model}", k1=cfg.k1, b=cfg.b)
+    if not out.vocabulary:
+        raise ValueError(
+            f"{path}: the model gives every term of this collection weight 0; the index would "
+            "match nothing"
+        )
+    return out
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -151,6 +196,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from thresher.evaluate import evaluate, to_run
     from thresher.index import Index
 
+    if args.run:
+        _output_file(args.run, "--run")
     idx = Index.load(args.index)
     qrels = load_qrels(args.data, args.split)
     queries = load_queries(args.data)
@@ -203,9 +250,17 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     from thresher.data import load_qrels, load_queries
     from thresher.tdv import Corpus, ScoringConfig, TrainConfig, train
 
+    _output_file(args.output)
+    if args.delta is not None or args.scoring not in (None, "lucene", "bm25", "tfidf"):
+        raise ValueError(
+            "train-tdv trains for BM25 (--scoring bm25/lucene, the default) or TF-IDF "
+            "(--scoring tfidf), without --delta"
+        )
+    model = "tfidf" if args.scoring == "tfidf" else "bm25"
+    _scoring_defaults(args)
     analyzer = _analyzer(args)
     t0 = time.perf_counter()
-    ids, docs = _analyzed_beir(args.data, tuple(args.fields.split(",")), analyzer)
+    ids, docs = _analyzed_beir(args.data, _fields(args.fields), analyzer)
     corpus = Corpus.from_tokens(ids, docs)
     qrels = load_qrels(args.data, args.split)
     queries = load_queries(args.data)
@@ -214,7 +269,7 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
         raise ValueError(f"{len(missing)} judged queries have no text (first: {missing[0]!r})")
     q_terms = {q: analyzer.tokenize(queries[q]) for q in qrels}
     config = TrainConfig(
-        scoring=ScoringConfig(model="bm25", k1=args.k1, b=args.b),
+        scoring=ScoringConfig(model=model, k1=args.k1, b=args.b),
         margin=args.margin,
         l1=args.l1,
         max_postings=args.max_postings,
@@ -223,6 +278,12 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     result = train(corpus, q_terms, qrels, features=args.features, config=config)
+    if not result.model.meta.get("max_postings_met", True):
+        print(
+            f"thresher: warning: no epoch kept at most {args.max_postings:.0%} of the postings; "
+            "the saved model is the initial one (plain BM25 weights)",
+            file=sys.stderr,
+        )
     result.model.save(args.output)
     best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
     kept = best.get("postings_kept", float("nan"))
@@ -237,6 +298,7 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
 def _cmd_train_expansion(args: argparse.Namespace) -> int:
     from thresher.expand.commands import train_expansion
 
+    _output_file(args.output)
     t0 = time.perf_counter()
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     train_expansion(
@@ -250,6 +312,7 @@ def _cmd_train_expansion(args: argparse.Namespace) -> int:
 def _cmd_expand(args: argparse.Namespace) -> int:
     from thresher.expand.commands import expand_beir
 
+    _output_file(args.output)
     t0 = time.perf_counter()
     ids, expanded = expand_beir(
         args.data, args.expansion, args.output, bits=args.bits, analyzer=_analyzer(args)
@@ -274,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("-o", "--output", required=True, help="index directory to write")
     pi.add_argument(
         "--fields",
-        default="title,text",
+        default=None,
         help="comma-separated text fields joined with a space (default: title,text; "
         "use 'contents' for Anserini JsonCollection files)",
     )

@@ -138,10 +138,23 @@ def beir_corpus_path(folder: str | os.PathLike[str]) -> Path:
 def iter_beir_corpus(
     folder: str | os.PathLike[str], fields: tuple[str, ...] = ("title", "text")
 ) -> Iterator[tuple[str, str]]:
-    """``(doc_id, text)`` pairs of a BEIR corpus, text = the fields joined by one space."""
+    """``(doc_id, text)`` pairs of a BEIR corpus, text = the fields joined by one space.
+
+    Raises:
+        ValueError: a field the first document lacks (as the Rust reader, ``Index.from_jsonl``).
+    """
     p = Path(folder)
     path = beir_corpus_path(p) if p.is_dir() else p
-    for o in iter_jsonl(path):
+    if isinstance(fields, str):
+        raise TypeError(f"fields must be a sequence of field names, not a single str ({fields!r})")
+    for n, o in enumerate(iter_jsonl(path)):
+        if n == 0:
+            for f in fields:
+                if f not in o:
+                    raise ValueError(
+                        f'unknown field "{f}": the first document of {path} has fields '
+                        f"{', '.join(sorted(map(str, o)))}"
+                    )
         yield _record_id(o, str(path)), " ".join(str(o.get(f) or "") for f in fields)
 
 

@@ -83,6 +83,7 @@ def expand_beir(
     *,
     bits: int | None = 8,
     analyzer: TextAnalyzer | None = None,
+    fields: tuple[str, ...] = ("title", "text"),
 ) -> tuple[list[str], ExpandedDocs]:
     """Expands every document of a BEIR corpus; optionally writes Anserini JSONL.
 
@@ -92,16 +93,24 @@ def expand_beir(
         output: JSONL(.gz) path for the learned-sparse vectors (``None``: none written).
         bits: integer width of the exported weights (``None``: float weights).
         analyzer: text analysis; must match the one the model was trained with
-            (default ``Analyzer()``).
+            (default ``Analyzer()``; a ``thresher.Analyzer`` that differs from the recorded one
+            is an error).
+        fields: the corpus's text fields, joined by one space.
 
     Returns:
         ``(doc_ids, expanded)``.
     """
     m = model if isinstance(model, ExpansionModel) else ExpansionModel.load(model)
     analyzer = analyzer or Analyzer()
+    trained = m.info.get("analyzer")
+    if isinstance(analyzer, Analyzer) and trained and trained != analyzer.config_json():
+        raise ValueError(
+            f"the model was trained with another analyzer ({trained}); expand with that one, "
+            f"not {analyzer.config_json()}"
+        )
     from thresher.data import iter_beir_corpus
 
-    pairs = list(iter_beir_corpus(beir_dir))
+    pairs = list(iter_beir_corpus(beir_dir, fields))
     doc_ids = [d for d, _ in pairs]
     expanded = m.expand(analyzer.tokenize_batch([t for _, t in pairs]))
     if output is not None:
@@ -117,6 +126,7 @@ def index_beir(
     bits: int = 8,
     analyzer: TextAnalyzer | None = None,
     threads: int | None = None,
+    fields: tuple[str, ...] = ("title", "text"),
 ) -> Index:
     """Expands a BEIR corpus and indexes the vectors as a Rust impact index.
 
@@ -129,11 +139,12 @@ def index_beir(
             A ``thresher.Analyzer`` is also recorded in the index for text queries; with
             another analyzer, queries must be given as terms.
         threads: build threads.
+        fields: the corpus's text fields, joined by one space.
 
     Returns:
         The impact index (``scoring="impact"``).
     """
-    doc_ids, expanded = expand_beir(beir_dir, model, None, analyzer=analyzer)
+    doc_ids, expanded = expand_beir(beir_dir, model, None, analyzer=analyzer, fields=fields)
     rust_analyzer = analyzer if isinstance(analyzer, Analyzer) else None
     index = expanded.to_index(doc_ids, bits=bits, analyzer=rust_analyzer, threads=threads)
     if output is not None:

@@ -109,6 +109,11 @@ def write_jsonl(
         ValueError: mismatched sizes, bad weights, empty or duplicate terms.
     """
     W = sp.csr_matrix(W)
+    seen: set[str] = set()
+    for d in map(str, doc_ids):
+        if not d or d in seen:
+            raise ValueError(f"document ids must be non-empty and distinct; {d!r} is not")
+        seen.add(d)
     if W.shape != (len(doc_ids), len(vocab)):
         raise ValueError(
             f"weights are {W.shape[0]} x {W.shape[1]} but there are {len(doc_ids)} ids and "

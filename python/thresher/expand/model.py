@@ -200,8 +200,42 @@ class ExpansionConfig:
             bad = isinstance(v, bool) or not isinstance(v, (int, np.integer))
             if bad or v < (0 if name == "epochs" else 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if self.max_expansion < 0:
-            raise ValueError(f"max_expansion must be >= 0, got {self.max_expansion}")
+
+        def whole(v: object) -> bool:
+            return not isinstance(v, bool) and isinstance(v, (int, np.integer))
+
+        if not whole(self.max_expansion) or self.max_expansion < 0:
+            raise ValueError(f"max_expansion must be an integer >= 0, got {self.max_expansion!r}")
+        if not self.max_expansion_grid or any(
+            not whole(m) or m < 0 for m in self.max_expansion_grid
+        ):
+            raise ValueError(
+                "max_expansion_grid must be a non-empty tuple of integers >= 0, "
+                f"got {self.max_expansion_grid!r}"
+            )
+        if not self.tau_grid:
+            raise ValueError("tau_grid must not be empty")
+        if not whole(self.seed) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        weights = [w for _, w in self.objective]
+        if (
+            not weights
+            or any(not isinstance(w, (int, float)) or not np.isfinite(w) or w < 0 for w in weights)
+            or not any(w > 0 for w in weights)
+        ):
+            raise ValueError(
+                "objective must be (measure, weight) pairs with finite weights >= 0, at least "
+                f"one > 0; got {self.objective!r}"
+            )
+        import ir_measures
+
+        for name, _ in self.objective:
+            try:
+                ir_measures.parse_measure(name)
+            except Exception:  # ir-measures raises NameError / ValueError / others
+                raise ValueError(
+                    f"objective measure {name!r} is not an ir-measures name (e.g. nDCG@10)"
+                ) from None
         if self.negatives > self.negative_pool:
             raise ValueError("negatives must not exceed negative_pool")
         for name in ("k1", "lr", "l2", "gate_l2", "max_postings_ratio", "max_query_cost_ratio"):
@@ -782,10 +816,19 @@ class ExpansionModel:
             with np.load(p, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise ExpansionModelError(f"{p}: not a readable expansion model ({e})") from e
+            raise ExpansionModelError(f"{p}: not a readable expansion model (.npz)") from e
+        except (AttributeError, TypeError) as e:  # np.load of a .npy gives an array
+            raise ExpansionModelError(f"{p}: not an expansion model (.npz)") from e
+        if "w" in arrays and "meta" in arrays and "T_indptr" not in arrays:
+            raise ExpansionModelError(
+                f"{p}: a TDV model (load it with thresher.tdv.TDVModel; index with --tdv)"
+            )
         if "format_version" not in arrays:
             raise ExpansionModelError(f"{p}: not an expansion model (no format_version)")
-        version = int(arrays["format_version"])
+        try:
+            version = int(arrays["format_version"])
+        except (TypeError, ValueError):
+            raise ExpansionModelError(f"{p}: not an expansion model (bad format_version)") from None
         if version != FORMAT_VERSION:
             raise IncompatibleExpansionModelError(
                 f"{p}: expansion model format version {version}, this thresher reads version "

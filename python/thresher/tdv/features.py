@@ -59,7 +59,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -436,22 +436,43 @@ def read_vec(
     (words producing zero or several terms are skipped) and vectors of words
     mapping to the same term are averaged.
     """
+    if max_words is not None and max_words < 0:
+        raise ValueError(f"max_words must be >= 0 or None, got {max_words}")
     words: list[str] = []
     rows: list[np.ndarray] = []
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().split()
-        if len(header) != 2:
-            raise ValueError(f"{path}: first line must be '<count> <dim>'")
+    seen: set[str] = set()
+    with open(path, "rb") as f:
+
+        def lines() -> Iterator[tuple[int, str]]:
+            for n, raw in enumerate(f, start=1):
+                try:
+                    yield n, raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise ValueError(f"{path}:{n}: not valid UTF-8 ({e.reason})") from None
+
+        it = lines()
+        _, first = next(it, (1, ""))
+        header = first.split()
+        if len(header) != 2 or not all(h.isdigit() for h in header) or int(header[1]) < 1:
+            raise ValueError(f"{path}:1: first line must be '<count> <dim>' with dim >= 1")
         dim = int(header[1])
-        for n, line in enumerate(f, start=2):
+        for n, line in it:
             if max_words is not None and len(words) >= max_words:
                 break
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
+            parts = line.rstrip("\r\n").rstrip(" ").split(" ")
             if len(parts) != dim + 1:
                 raise ValueError(f"{path}:{n}: expected a word and {dim} numbers")
-            vec = np.asarray(parts[1:], dtype=np.float64)
+            try:
+                vec = np.asarray(parts[1:], dtype=np.float64)
+            except ValueError:
+                raise ValueError(
+                    f"{path}:{n}: the vector of {parts[0]!r} has a non-number"
+                ) from None
             if not np.all(np.isfinite(vec)):
                 raise ValueError(f"{path}:{n}: NaN or infinite value in vector of {parts[0]!r}")
+            if parts[0] in seen:
+                raise ValueError(f"{path}:{n}: the word {parts[0]!r} appears twice")
+            seen.add(parts[0])
             words.append(parts[0])
             rows.append(vec)
     mat = np.vstack(rows) if rows else np.zeros((0, dim))

@@ -82,6 +82,8 @@ class TDVModel:
         self.w = np.zeros(n) if w is None else np.asarray(w, dtype=np.float64).copy()
         if self.w.shape != (n,):
             raise ValueError(f"weight vector has shape {self.w.shape}, expected ({n},)")
+        if not np.all(np.isfinite(self.w)) or not np.isfinite(beta):
+            raise ValueError("TDV model weights (w, beta) must be finite")
         self.beta = float(beta)
         self.scoring = scoring or ScoringConfig()
         self.meta = dict(meta or {})
@@ -106,7 +108,9 @@ class TDVModel:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
-        """Write a versioned ``.npz`` (see module docstring)."""
+        """Write a versioned ``.npz`` (see module docstring), atomically."""
+        if not np.all(np.isfinite(self.w)) or not np.isfinite(self.beta):
+            raise ValueError("refusing to save a TDV model with non-finite weights")
         meta = {
             "scoring": self.scoring.to_dict(),
             "features": self.features.describe(),
@@ -133,10 +137,19 @@ class TDVModel:
         except FileNotFoundError:
             raise
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise ValueError(f"{path}: not a readable TDV model file ({e})") from e
+            raise ValueError(f"{path}: not a readable TDV model file (.npz)") from e
+        except (AttributeError, TypeError) as e:  # np.load of a .npy gives an array
+            raise ValueError(f"{path}: not a TDV model file (.npz)") from e
+        if "T_indptr" in arrays:
+            raise ValueError(
+                f"{path}: an expansion model (load it with thresher.expand.ExpansionModel)"
+            )
         if "format_version" not in arrays:
             raise ValueError(f"{path}: not a TDV model file (no format_version)")
-        version = int(arrays["format_version"])
+        try:
+            version = int(arrays["format_version"])
+        except (TypeError, ValueError):
+            raise ValueError(f"{path}: not a TDV model file (bad format_version)") from None
         if version > FORMAT_VERSION:
             raise ValueError(
                 f"{path}: TDV model format version {version} is newer than the "

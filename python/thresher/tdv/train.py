@@ -67,6 +67,8 @@ Cranfield CV folds; ``benches/tdv_report.py`` has the comparisons):
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -123,6 +125,31 @@ class TrainConfig:
             raise ValueError("batch_size must be >= 1 and max_epochs >= 0")
         if not 0 <= self.dev_fraction < 1:
             raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
+
+        def number(name: str) -> float:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
+                raise ValueError(f"{name} must be a finite number, got {v!r}")
+            return float(v)
+
+        def integer(name: str, low: int) -> None:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
+
+        if number("lr") <= 0:
+            raise ValueError(f"lr must be > 0, got {self.lr}")
+        if number("margin") <= 0:
+            raise ValueError(f"margin must be > 0, got {self.margin}")
+        if not 0 <= number("min_postings") <= 1:
+            raise ValueError(f"min_postings must be in [0, 1], got {self.min_postings}")
+        if self.max_postings is not None and not 0 < number("max_postings") <= 1:
+            raise ValueError(f"max_postings must be in (0, 1] or None, got {self.max_postings}")
+        number("l1")
+        integer("patience", 1)
+        integer("hard_depth", 1)
+        integer("lbfgs_iters", 1)
+        integer("seed", 0)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -183,6 +183,10 @@ impl IndexMeta {
                 ),
             ));
         }
+        // Not a regular file (a FIFO would block the read forever, a device never end).
+        if !std::fs::metadata(&path).with_path(&path)?.is_file() {
+            return Err(Error::corrupted(&path, "meta.json is not a regular file"));
+        }
         let raw = std::fs::read(&path).with_path(&path)?;
         let value: serde_json::Value = serde_json::from_slice(&raw)
             .map_err(|e| Error::corrupted(&path, format!("not valid JSON: {e}")))?;
