@@ -242,3 +242,19 @@ def test_python_side_writes_are_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["run.trec"]
     write_trec_run({"q2": [("d3", 0.5)]}, run_path)
     assert read_trec_run(run_path) == {"q2": {"d3": 0.5}}
+
+
+def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
+    """Saving an index opened with verify=False elsewhere checks the files it came from: an
+    intact one is copied; one whose files are gone cannot be checked and is refused."""
+    import shutil
+
+    idx = thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")])
+    idx.save(tmp_path / "src")
+    fast = thresher.Index.load(tmp_path / "src", verify=False)
+    fast.save(tmp_path / "copy")
+    assert thresher.Index.load(tmp_path / "copy").search("dogs") == idx.search("dogs")
+    heap = thresher.Index.load(tmp_path / "src", mmap=False, verify=False)
+    shutil.rmtree(tmp_path / "src")
+    with pytest.raises(thresher.IndexCorruptedError, match="cannot be read to check it"):
+        heap.save(tmp_path / "copy2")

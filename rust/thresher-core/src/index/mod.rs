@@ -505,9 +505,16 @@ impl Index {
                 if !view.segment.verified() {
                     if let (Some(src), Some(_)) = (&self.dir, &recorded) {
                         read_component(&src.join(&name), component, true, true).map_err(|e| {
+                            let why = match e {
+                                Error::Io { .. } => {
+                                    "it was loaded without verification and the file it came \
+                                     from cannot be read to check it"
+                                }
+                                _ => "the index is damaged",
+                            };
                             Error::corrupted(
                                 src.join(&name),
-                                format!("refusing to save an index that is damaged: {e}"),
+                                format!("refusing to save: {why}: {e}"),
                             )
                         })?;
                     }
