@@ -63,11 +63,13 @@ def test_meta_json_is_readable(saved):
     }
     assert meta["num_docs"] == 300
     files = {f["file"] for s in meta["segments"] for f in s["files"]}
-    assert files == {p.name for p in path.iterdir() if p.name != "meta.json"}
+    # Besides the segments: meta.json and the writers' lock file (it holds no data).
+    extra = ("meta.json", ".thresher.lock")
+    assert files == {p.name for p in path.iterdir() if p.name not in extra}
 
 
 def component_files(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir())
+    return sorted(p for p in path.iterdir() if p.name != ".thresher.lock")
 
 
 def test_every_component_truncated_by_one_byte_is_detected(saved, tmp_path):
@@ -138,7 +140,8 @@ def test_resave_over_existing_index_replaces_it_and_cleans_up(saved):
     other.save(path)
     loaded = thresher.Index.load(path)
     assert list(loaded.doc_ids) == ["x", "y"]
-    assert len(list(path.iterdir())) == 4  # meta.json + 3 components of the new segment
+    # meta.json + 3 components of the new segment (+ the lock file)
+    assert len([p for p in path.iterdir() if p.name != ".thresher.lock"]) == 4
     loaded.save(path)  # saving onto itself reuses its files
     assert list(thresher.Index.load(path).doc_ids) == ["x", "y"]
 
@@ -258,3 +261,25 @@ def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
     shutil.rmtree(tmp_path / "src")
     with pytest.raises(thresher.IndexCorruptedError, match="cannot be read to check it"):
         heap.save(tmp_path / "copy2")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_a_second_writer_to_the_same_directory_is_refused(tmp_path):
+    """Two saves into one directory at once would delete each other's files; the second is
+    refused while the first holds the directory's lock (as Lucene's write.lock)."""
+    import fcntl
+
+    idx = thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")])
+    d = tmp_path / "idx"
+    idx.save(d)
+    with open(d / ".thresher.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(OSError, match="another writer is saving"):
+            idx.save(d)
+    idx.save(d)  # released
+    assert thresher.Index.load(d).search("dogs") == idx.search("dogs")
+    # A lock file alone (a first save that failed) does not make a directory "not an index".
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    (fresh / ".thresher.lock").touch()
+    idx.save(fresh)

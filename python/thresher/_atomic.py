@@ -7,6 +7,7 @@ the middle of a write leaves the previous file whole, never a truncated one.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -26,7 +27,9 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     flushed to disk and renamed over ``path`` (and the folder synced), on error it is removed
     and ``path`` is left as it was."""
     p = Path(path)
-    tmp = p.with_name(p.name + ".tmp")
+    # Unique per writer (as the Rust side's): two processes writing one path at once must not
+    # write into the same temporary file.
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}-{time.time_ns()}")
     try:
         yield tmp
         _fsync(tmp)

@@ -133,7 +133,8 @@ proptest! {
         let mut files: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e != "json"))
+            // The segment files (not meta.json, not the writers' lock file).
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("seg-")))
             .collect();
         files.sort();
         let path = &files[file % files.len()];

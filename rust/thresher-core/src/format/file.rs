@@ -187,6 +187,54 @@ pub fn write_atomic(
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
+/// The lock file [`lock_dir`] creates in an index directory (kept there; it holds no data).
+pub const LOCK_FILE: &str = ".thresher.lock";
+
+/// An exclusive advisory lock on a directory, held while this value lives.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+/// Takes the exclusive lock of `dir` (an advisory `flock` on [`LOCK_FILE`], as Lucene's
+/// `write.lock`), without waiting: two writers saving to one directory at once would delete
+/// each other's files.
+///
+/// # Errors
+/// [`Error::Io`] when another process (or another index object) holds the lock, or the lock
+/// file cannot be created.
+pub fn lock_dir(dir: &Path) -> Result<DirLock> {
+    let path = dir.join(LOCK_FILE);
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_path(&path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::io::AsRawFd;
+        // SAFETY: flock only takes the descriptor of a file this function owns; no memory is
+        // shared with the call.
+        #[allow(unsafe_code)]
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() == std::io::ErrorKind::WouldBlock {
+                return Err(Error::io(
+                    &path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::WouldBlock,
+                        "another writer is saving an index to this directory",
+                    ),
+                ));
+            }
+            return Err(Error::io(&path, e));
+        }
+    }
+    Ok(DirLock { _file: file })
+}
+
 /// fsyncs a directory so a rename inside it is durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
@@ -321,6 +369,18 @@ pub fn read_component(path: &Path, expected: Component, mmap: bool, verify: bool
 
 #[cfg(test)]
 mod tests {
+
+    #[cfg(unix)]
+    #[test]
+    fn a_locked_directory_refuses_a_second_writer_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_dir(dir.path()).unwrap();
+        let e = lock_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("another writer is saving"), "{e}");
+        drop(first);
+        lock_dir(dir.path()).unwrap();
+    }
+
     use super::*;
 
     #[test]

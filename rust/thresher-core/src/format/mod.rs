@@ -21,7 +21,10 @@ mod file;
 
 pub(crate) use bytes::cast as bytes_cast;
 pub use bytes::Bytes;
-pub use file::{read_component, write_atomic, write_component, Component, PayloadWriter};
+pub use file::{
+    lock_dir, read_component, write_atomic, write_component, Component, DirLock, PayloadWriter,
+    LOCK_FILE,
+};
 
 /// Current on-disk format version. Bump on any layout change (with a CHANGELOG line and a
 /// compatibility fixture). 5: impact indexes (`meta.json` scoring `impact` with its

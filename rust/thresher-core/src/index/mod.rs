@@ -10,6 +10,7 @@
 //! <segment>.terms        sorted term dictionary         } component files, each with header,
 //! <segment>.postings     posting lists                  } footer and CRC32
 //! <segment>.docs         lengths, norms, external ids   }   (see `format`)
+//! .thresher.lock         empty; writers hold an advisory lock on it while saving
 //! ```
 //!
 //! Saving writes segment files first (each atomically: temp + fsync + rename; segment names
@@ -33,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::analysis::{Analyzer, AnalyzerConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::format::{
-    read_component, write_atomic, write_component, Component, FORMAT_VERSION,
+    lock_dir, read_component, write_atomic, write_component, Component, FORMAT_VERSION, LOCK_FILE,
     OLDEST_SUPPORTED_FORMAT_VERSION,
 };
 use crate::pool::ThreadPools;
@@ -463,7 +464,12 @@ impl Index {
                     dir.display()
                 )));
             }
-            let non_empty = std::fs::read_dir(dir).with_path(dir)?.next().is_some();
+            // The lock file alone (left by a save that failed before its first meta.json)
+            // does not make a directory non-empty.
+            let non_empty = std::fs::read_dir(dir)
+                .with_path(dir)?
+                .flatten()
+                .any(|e| e.file_name() != LOCK_FILE);
             if non_empty && !is_index_dir(dir) {
                 return Err(Error::invalid_argument(format!(
                     "{} is a non-empty directory that is not a thresher index; refusing to overwrite it",
@@ -473,6 +479,7 @@ impl Index {
         } else {
             std::fs::create_dir_all(dir).with_path(dir)?;
         }
+        let _lock = lock_dir(dir)?;
         let mut meta = self.meta.clone();
         for (view, sm) in self.views.iter().zip(meta.segments.iter_mut()) {
             sm.files.clear();
