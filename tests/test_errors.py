@@ -265,6 +265,12 @@ CASES = [
         "the weight of query term 'quick' is a bool",
     ),
     (
+        "query weight too large for float32",
+        lambda i, t: i.search({"quick": 1e300}),
+        ValueError,
+        "the weight 1e+300 of query term 'quick' is too large for a 32-bit float",
+    ),
+    (
         "missing index path",
         lambda i, t: thresher.Index.load(t / "missing"),
         FileNotFoundError,
