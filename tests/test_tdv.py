@@ -568,3 +568,10 @@ def test_a_failed_save_keeps_the_previous_model(tmp_path, toy, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]
     monkeypatch.undo()
     TDVModel.load(path)
+
+
+def test_queries_without_corpus_terms_are_an_error(toy):
+    corpus, queries, qrels = toy
+    with pytest.raises(ValueError, match="no training query has a term of the corpus"):
+        train(corpus, {q: ["zzz-unknown"] for q in queries}, qrels, features="b",
+              config=TrainConfig(max_epochs=1))  # fmt: skip

@@ -195,6 +195,12 @@ class TrainingSet:
                 raise TypeError(f"query {q!r} is a string; pass analysed terms (a list)")
         self.Q = corpus.query_matrix([queries[q] for q in self.query_ids])
         self.Q.sort_indices()
+        if self.query_ids and self.Q.nnz == 0:
+            # Every score would be 0: the hinge loss is constant and nothing is learned.
+            raise ValueError(
+                f"no {what} query has a term of the corpus vocabulary (were the queries "
+                "analysed with the corpus's analyzer?)"
+            )
         self.rel = [
             {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()} for q in self.query_ids
         ]
