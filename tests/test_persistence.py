@@ -263,19 +263,31 @@ def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
         heap.save(tmp_path / "copy2")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX record locks")
 def test_a_second_writer_to_the_same_directory_is_refused(tmp_path):
     """Two saves into one directory at once would delete each other's files; the second is
     refused while the first holds the directory's lock (as Lucene's write.lock)."""
-    import fcntl
-
     idx = thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")])
     d = tmp_path / "idx"
     idx.save(d)
-    with open(d / ".thresher.lock", "a") as f:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        with pytest.raises(OSError, match="another writer is saving"):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.lockf(f, fcntl.LOCK_EX);"
+            " print('locked', flush=True); time.sleep(30)",
+            str(d / ".thresher.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(BlockingIOError, match="another writer is saving"):
             idx.save(d)
+    finally:
+        holder.kill()
+        holder.wait()
     idx.save(d)  # released
     assert thresher.Index.load(d).search("dogs") == idx.search("dogs")
     # A lock file alone (a first save that failed) does not make a directory "not an index".
@@ -283,3 +295,57 @@ def test_a_second_writer_to_the_same_directory_is_refused(tmp_path):
     fresh.mkdir()
     (fresh / ".thresher.lock").touch()
     idx.save(fresh)
+
+
+def test_saving_while_other_threads_search_does_not_deadlock(tmp_path):
+    """Searches on an index while it is saved (into its own directory and elsewhere) finish
+    and return what they return alone. Before, a reader waiting for the index's lock while
+    holding the GIL, a queued save, and a reader waiting for the GIL deadlocked."""
+    import threading
+
+    docs = [(f"d{i}", f"w{i % 50} w{i % 7} common text {i}") for i in range(2000)]
+    idx = thresher.Index.build(docs)
+    d = tmp_path / "own"
+    idx.save(d)
+    idx = thresher.Index.load(d)
+    queries = [f"w{i} common" for i in range(50)]
+    want = [idx.search(q, k=10) for q in queries]
+    want_batch = idx.search_batch(queries, k=10, threads=1)
+    stop = time.monotonic() + 3.0
+    errors: list[BaseException] = []
+
+    def guard(fn):
+        def run():
+            try:
+                fn()
+            except BaseException as e:  # reported below
+                errors.append(e)
+
+        return run
+
+    def searcher():
+        while time.monotonic() < stop:
+            for q, w in zip(queries, want):
+                assert idx.search(q, k=10) == w
+
+    def batcher():
+        while time.monotonic() < stop:
+            got = idx.search_batch(queries, k=10, threads=2)
+            assert (got[0] == want_batch[0]).all()
+
+    def saver():
+        n = 0
+        while time.monotonic() < stop:
+            idx.save(d if n % 2 else tmp_path / "other")
+            n += 1
+
+    # Daemons: on a deadlock the test fails instead of hanging the run.
+    threads = [
+        threading.Thread(target=guard(f), daemon=True) for f in (searcher, searcher, batcher, saver)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "deadlock: a thread is still running"
+    assert not errors, errors

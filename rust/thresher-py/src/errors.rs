@@ -53,6 +53,14 @@ impl From<CoreError> for PyErr {
                 let errno = source.raw_os_error().unwrap_or(match source.kind() {
                     std::io::ErrorKind::NotFound => 2,
                     std::io::ErrorKind::PermissionDenied => 13,
+                    // EAGAIN (Linux; macOS 35): Python raises BlockingIOError for it.
+                    std::io::ErrorKind::WouldBlock => {
+                        if cfg!(target_os = "macos") {
+                            35
+                        } else {
+                            11
+                        }
+                    }
                     _ => 0,
                 });
                 let text = source.to_string();

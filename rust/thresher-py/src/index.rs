@@ -143,21 +143,29 @@ type CsrArrays<'py> = (
 );
 
 /// A searchable index (see `_core.pyi`).
+///
+/// Locking: the lock guards only which [`Index`] is current and is held just long enough to
+/// clone or replace an `Arc` - never while waiting for the GIL or doing work. Every method
+/// works on a snapshot; `save` saves a (cheap) clone and then makes it current. Holding an
+/// `RwLock` guard across `py.detach` deadlocked: a thread holding the GIL waited for the read
+/// lock behind a queued writer, the writer waited for a reader, and that reader waited for
+/// the GIL.
 #[pyclass(name = "Index", module = "thresher._core", frozen)]
 pub struct PyIndex {
-    inner: Arc<RwLock<Index>>,
+    inner: RwLock<Arc<Index>>,
 }
 
 impl PyIndex {
     /// Wraps a core index (for the other builders of this crate).
     pub(crate) fn from_index(index: Index) -> Self {
         Self {
-            inner: Arc::new(RwLock::new(index)),
+            inner: RwLock::new(Arc::new(index)),
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Index> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    /// The current index.
+    fn read(&self) -> Arc<Index> {
+        Arc::clone(&self.inner.read().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -168,15 +176,19 @@ impl PyIndex {
     #[pyo3(signature = (path, *, mmap = true, verify = true))]
     fn load(py: Python<'_>, path: PathBuf, mmap: bool, verify: bool) -> CoreResult<Self> {
         let index = py.detach(|| Index::load(&path, LoadOptions { mmap, verify }))?;
-        Ok(Self {
-            inner: Arc::new(RwLock::new(index)),
-        })
+        Ok(Self::from_index(index))
     }
 
-    /// Saves the index to a directory (atomically).
+    /// Saves the index to a directory (atomically). Searches meanwhile use the index as it
+    /// was; afterwards the saved clone (which knows its directory) becomes current.
     fn save(&self, py: Python<'_>, path: PathBuf) -> CoreResult<()> {
-        let inner = self.inner.clone();
-        py.detach(move || inner.write().unwrap_or_else(|e| e.into_inner()).save(&path))?;
+        let current = self.read();
+        let saved = py.detach(move || -> thresher_core::Result<Index> {
+            let mut copy = (*current).clone();
+            copy.save(&path)?;
+            Ok(copy)
+        })?;
+        *self.inner.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(saved);
         Ok(())
     }
 
@@ -281,31 +293,21 @@ impl PyIndex {
 
     /// Terms in byte order (the union of the segments' dictionaries).
     fn vocabulary(&self, py: Python<'_>) -> CoreResult<Vec<String>> {
-        let inner = self.inner.clone();
-        Ok(py.detach(move || inner.read().unwrap_or_else(|e| e.into_inner()).vocabulary())?)
+        let index = self.read();
+        Ok(py.detach(move || index.vocabulary())?)
     }
 
     /// Learned weight of each vocabulary term (float32; 1 for an unweighted index).
     fn term_weights<'py>(&self, py: Python<'py>) -> CoreResult<Bound<'py, PyArray1<f32>>> {
-        let inner = self.inner.clone();
-        let w = py.detach(move || {
-            inner
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .term_weights()
-        })?;
+        let index = self.read();
+        let w = py.detach(move || index.term_weights())?;
         Ok(w.into_pyarray(py))
     }
 
     /// The documents x vocabulary term-frequency matrix as CSR arrays, built in Rust.
     fn doc_term_matrix<'py>(&self, py: Python<'py>) -> CoreResult<CsrArrays<'py>> {
-        let inner = self.inner.clone();
-        let m = py.detach(move || {
-            inner
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .doc_term_matrix()
-        })?;
+        let index = self.read();
+        let m = py.detach(move || index.doc_term_matrix())?;
         let narrow = m.indptr.last().copied().unwrap_or(0) <= i64::from(i32::MAX)
             && m.shape.1 <= i32::MAX as usize;
         let data: Vec<i32> = m
@@ -348,18 +350,13 @@ impl PyIndex {
         // The array is borrowed (no copy) while the GIL is released: the caller must not
         // mutate it during the call (documented in the stub).
         let out = py.detach(|| index.reweight(w, config)).map_err(CoreError)?;
-        Ok(Self {
-            inner: Arc::new(RwLock::new(out)),
-        })
+        Ok(Self::from_index(out))
     }
 
     /// External ids in internal doc-number order.
     fn doc_ids(&self, py: Python<'_>) -> CoreResult<Vec<String>> {
-        let inner = self.inner.clone();
-        py.detach(move || {
-            let index = inner.read().unwrap_or_else(|e| e.into_inner());
-            Ok(index.doc_ids()?)
-        })
+        let index = self.read();
+        py.detach(move || Ok(index.doc_ids()?))
     }
 
     /// External id of one internal doc number.
@@ -513,8 +510,6 @@ impl PyIndexBuilder {
     fn finish(&self, py: Python<'_>) -> PyResult<PyIndex> {
         let builder = self.slot.take()?;
         let index = py.detach(|| builder.finish()).map_err(CoreError)?;
-        Ok(PyIndex {
-            inner: Arc::new(RwLock::new(index)),
-        })
+        Ok(PyIndex::from_index(index))
     }
 }

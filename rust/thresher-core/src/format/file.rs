@@ -190,49 +190,97 @@ pub fn write_atomic(
 /// The lock file [`lock_dir`] creates in an index directory (kept there; it holds no data).
 pub const LOCK_FILE: &str = ".thresher.lock";
 
-/// An exclusive advisory lock on a directory, held while this value lives.
+/// Directories this process is saving into (the in-process half of [`lock_dir`]).
+fn held_dirs() -> &'static std::sync::Mutex<std::collections::HashSet<PathBuf>> {
+    static HELD: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<PathBuf>>> =
+        std::sync::OnceLock::new();
+    HELD.get_or_init(Default::default)
+}
+
+/// An exclusive lock on a directory, held while this value lives.
 #[derive(Debug)]
 pub struct DirLock {
     _file: File,
+    key: PathBuf,
 }
 
-/// Takes the exclusive lock of `dir` (an advisory `flock` on [`LOCK_FILE`], as Lucene's
-/// `write.lock`), without waiting: two writers saving to one directory at once would delete
-/// each other's files.
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        held_dirs()
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.key);
+        // Closing the file releases the process's record lock.
+    }
+}
+
+fn busy(path: &Path) -> Error {
+    Error::io(
+        path,
+        std::io::Error::new(
+            std::io::ErrorKind::WouldBlock,
+            "another writer is saving an index to this directory",
+        ),
+    )
+}
+
+/// Takes the exclusive lock of `dir` without waiting, as Lucene's `write.lock`: two writers
+/// saving to one directory at once would delete each other's files. Between processes it is
+/// a POSIX record lock (`fcntl(F_SETLK)`) on [`LOCK_FILE`], which a child made by `fork`
+/// does not inherit (a `flock` would stay held by every child forked during a save); within
+/// the process, a set of the directories being saved into.
 ///
 /// # Errors
-/// [`Error::Io`] when another process (or another index object) holds the lock, or the lock
-/// file cannot be created.
+/// [`Error::Io`] (kind `WouldBlock`) when another writer holds the lock, or when the lock file
+/// cannot be created.
 pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     let path = dir.join(LOCK_FILE);
-    let file = OpenOptions::new()
+    let key = std::fs::canonicalize(dir).with_path(dir)?;
+    if !held_dirs()
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(key.clone())
+    {
+        return Err(busy(&path));
+    }
+    // From here on the key is released by DirLock's drop, also on the error paths below.
+    let file = match OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&path)
-        .with_path(&path)?;
+    {
+        Ok(f) => f,
+        Err(e) => {
+            held_dirs()
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&key);
+            return Err(Error::io(&path, e));
+        }
+    };
+    let lock = DirLock { _file: file, key };
     #[cfg(unix)]
     {
         use std::os::unix::io::AsRawFd;
-        // SAFETY: flock only takes the descriptor of a file this function owns; no memory is
-        // shared with the call.
+        // SAFETY: `fl` is a plain C struct, zeroed then filled; fcntl only reads it, and the
+        // descriptor belongs to the file `lock` owns.
         #[allow(unsafe_code)]
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        let rc = unsafe {
+            let mut fl: libc::flock = std::mem::zeroed();
+            fl.l_type = libc::F_WRLCK as libc::c_short;
+            fl.l_whence = libc::SEEK_SET as libc::c_short;
+            libc::fcntl(lock._file.as_raw_fd(), libc::F_SETLK, &fl)
+        };
         if rc != 0 {
             let e = std::io::Error::last_os_error();
-            if e.kind() == std::io::ErrorKind::WouldBlock {
-                return Err(Error::io(
-                    &path,
-                    std::io::Error::new(
-                        std::io::ErrorKind::WouldBlock,
-                        "another writer is saving an index to this directory",
-                    ),
-                ));
-            }
-            return Err(Error::io(&path, e));
+            return Err(match e.raw_os_error() {
+                Some(c) if c == libc::EAGAIN || c == libc::EACCES => busy(&path),
+                _ => Error::io(&path, e),
+            });
         }
     }
-    Ok(DirLock { _file: file })
+    Ok(lock)
 }
 
 /// fsyncs a directory so a rename inside it is durable.
@@ -378,7 +426,47 @@ mod tests {
         let e = lock_dir(dir.path()).unwrap_err().to_string();
         assert!(e.contains("another writer is saving"), "{e}");
         drop(first);
-        lock_dir(dir.path()).unwrap();
+        let again = lock_dir(dir.path()).unwrap();
+        let p = std::ffi::CString::new(dir.path().join(LOCK_FILE).as_os_str().as_encoded_bytes())
+            .unwrap();
+        // Another process is refused while this one holds the lock (a forked child checks).
+        // SAFETY: the child only calls async-signal-safe functions (open, fcntl, _exit).
+        #[allow(unsafe_code)]
+        let status = unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                let fd = libc::open(p.as_ptr(), libc::O_WRONLY);
+                let mut fl: libc::flock = std::mem::zeroed();
+                fl.l_type = libc::F_WRLCK as libc::c_short;
+                fl.l_whence = libc::SEEK_SET as libc::c_short;
+                let rc = libc::fcntl(fd, libc::F_SETLK, &fl);
+                libc::_exit(if rc == 0 { 1 } else { 0 });
+            }
+            let mut status = 0;
+            libc::waitpid(pid, &mut status, 0);
+            status
+        };
+        assert_eq!(status, 0, "the child process took a lock the parent holds");
+        // A child forked while the lock is held does not keep it: once the parent lets go,
+        // the directory can be locked again although the child still runs.
+        // SAFETY: the child only sleeps and exits.
+        #[allow(unsafe_code)]
+        let child = unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                libc::usleep(300_000);
+                libc::_exit(0);
+            }
+            pid
+        };
+        drop(again);
+        let third = lock_dir(dir.path());
+        // SAFETY: waits for the child forked above.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::waitpid(child, std::ptr::null_mut(), 0);
+        }
+        third.expect("a forked child kept the directory locked");
     }
 
     use super::*;

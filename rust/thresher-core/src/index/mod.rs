@@ -28,6 +28,7 @@ pub mod terms;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -247,16 +248,20 @@ impl Default for LoadOptions {
 }
 
 /// A segment with its doc-id base.
+#[derive(Clone)]
 pub struct SegmentView {
     /// The segment.
     pub segment: Segment,
     /// Global doc id of the segment's local doc 0.
     pub base: DocId,
-    /// Block bound keys of this segment's lists under this index's length norm.
-    pub(crate) block_keys: bounds::BlockKeyCache,
+    /// Block bound keys of this segment's lists under this index's length norm (shared by
+    /// clones of the index).
+    pub(crate) block_keys: Arc<bounds::BlockKeyCache>,
 }
 
-/// A searchable index.
+/// A searchable index. Cloning is cheap (segments share their bytes and caches): the Python
+/// binding saves a clone, so searches on the original never wait for a save.
+#[derive(Clone)]
 pub struct Index {
     meta: IndexMeta,
     analyzer: Analyzer,
@@ -320,7 +325,7 @@ impl Index {
             views.push(SegmentView {
                 segment,
                 base: b,
-                block_keys: bounds::BlockKeyCache::default(),
+                block_keys: Arc::new(bounds::BlockKeyCache::default()),
             });
         }
         if base > u64::from(u32::MAX) {
