@@ -101,3 +101,32 @@ def test_thread_count_environment_variable():
     env["THRESHER_NUM_THREADS"] = "zero"
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode != 0 and "THRESHER_NUM_THREADS" in r.stderr and "ValueError" in r.stderr
+
+
+def test_ctrl_c_interrupts_a_long_search_batch():
+    """SIGINT during one huge search_batch call raises KeyboardInterrupt soon (the queries run
+    in chunks with a signal check between them), and the index stays usable."""
+    import os
+    import signal
+    import threading
+    import time
+
+    idx = thresher.Index.build([(f"d{i}", f"w{i % 97} w{i % 13} shared") for i in range(3000)])
+    queries = [f"w{i % 97} shared w{i % 13}" for i in range(2000)]
+    t0 = time.perf_counter()
+    idx.search_batch(queries, k=10, threads=1)
+    per_query = (time.perf_counter() - t0) / len(queries)
+    # About 8 s of work in one call.
+    big = queries * max(1, int(8.0 / per_query / len(queries)))
+    sent = []
+
+    def interrupt():
+        time.sleep(0.3)
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        idx.search_batch(big, k=10, threads=1)
+    assert sent and time.perf_counter() - sent[0] < 2.0
+    assert idx.search("w5 shared", k=3)

@@ -256,35 +256,55 @@ impl PyIndex {
         // Never more columns than documents: k larger than the index returns everything.
         let k_eff = k.min(index.num_docs().max(1));
         let filter = doc_filter(allow, index.num_docs())?;
-        let (docs, scores) = py.detach(|| -> CoreResult<(Vec<i64>, Vec<f32>)> {
-            let options = SearchOptions {
-                algorithm,
-                allow: filter.as_ref(),
-            };
-            // Each worker writes its queries' rows, padding included: filling the arrays
-            // afterwards on one thread capped the speed-up of threads at large k. Zeroed
-            // buffers come from the allocator as untouched pages, so the first writes (and
-            // their page faults) happen in the workers too.
-            let mut docs = vec![0i64; n * k_eff];
-            let mut scores = vec![0f32; n * k_eff];
-            type Job<'a> = (&'a PyQuery, &'a mut [i64], &'a mut [f32]);
-            let mut jobs: Vec<Job<'_>> = qs
-                .iter()
-                .zip(docs.chunks_mut(k_eff).zip(scores.chunks_mut(k_eff)))
-                .map(|(q, (d, s))| (q, d, s))
-                .collect();
-            let make = |job: &Job<'_>| job.0.to_query(&index).map_err(|e| e.0);
-            let write = |(_, d_row, s_row): &mut Job<'_>, hits: &[(u32, f32)]| {
-                for (j, (d, s)) in d_row.iter_mut().zip(s_row.iter_mut()).enumerate() {
-                    (*d, *s) = hits
-                        .get(j)
-                        .map_or((-1, f32::NEG_INFINITY), |&(d, s)| (i64::from(d), s));
+        // Each worker writes its queries' rows, padding included: filling the arrays
+        // afterwards on one thread capped the speed-up of threads at large k. Zeroed buffers
+        // come from the allocator as untouched pages, so the first writes (and their page
+        // faults) happen in the workers too.
+        let mut docs = vec![0i64; n * k_eff];
+        let mut scores = vec![0f32; n * k_eff];
+        let options = SearchOptions {
+            algorithm,
+            allow: filter.as_ref(),
+        };
+        // The queries run in chunks, with a check for Python signals (Ctrl-C) between them:
+        // one call over millions of queries must stay interruptible. A chunk doubles while it
+        // takes under 50 ms, so a batch re-takes the GIL only O(log n) times.
+        let mut start = 0;
+        let mut chunk = 64usize;
+        while start < n {
+            let end = (start + chunk).min(n);
+            let t0 = std::time::Instant::now();
+            let (d_all, s_all) = (
+                &mut docs[start * k_eff..end * k_eff],
+                &mut scores[start * k_eff..end * k_eff],
+            );
+            let part = &qs[start..end];
+            py.detach(|| -> CoreResult<()> {
+                type Job<'a> = (&'a PyQuery, &'a mut [i64], &'a mut [f32]);
+                let mut jobs: Vec<Job<'_>> = part
+                    .iter()
+                    .zip(d_all.chunks_mut(k_eff).zip(s_all.chunks_mut(k_eff)))
+                    .map(|(q, (d, s))| (q, d, s))
+                    .collect();
+                let make = |job: &Job<'_>| job.0.to_query(&index).map_err(|e| e.0);
+                let write = |(_, d_row, s_row): &mut Job<'_>, hits: &[(u32, f32)]| {
+                    for (j, (d, s)) in d_row.iter_mut().zip(s_row.iter_mut()).enumerate() {
+                        (*d, *s) = hits
+                            .get(j)
+                            .map_or((-1, f32::NEG_INFINITY), |&(d, s)| (i64::from(d), s));
+                    }
+                };
+                index.search_batch_into(&mut jobs, make, write, k_eff, threads, &options)?;
+                Ok(())
+            })?;
+            start = end;
+            if start < n {
+                py.check_signals()?;
+                if t0.elapsed() < std::time::Duration::from_millis(50) {
+                    chunk = chunk.saturating_mul(2);
                 }
-            };
-            index.search_batch_into(&mut jobs, make, write, k_eff, threads, &options)?;
-            drop(jobs);
-            Ok((docs, scores))
-        })?;
+            }
+        }
         let docs = numpy::ndarray::Array2::from_shape_vec((n, k_eff), docs).expect("n * k values");
         let scores =
             numpy::ndarray::Array2::from_shape_vec((n, k_eff), scores).expect("n * k values");
