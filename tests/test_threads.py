@@ -113,6 +113,7 @@ def test_ctrl_c_interrupts_a_long_search_batch():
 
     idx = thresher.Index.build([(f"d{i}", f"w{i % 97} w{i % 13} shared") for i in range(3000)])
     queries = [f"w{i % 97} shared w{i % 13}" for i in range(2000)]
+    idx.search_batch(queries, k=10, threads=1)  # warm-up (thread pool, memo tables)
     t0 = time.perf_counter()
     idx.search_batch(queries, k=10, threads=1)
     per_query = (time.perf_counter() - t0) / len(queries)
@@ -125,8 +126,17 @@ def test_ctrl_c_interrupts_a_long_search_batch():
         sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
 
-    threading.Thread(target=interrupt, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        idx.search_batch(big, k=10, threads=1)
-    assert sent and time.perf_counter() - sent[0] < 2.0
+    # A shell starting a job in the background (as CI runners may) leaves SIGINT ignored;
+    # Python's own handler is what raises KeyboardInterrupt.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt, daemon=True).start()
+        t0 = time.perf_counter()
+        with pytest.raises(KeyboardInterrupt):
+            idx.search_batch(big, k=10, threads=1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert sent and time.perf_counter() - sent[0] < 2.0, (
+        f"interrupted {time.perf_counter() - t0:.2f} s into the call"
+    )
     assert idx.search("w5 shared", k=3)
