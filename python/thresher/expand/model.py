@@ -186,26 +186,26 @@ class ExpansionConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        ints = {
-            "m": self.m,
-            "min_df": self.min_df,
-            "min_count": self.min_count,
-            "candidates": self.candidates,
-            "epochs": self.epochs,
-            "batch_size": self.batch_size,
-            "negatives": self.negatives,
-            "negative_pool": self.negative_pool,
-        }
-        for name, v in ints.items():
-            bad = isinstance(v, bool) or not isinstance(v, (int, np.integer))
-            if bad or v < (0 if name == "epochs" else 1):
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-
         def whole(v: object) -> bool:
             return not isinstance(v, bool) and isinstance(v, (int, np.integer))
 
-        if not whole(self.max_expansion) or self.max_expansion < 0:
-            raise ValueError(f"max_expansion must be an integer >= 0, got {self.max_expansion!r}")
+        # name -> smallest value allowed
+        ints = {
+            "m": 1,
+            "min_df": 1,
+            "min_count": 1,
+            "candidates": 1,
+            "epochs": 0,
+            "batch_size": 1,
+            "negatives": 1,
+            "negative_pool": 1,
+            "max_expansion": 0,
+            "seed": 0,
+        }
+        for name, low in ints.items():
+            v = getattr(self, name)
+            if not whole(v) or v < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
         if not self.max_expansion_grid or any(
             not whole(m) or m < 0 for m in self.max_expansion_grid
         ):
@@ -215,8 +215,6 @@ class ExpansionConfig:
             )
         if not self.tau_grid:
             raise ValueError("tau_grid must not be empty")
-        if not whole(self.seed) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
         weights = [w for _, w in self.objective]
         if (
             not weights
