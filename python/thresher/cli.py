@@ -157,6 +157,8 @@ def _index_text(args: argparse.Namespace):
 
 def _apply_tdv(idx, path: str):
     """Reweights an index with a TDV model's weights for its vocabulary (the model's scoring)."""
+    import numpy as np
+
     from thresher.tdv import TDVModel
 
     model = TDVModel.load(path)
@@ -167,13 +169,12 @@ def _apply_tdv(idx, path: str):
             "document frequencies (idf='df') only"
         )
     weights = model.term_weights(idx.vocabulary, idx.doc_term_matrix())
-    out = idx.reweight(weights, scoring=f"tdv-{cfg.model}", k1=cfg.k1, b=cfg.b)
-    if not out.vocabulary:
+    if not np.any(np.asarray(weights) > 0):
         raise ValueError(
             f"{path}: the model gives every term of this collection weight 0; the index would "
             "match nothing"
         )
-    return out
+    return idx.reweight(weights, scoring=f"tdv-{cfg.model}", k1=cfg.k1, b=cfg.b)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -281,7 +282,7 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     if not result.model.meta.get("max_postings_met", True):
         print(
             f"thresher: warning: no epoch kept at most {args.max_postings:.0%} of the postings; "
-            "the saved model is the initial one (plain BM25 weights)",
+            "the saved model is the initial, untrained one",
             file=sys.stderr,
         )
     result.model.save(args.output)

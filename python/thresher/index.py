@@ -8,7 +8,6 @@ mapping, and argument checks with precise messages.
 from __future__ import annotations
 
 import json
-import math
 import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -31,8 +30,6 @@ Progress = bool | Callable[[int], Any] | None
 DEFAULT_FIELDS = ("title", "text")
 _ID_FIELDS = ("_id", "id", "docid")
 
-
-_F32_MAX = float(np.finfo(np.float32).max)
 
 # Larger k changes nothing (results stop at the matching documents) and would overflow int64.
 _K_MAX = 2**62
@@ -91,17 +88,8 @@ def _check_algorithm(algorithm: object) -> str:
 def _check_query(q: object) -> Query:
     if type(q) is str:
         return q
-    if isinstance(q, Mapping):
-        for t, w in q.items():
-            if isinstance(w, bool):  # as from_vectors: True is not a weight
-                raise TypeError(f"the weight of query term {t!r} is a bool, not a number")
-            if isinstance(w, (int, float)) and _F32_MAX < abs(w) < math.inf:
-                raise ValueError(
-                    f"the weight {w:g} of query term {t!r} is too large for a 32-bit float"
-                )
+    if isinstance(q, (str, Mapping)):  # weights are checked in Rust as they are read
         return q  # type: ignore[return-value]
-    if isinstance(q, str):
-        return q
     if isinstance(q, (list, tuple)) and all(isinstance(t, str) for t in q):
         return list(q)
     raise TypeError(

@@ -40,6 +40,31 @@ impl PyQuery {
 }
 
 fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
+    let q = extract_query_type(obj)?;
+    if let (PyQuery::Weighted(_), Ok(d)) = (&q, obj.cast::<pyo3::types::PyDict>()) {
+        // Extraction to f32 takes True as 1.0 and a float beyond f32 as inf; name both.
+        for (t, w) in d.iter() {
+            if w.is_instance_of::<pyo3::types::PyBool>() {
+                return Err(PyTypeError::new_err(format!(
+                    "the weight of query term {} is a bool, not a number",
+                    t.repr()?
+                )));
+            }
+            if let Ok(x) = w.extract::<f64>() {
+                if x.is_finite() && x.abs() > f64::from(f32::MAX) {
+                    return Err(PyValueError::new_err(format!(
+                        "the weight {} of query term {} is too large for a 32-bit float",
+                        w.call_method1("__format__", ("g",))?,
+                        t.repr()?
+                    )));
+                }
+            }
+        }
+    }
+    Ok(q)
+}
+
+fn extract_query_type(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
     obj.extract::<PyQuery>().map_err(|_| {
         // The right type with a bad part: name the part (a lone surrogate cannot become
         // UTF-8; a weight must be a number).
