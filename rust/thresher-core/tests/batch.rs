@@ -121,3 +121,34 @@ fn bad_inputs_are_errors() {
         assert!(matches!(e, Error::InvalidArgument(_)), "{e}");
     }
 }
+
+/// `query_postings` is the sum of the query terms' document frequencies over every segment
+/// (unknown terms count 0, a repeated term once).
+#[test]
+fn query_postings_sums_document_frequencies_over_segments() {
+    let mut idx = index();
+    let mut other =
+        IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
+    other
+        .add_batch(vec![
+            ("x1".to_string(), DocInput::Text("alpha zeta".to_string())),
+            ("x2".to_string(), DocInput::Text("alpha alpha".to_string())),
+        ])
+        .unwrap();
+    idx.append(other.finish().unwrap()).unwrap();
+    assert_eq!(idx.segment_views().len(), 2);
+    for text in [
+        "alpha beta",
+        "alpha alpha zeta",
+        "nothing matches",
+        "",
+        "omega sigma",
+    ] {
+        let q = idx.query(QueryInput::Text(text)).unwrap();
+        let want: u64 = q.terms().map(|(t, _)| idx.doc_freq(t)).sum();
+        assert_eq!(idx.query_postings(&q), want, "{text}");
+    }
+    let q = idx.query(QueryInput::Text("alpha zeta")).unwrap();
+    assert!(idx.doc_freq("alpha") > 2 && idx.doc_freq("zeta") == 1);
+    assert_eq!(idx.query_postings(&q), idx.doc_freq("alpha") + 1);
+}

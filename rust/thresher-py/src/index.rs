@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray1};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
@@ -19,14 +19,37 @@ use crate::builder::{check_threads, BuilderSlot};
 use crate::errors::{CoreError, CoreResult};
 
 /// A query as Python passes it: text, pre-analysed terms, or weighted terms.
-#[derive(FromPyObject)]
 enum PyQuery {
     Text(String),
     Tokens(Vec<String>),
     Weighted(HashMap<String, f32>),
 }
 
+/// Searches that read at most this many postings ([`Index::query_postings`]) run with the GIL
+/// held, as numpy keeps it for small arrays. Releasing it costs nothing alone, but taking it
+/// back waits up to the interpreter's switch interval (5 ms) whenever another thread runs
+/// Python: SciFact queries through `search` took 31 us (median) alone and 5.26 ms beside a
+/// thread busy in a Python loop, every call. 16,384 postings are ~60 us of exhaustive
+/// scoring, a small pause for the other threads.
+const HOLD_GIL_POSTINGS: u64 = 1 << 14;
+
+/// Query inputs up to this many bytes are analysed with the GIL held (as
+/// `Analyzer.tokenize`), so that [`HOLD_GIL_POSTINGS`] can be checked.
+const HOLD_GIL_INPUT: usize = 4096;
+
+/// Batches of at most this many queries are candidates for running with the GIL held.
+const HOLD_GIL_BATCH: usize = 64;
+
 impl PyQuery {
+    /// Bytes of the input (text, or the terms).
+    fn input_len(&self) -> usize {
+        match self {
+            PyQuery::Text(t) => t.len(),
+            PyQuery::Tokens(ts) => ts.iter().map(String::len).sum(),
+            PyQuery::Weighted(w) => w.keys().map(String::len).sum(),
+        }
+    }
+
     fn to_query(&self, index: &Index) -> CoreResult<Query> {
         Ok(match self {
             PyQuery::Text(t) => index.query(QueryInput::Text(t))?,
@@ -39,72 +62,78 @@ impl PyQuery {
     }
 }
 
+/// Reads a query. The type is checked before anything is extracted: a failed extraction
+/// builds a Python exception, and PyO3 releases the GIL while it normalises one. Token-list
+/// queries were first tried as `str`, so beside a thread busy in Python every such query
+/// waited for the GIL (up to the 5 ms switch interval, twice): 64 queries in one
+/// `search_batch` took 32 ms instead of 6 ms.
 fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
-    let q = extract_query_type(obj)?;
-    if let (PyQuery::Weighted(_), Ok(d)) = (&q, obj.cast::<pyo3::types::PyDict>()) {
-        // Extraction to f32 takes True as 1.0 and a float beyond f32 as inf; name both.
+    let type_name = |o: &Bound<'_, PyAny>| {
+        o.get_type()
+            .name()
+            .map_or_else(|_| "?".to_string(), |n| n.to_string())
+    };
+    // A lone surrogate cannot become UTF-8: name the part that holds it.
+    let text = |s: &Bound<'_, PyString>, what: &str| -> PyResult<String> {
+        s.to_str()
+            .map(str::to_owned)
+            .map_err(|e| PyValueError::new_err(format!("{what} is not valid text: {e}")))
+    };
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(PyQuery::Text(text(s, "the query")?));
+    }
+    if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
+        let mut terms = HashMap::with_capacity(d.len());
         for (t, w) in d.iter() {
+            let Ok(ts) = t.cast::<PyString>() else {
+                return Err(PyTypeError::new_err(format!(
+                    "a query term must be a str, not {}",
+                    type_name(&t)
+                )));
+            };
+            let term = text(ts, "a query term")?;
+            // Extraction to f32 takes True as 1.0 and a float beyond f32 as inf; name both.
             if w.is_instance_of::<pyo3::types::PyBool>() {
                 return Err(PyTypeError::new_err(format!(
                     "the weight of query term {} is a bool, not a number",
                     t.repr()?
                 )));
             }
-            if let Ok(x) = w.extract::<f64>() {
-                if x.is_finite() && x.abs() > f64::from(f32::MAX) {
-                    return Err(PyValueError::new_err(format!(
-                        "the weight {} of query term {} is too large for a 32-bit float",
-                        w.call_method1("__format__", ("g",))?,
-                        t.repr()?
-                    )));
-                }
+            let Ok(x) = w.extract::<f64>() else {
+                return Err(PyTypeError::new_err(format!(
+                    "the weight of query term {term:?} must be a number, not {}",
+                    type_name(&w)
+                )));
+            };
+            if x.is_finite() && x.abs() > f64::from(f32::MAX) {
+                return Err(PyValueError::new_err(format!(
+                    "the weight {} of query term {} is too large for a 32-bit float",
+                    w.call_method1("__format__", ("g",))?,
+                    t.repr()?
+                )));
             }
+            terms.insert(term, x as f32);
         }
+        return Ok(PyQuery::Weighted(terms));
     }
-    Ok(q)
-}
-
-fn extract_query_type(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
-    obj.extract::<PyQuery>().map_err(|_| {
-        // The right type with a bad part: name the part (a lone surrogate cannot become
-        // UTF-8; a weight must be a number).
-        let text = |s: &Bound<'_, PyAny>| -> PyResult<()> {
-            s.cast::<PyString>()?.to_str()?;
-            Ok(())
-        };
-        if obj.is_instance_of::<PyString>() {
-            if let Err(e) = text(obj) {
-                return PyValueError::new_err(format!("the query is not valid text: {e}"));
-            }
+    if let Ok(l) = obj.cast::<pyo3::types::PyList>() {
+        let mut terms = Vec::with_capacity(l.len());
+        for t in l.iter() {
+            let Ok(ts) = t.cast::<PyString>() else {
+                return Err(PyTypeError::new_err(format!(
+                    "a query's terms must be str, not {}",
+                    type_name(&t)
+                )));
+            };
+            terms.push(text(ts, "a query term")?);
         }
-        if let Ok(d) = obj.cast::<pyo3::types::PyDict>() {
-            for (t, w) in d.iter() {
-                if let Err(e) = text(&t) {
-                    return PyValueError::new_err(format!("a query term is not valid text: {e}"));
-                }
-                if w.extract::<f32>().is_err() {
-                    return PyTypeError::new_err(format!(
-                        "the weight of query term {:?} must be a number, not {}",
-                        t.to_string(),
-                        w.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
-                    ));
-                }
-            }
-        }
-        if let Ok(l) = obj.cast::<pyo3::types::PyList>() {
-            for t in l.iter() {
-                if t.is_instance_of::<PyString>() {
-                    if let Err(e) = text(&t) {
-                        return PyValueError::new_err(format!(
-                            "a query term is not valid text: {e}"
-                        ));
-                    }
-                }
-            }
-        }
+        return Ok(PyQuery::Tokens(terms));
+    }
+    // Other sequences of str (tuples, ...), the slow way.
+    obj.extract::<Vec<String>>().map(PyQuery::Tokens).map_err(|_| {
         PyTypeError::new_err(format!(
             "a query must be a str, a list of str (pre-analysed terms) or a dict of str to float, not {}",
-            obj.get_type().name().map_or_else(|_| "?".to_string(), |n| n.to_string())
+            type_name(obj)
         ))
     })
 }
@@ -118,37 +147,61 @@ fn check_k(k: i64) -> PyResult<usize> {
     Ok(usize::try_from(k).unwrap_or(usize::MAX))
 }
 
-/// An `allow` filter as the Python wrapper passes it: a bool mask over the index, or internal
-/// document numbers (the wrapper maps external ids to numbers).
-#[derive(FromPyObject)]
-enum PyAllow<'py> {
-    Mask(PyReadonlyArray1<'py, bool>),
-    Docs(PyReadonlyArray1<'py, i64>),
-}
-
-/// Builds the filter (with the GIL held: the arrays are borrowed from Python).
+/// Builds the filter from what the Python wrapper passes: a bool mask over the index, or
+/// internal document numbers (int64; the wrapper maps external ids to numbers). With the GIL
+/// held (the arrays are borrowed from Python); the dtype is checked before extracting, as for
+/// queries ([`extract_query`]: a failed extraction releases the GIL).
 fn doc_filter(allow: Option<&Bound<'_, PyAny>>, num_docs: usize) -> PyResult<Option<DocFilter>> {
     let Some(obj) = allow else { return Ok(None) };
-    let allow: PyAllow<'_> = obj.extract().map_err(|_| {
-        PyTypeError::new_err(
+    let filter = if let Ok(m) = obj.cast::<PyArray1<bool>>() {
+        DocFilter::from_mask(m.readonly().as_slice()?, num_docs)
+    } else if let Ok(d) = obj.cast::<PyArray1<i64>>() {
+        let d = d.readonly();
+        let d = d.as_slice()?;
+        if let Some(&bad) = d.iter().find(|&&x| x < 0) {
+            return Err(PyValueError::new_err(format!(
+                "document number {bad} in allow is out of range (the index has {num_docs} documents)"
+            )));
+        }
+        let d: Vec<u64> = d.iter().map(|&x| x as u64).collect();
+        DocFilter::from_docs(&d, num_docs)
+    } else {
+        return Err(PyTypeError::new_err(
             "allow must be a 1-D numpy array of bool (a mask over the index) or of int64 \
              (internal document numbers)",
-        )
-    })?;
-    let filter = match allow {
-        PyAllow::Mask(m) => DocFilter::from_mask(m.as_slice()?, num_docs),
-        PyAllow::Docs(d) => {
-            let d = d.as_slice()?;
-            if let Some(&bad) = d.iter().find(|&&x| x < 0) {
-                return Err(PyValueError::new_err(format!(
-                    "document number {bad} in allow is out of range (the index has {num_docs} documents)"
-                )));
-            }
-            let d: Vec<u64> = d.iter().map(|&x| x as u64).collect();
-            DocFilter::from_docs(&d, num_docs)
-        }
+        ));
     };
     Ok(Some(filter.map_err(CoreError)?))
+}
+
+/// Runs `queries` (made into [`Query`]s by `make`, on the thread that runs each) and writes
+/// query `i`'s hits to row `i` of `docs` and `scores` (`k_eff` columns, padded with -1 and
+/// -inf).
+#[allow(clippy::too_many_arguments)]
+fn run_rows<T: Sync>(
+    index: &Index,
+    queries: &[T],
+    make: impl Fn(&T) -> thresher_core::Result<Query> + Sync,
+    docs: &mut [i64],
+    scores: &mut [f32],
+    k_eff: usize,
+    threads: Option<usize>,
+    options: &SearchOptions<'_>,
+) -> thresher_core::Result<()> {
+    type Job<'a, T> = (&'a T, &'a mut [i64], &'a mut [f32]);
+    let mut jobs: Vec<Job<'_, T>> = queries
+        .iter()
+        .zip(docs.chunks_mut(k_eff).zip(scores.chunks_mut(k_eff)))
+        .map(|(q, (d, s))| (q, d, s))
+        .collect();
+    let write = |(_, d_row, s_row): &mut Job<'_, T>, hits: &[(u32, f32)]| {
+        for (j, (d, s)) in d_row.iter_mut().zip(s_row.iter_mut()).enumerate() {
+            (*d, *s) = hits
+                .get(j)
+                .map_or((-1, f32::NEG_INFINITY), |&(d, s)| (i64::from(d), s));
+        }
+    };
+    index.search_batch_into(&mut jobs, |job| make(job.0), write, k_eff, threads, options)
 }
 
 fn parse_algorithm(name: &str) -> PyResult<Algorithm> {
@@ -233,14 +286,24 @@ impl PyIndex {
         let q = extract_query(query)?;
         let index = self.read();
         let filter = doc_filter(allow, index.num_docs())?;
-        let hits = py.detach(|| -> CoreResult<Vec<(u32, f32)>> {
+        let options = SearchOptions {
+            algorithm,
+            allow: filter.as_ref(),
+        };
+        let hits = if q.input_len() <= HOLD_GIL_INPUT {
             let q = q.to_query(&index)?;
-            let options = SearchOptions {
-                algorithm,
-                allow: filter.as_ref(),
-            };
-            Ok(index.search_with(&q, k, &options)?)
-        })?;
+            if index.query_postings(&q) <= HOLD_GIL_POSTINGS {
+                index.search_with(&q, k, &options).map_err(CoreError)?
+            } else {
+                py.detach(|| index.search_with(&q, k, &options))
+                    .map_err(CoreError)?
+            }
+        } else {
+            py.detach(|| -> CoreResult<Vec<(u32, f32)>> {
+                let q = q.to_query(&index)?;
+                Ok(index.search_with(&q, k, &options)?)
+            })?
+        };
         let docs: Vec<u32> = hits.iter().map(|h| h.0).collect();
         let mut ids: Vec<Option<Bound<'py, PyString>>> = vec![None; hits.len()];
         index
@@ -291,10 +354,36 @@ impl PyIndex {
             algorithm,
             allow: filter.as_ref(),
         };
-        // The queries run in chunks, with a check for Python signals (Ctrl-C) between them:
-        // one call over millions of queries must stay interruptible. A chunk doubles while it
-        // takes under 50 ms, so a batch re-takes the GIL only O(log n) times.
-        let mut start = 0;
+        // A small batch of small queries runs with the GIL held (see HOLD_GIL_POSTINGS).
+        let built = if n <= HOLD_GIL_BATCH && qs.iter().all(|q| q.input_len() <= HOLD_GIL_INPUT) {
+            let built = qs
+                .iter()
+                .map(|q| q.to_query(&index))
+                .collect::<CoreResult<Vec<Query>>>()?;
+            let work: u64 = built.iter().map(|q| index.query_postings(q)).sum();
+            (work <= HOLD_GIL_POSTINGS).then_some(built)
+        } else {
+            None
+        };
+        let built_ran = built.is_some();
+        if let Some(built) = built {
+            let make = |q: &Query| Ok(q.clone());
+            run_rows(
+                &index,
+                &built,
+                make,
+                &mut docs,
+                &mut scores,
+                k_eff,
+                threads,
+                &options,
+            )
+            .map_err(CoreError)?;
+        }
+        // Otherwise the queries run in chunks, with a check for Python signals (Ctrl-C)
+        // between them: one call over millions of queries must stay interruptible. A chunk
+        // doubles while it takes under 50 ms, so a batch re-takes the GIL only O(log n) times.
+        let mut start = if built_ran { n } else { 0 };
         let mut chunk = 64usize;
         while start < n {
             let end = (start + chunk).min(n);
@@ -304,24 +393,9 @@ impl PyIndex {
                 &mut scores[start * k_eff..end * k_eff],
             );
             let part = &qs[start..end];
-            py.detach(|| -> CoreResult<()> {
-                type Job<'a> = (&'a PyQuery, &'a mut [i64], &'a mut [f32]);
-                let mut jobs: Vec<Job<'_>> = part
-                    .iter()
-                    .zip(d_all.chunks_mut(k_eff).zip(s_all.chunks_mut(k_eff)))
-                    .map(|(q, (d, s))| (q, d, s))
-                    .collect();
-                let make = |job: &Job<'_>| job.0.to_query(&index).map_err(|e| e.0);
-                let write = |(_, d_row, s_row): &mut Job<'_>, hits: &[(u32, f32)]| {
-                    for (j, (d, s)) in d_row.iter_mut().zip(s_row.iter_mut()).enumerate() {
-                        (*d, *s) = hits
-                            .get(j)
-                            .map_or((-1, f32::NEG_INFINITY), |&(d, s)| (i64::from(d), s));
-                    }
-                };
-                index.search_batch_into(&mut jobs, make, write, k_eff, threads, &options)?;
-                Ok(())
-            })?;
+            let make = |q: &PyQuery| q.to_query(&index).map_err(|e| e.0);
+            py.detach(|| run_rows(&index, part, make, d_all, s_all, k_eff, threads, &options))
+                .map_err(CoreError)?;
             start = end;
             if start < n {
                 py.check_signals()?;

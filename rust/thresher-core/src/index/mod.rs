@@ -706,6 +706,22 @@ impl Index {
         self.views.iter().map(|v| v.segment.doc_freq(term)).sum()
     }
 
+    /// Postings of the query's terms over all segments: what exhaustive evaluation of the
+    /// query reads, an upper bound of the work any algorithm does for it (dictionary lookups,
+    /// memoised per thread, so a search that follows repeats none).
+    pub fn query_postings(&self, query: &Query) -> u64 {
+        self.views
+            .iter()
+            .map(|v| {
+                query
+                    .terms()
+                    .filter_map(|(t, _)| v.segment.lookup(t))
+                    .map(|(_, info)| u64::from(info.df))
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+
     /// The length factors of this index's scoring model.
     pub fn length_norm(&self) -> &LengthNorm {
         &self.norm
