@@ -17,6 +17,7 @@ use thresher_core::{
 use crate::analyzer::PyAnalyzer;
 use crate::builder::{check_threads, BuilderSlot};
 use crate::errors::{CoreError, CoreResult};
+use crate::gil;
 
 /// A query as Python passes it: text, pre-analysed terms, or weighted terms.
 enum PyQuery {
@@ -25,16 +26,8 @@ enum PyQuery {
     Weighted(HashMap<String, f32>),
 }
 
-/// Searches that read at most this many postings ([`Index::query_postings`]) run with the GIL
-/// held, as numpy keeps it for small arrays. Releasing it costs nothing alone, but taking it
-/// back waits up to the interpreter's switch interval (5 ms) whenever another thread runs
-/// Python: SciFact queries through `search` took 31 us (median) alone and 5.26 ms beside a
-/// thread busy in a Python loop, every call. 16,384 postings are ~60 us of exhaustive
-/// scoring, a small pause for the other threads.
-const HOLD_GIL_POSTINGS: u64 = 1 << 14;
-
 /// Query inputs up to this many bytes are analysed with the GIL held (as
-/// `Analyzer.tokenize`), so that [`HOLD_GIL_POSTINGS`] can be checked.
+/// `Analyzer.tokenize`) when the search may keep it ([`crate::gil`]).
 const HOLD_GIL_INPUT: usize = 4096;
 
 /// Batches of at most this many queries are candidates for running with the GIL held.
@@ -290,9 +283,9 @@ impl PyIndex {
             algorithm,
             allow: filter.as_ref(),
         };
-        let hits = if q.input_len() <= HOLD_GIL_INPUT {
+        let hits = if q.input_len() <= HOLD_GIL_INPUT && gil::sole_caller() {
             let q = q.to_query(&index)?;
-            if index.query_postings(&q) <= HOLD_GIL_POSTINGS {
+            if index.query_postings(&q) <= gil::HOLD_GIL_POSTINGS {
                 index.search_with(&q, k, &options).map_err(CoreError)?
             } else {
                 py.detach(|| index.search_with(&q, k, &options))
@@ -354,14 +347,17 @@ impl PyIndex {
             algorithm,
             allow: filter.as_ref(),
         };
-        // A small batch of small queries runs with the GIL held (see HOLD_GIL_POSTINGS).
-        let built = if n <= HOLD_GIL_BATCH && qs.iter().all(|q| q.input_len() <= HOLD_GIL_INPUT) {
+        // A small batch of small queries may run with the GIL held (see `crate::gil`).
+        let built = if n <= HOLD_GIL_BATCH
+            && qs.iter().all(|q| q.input_len() <= HOLD_GIL_INPUT)
+            && gil::sole_caller()
+        {
             let built = qs
                 .iter()
                 .map(|q| q.to_query(&index))
                 .collect::<CoreResult<Vec<Query>>>()?;
             let work: u64 = built.iter().map(|q| index.query_postings(q)).sum();
-            (work <= HOLD_GIL_POSTINGS).then_some(built)
+            (work <= gil::HOLD_GIL_POSTINGS).then_some(built)
         } else {
             None
         };

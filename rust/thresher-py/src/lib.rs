@@ -2,11 +2,13 @@
 //! around thresher-core. No retrieval logic lives here.
 //!
 //! Every heavy method follows one shape: extract Python objects into owned Rust values,
-//! validate, release the GIL (`py.detach`) for the core call, convert the result back.
+//! validate, release the GIL (`py.detach`) for the core call, convert the result back. Small
+//! searches may keep the GIL (see [`gil`]).
 
 mod analyzer;
 mod builder;
 mod errors;
+mod gil;
 mod impact;
 mod index;
 
