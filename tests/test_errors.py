@@ -78,6 +78,20 @@ CASES = [
         "unknown field",
     ),
     (
+        "a later jsonl record with none of the fields",
+        lambda i, t: thresher.Index.from_jsonl(
+            _bad_jsonl(t, b'{"_id": "1", "title": "", "text": "ok"}\n{"_id": "2", "body": "x"}\n')
+        ),
+        ValueError,
+        'line 2: document "2" has none of the fields title, text (it has body)',
+    ),
+    (
+        "a later dict with none of the fields",
+        lambda i, t: build([{"_id": "1", "text": "ok"}, {"_id": "2", "body": "x"}]),
+        ValueError,
+        "document #1 ('2'): unknown field(s) title, text; it has _id, body",
+    ),
+    (
         "duplicate ids",
         lambda i, t: build([("d1", "x"), ("d2", "y"), ("d1", "z")]),
         ValueError,

@@ -262,7 +262,8 @@ impl CorpusReader {
 ///
 /// # Errors
 /// [`Error::InvalidData`] naming file and line for invalid UTF-8, invalid JSON, a missing or
-/// non-string id, or a non-string field; [`Error::InvalidArgument`] when `check_fields` and the
+/// non-string id, a non-string field, or a record with none of the fields;
+/// [`Error::InvalidArgument`] when `check_fields` and the
 /// first line lacks a requested field.
 pub fn parse_batch(
     path: &Path,
@@ -328,6 +329,22 @@ fn parse_line(path: &Path, line: &RawLine, fields: &[String]) -> Result<(String,
             )))
         }
     };
+    // A record with none of the fields is an error, not an empty document (as in
+    // `Index.build`); a field that is present but null counts as empty text.
+    if !fields.iter().any(|f| obj.contains_key(f)) {
+        let mut have: Vec<&str> = obj.keys().map(String::as_str).collect();
+        have.sort_unstable();
+        return Err(Error::InvalidData(format!(
+            "{}: document {id:?} has none of the fields {} (it has {})",
+            at(),
+            fields.join(", "),
+            if have.is_empty() {
+                "only its id".to_string()
+            } else {
+                have.join(", ")
+            }
+        )));
+    }
     let mut text = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {
@@ -455,11 +472,15 @@ mod tests {
     #[test]
     fn bad_input_names_the_line() {
         let dir = tempfile::tempdir().unwrap();
-        let cases: [(&[u8], &str); 4] = [
+        let cases: [(&[u8], &str); 6] = [
             (b"{\"_id\": \"a\", \"title\": \"\", \"text\": \"ok\"}\n{\"_id\": \"b\", \"title\": \"\", \"text\": \"\xff\"}\n", "invalid UTF-8"),
             (b"{\"_id\": \"a\", \"title\": \"\", \"text\": \"ok\"}\n{oops\n", "invalid JSON"),
             (b"{\"title\": \"\", \"text\": \"ok\"}\n", "no document id"),
             (b"{\"_id\": \"a\", \"title\": 3, \"text\": \"ok\"}\n", "must be a string"),
+            // Fields are checked against the first record; a later one with none of them is
+            // an error too (not an empty document), naming what it has.
+            (b"{\"_id\": \"a\", \"title\": \"\", \"text\": \"ok\"}\n{\"_id\": \"b\", \"body\": \"x\"}\n", "\"b\" has none of the fields title, text (it has body)"),
+            (b"{\"_id\": \"a\", \"title\": \"\", \"text\": \"ok\"}\n{\"_id\": \"b\"}\n", "(it has only its id)"),
         ];
         for (body, want) in cases {
             let p = write(dir.path(), "c.jsonl", body);
