@@ -263,6 +263,25 @@ def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
         heap.save(tmp_path / "copy2")
 
 
+def test_an_index_remembers_its_directory_as_an_absolute_path(tmp_path, monkeypatch):
+    """`path` is absolute even when the index was loaded or saved through a relative path, so
+    it names the same directory after the process changes directory; an unverified index
+    loaded that way can still be checked and copied from elsewhere."""
+    idx = thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")])
+    monkeypatch.chdir(tmp_path)
+    idx.save("rel")
+    assert idx.path == tmp_path / "rel"
+    fast = thresher.Index.load("rel", verify=False)
+    assert fast.path == tmp_path / "rel"
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert fast.path.is_absolute() and (fast.path / "meta.json").is_file()
+    fast.save("copy")  # checks the source files through the remembered (absolute) path
+    assert thresher.Index.load(tmp_path / "elsewhere" / "copy").search("dogs") == idx.search("dogs")
+    fast.save(tmp_path / "rel")  # back into its own directory
+    assert thresher.Index.load(tmp_path / "rel").search("dogs") == idx.search("dogs")
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX record locks")
 def test_a_second_writer_to_the_same_directory_is_refused(tmp_path):
     """Two saves into one directory at once would delete each other's files; the second is

@@ -404,7 +404,7 @@ impl Index {
                 "statistics do not match the segments",
             ));
         }
-        Self::from_segments(meta, analyzer, segments, Some(dir.to_path_buf()))
+        Self::from_segments(meta, analyzer, segments, Some(absolute(dir)))
     }
 
     /// Appends the segments of `other` (built with the same analyzer and scoring) after this
@@ -485,6 +485,7 @@ impl Index {
             std::fs::create_dir_all(dir).with_path(dir)?;
         }
         let _lock = lock_dir(dir)?;
+        let abs_dir = absolute(dir);
         let mut meta = self.meta.clone();
         for (view, sm) in self.views.iter().zip(meta.segments.iter_mut()) {
             sm.files.clear();
@@ -503,7 +504,7 @@ impl Index {
                 let reuse = match &recorded {
                     Some(f) => {
                         std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes)
-                            && self.dir.as_deref() == Some(dir)
+                            && self.dir.as_deref() == Some(abs_dir.as_path())
                     }
                     None => false,
                 };
@@ -546,7 +547,7 @@ impl Index {
         let json = serde_json::to_vec_pretty(&meta).expect("meta serialises");
         write_atomic(&dir.join(META_FILE), |w| w.write_all(&json))?;
         self.meta = meta;
-        self.dir = Some(dir.to_path_buf());
+        self.dir = Some(abs_dir);
         remove_unreferenced(dir, &self.meta);
         Ok(())
     }
@@ -816,7 +817,7 @@ impl Index {
         self.stats
     }
 
-    /// The directory this index was loaded from or last saved to.
+    /// The directory this index was loaded from or last saved to (absolute).
     pub fn dir(&self) -> Option<&Path> {
         self.dir.as_deref()
     }
@@ -838,6 +839,12 @@ fn read_footer(path: &Path) -> Result<(u64, u32)> {
     let mut b = [0u8; 4];
     f.read_exact(&mut b).with_path(path)?;
     Ok((len, u32::from_le_bytes(b)))
+}
+
+/// `dir` made absolute against the current directory (lexically: symlinks are kept), so that
+/// the directory an index remembers stays the same one when the process changes directory.
+fn absolute(dir: &Path) -> PathBuf {
+    std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())
 }
 
 /// Deletes segment files and stale temporaries that `meta` does not reference. Best effort:
