@@ -261,6 +261,9 @@ def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
     shutil.rmtree(tmp_path / "src")
     with pytest.raises(thresher.IndexCorruptedError, match="cannot be read to check it"):
         heap.save(tmp_path / "copy2")
+    # reweight derives a new index with fresh checksums: the same check comes first.
+    with pytest.raises(thresher.IndexCorruptedError, match="refusing to reweight"):
+        heap.reweight(np.ones(len(heap.vocabulary), dtype=np.float32))
 
 
 def test_an_index_remembers_its_directory_as_an_absolute_path(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 //! A damaged index opened without verification never panics: searching it with any algorithm
 //! returns hits or an error, whatever bytes were flipped (errors surface as `Err`, damaged
 //! posting lists end early). With verification the same damage is reported at open, and saving
-//! an index opened without it refuses to copy the damage under fresh checksums. Covers
+//! an index opened without it, or reweighting it, refuses to carry the damage over under fresh
+//! checksums. Covers
 //! BM25 (norm bytes, lengths), weighted (`tdv-bm25`) and impact indexes.
 
 use proptest::prelude::*;
@@ -152,6 +153,10 @@ proptest! {
                 // Saving a copy must not give the damage fresh checksums.
                 let copy = tempfile::tempdir().unwrap();
                 prop_assert!(index.save(&copy.path().join("copy")).is_err(), "damage laundered by save");
+                // Nor must an index derived from it (reweight builds new, checksummed segments).
+                let n = index.vocabulary().map_or(0, |v| v.len());
+                let tdv = ScoringConfig::new(ScoringKind::TdvBm25, 0.9, 0.4, None).unwrap();
+                prop_assert!(index.reweight(&vec![1.0; n], tdv).is_err(), "damage laundered by reweight");
             }
         }
         let verified = Index::load(dir.path(), LoadOptions { mmap: true, verify: true });

@@ -207,6 +207,13 @@ impl Index {
                  indexes (its postings would be read as term frequencies)",
             ));
         }
+        // The new index gets fresh checksums: damage in a segment loaded without verification
+        // must be found now, not laundered into it.
+        for view in self.segment_views() {
+            for (component, _) in view.segment.payloads() {
+                self.check_source(&view.segment, component, "reweight")?;
+            }
+        }
         let vocab = self.vocabulary()?;
         if weights.len() != vocab.len() {
             return Err(Error::invalid_argument(format!(

@@ -513,24 +513,9 @@ impl Index {
                     continue;
                 }
                 // A segment opened without verification may hold damaged bytes; a copy would
-                // get fresh checksums and hide the damage. Its source file is checked first
-                // (the bytes in memory are that file's: mapped, or read from it at load).
-                if !view.segment.verified() {
-                    if let (Some(src), Some(_)) = (&self.dir, &recorded) {
-                        read_component(&src.join(&name), component, true, true).map_err(|e| {
-                            let why = match e {
-                                Error::Io { .. } => {
-                                    "it was loaded without verification and the file it came \
-                                     from cannot be read to check it"
-                                }
-                                _ => "the index is damaged",
-                            };
-                            Error::corrupted(
-                                src.join(&name),
-                                format!("refusing to save: {why}: {e}"),
-                            )
-                        })?;
-                    }
+                // get fresh checksums and hide the damage.
+                if recorded.is_some() {
+                    self.check_source(&view.segment, component, "save")?;
                 }
                 write_component(&path, component, bytes.as_slice())?;
                 let (len, crc) = read_footer(&path)?;
@@ -550,6 +535,37 @@ impl Index {
         self.dir = Some(abs_dir);
         remove_unreferenced(dir, &self.meta);
         Ok(())
+    }
+
+    /// For a segment loaded without verification, checks the CRC of the file `component` came
+    /// from (the bytes in memory are that file's: mapped, or read from it at load), before
+    /// they are copied (`save`) or derived from (`reweight`), either of which would give
+    /// damaged bytes fresh checksums. Nothing to do for verified or in-memory segments.
+    ///
+    /// # Errors
+    /// [`Error::Corrupted`] when the file is damaged or cannot be read.
+    pub(crate) fn check_source(
+        &self,
+        segment: &Segment,
+        component: Component,
+        action: &str,
+    ) -> Result<()> {
+        let Some(src) = self.dir.as_deref().filter(|_| !segment.verified()) else {
+            return Ok(());
+        };
+        let path = src.join(Segment::file_name(segment.name(), component));
+        read_component(&path, component, true, true)
+            .map(drop)
+            .map_err(|e| {
+                let why = match e {
+                    Error::Io { .. } => {
+                        "it was loaded without verification and the file it came from cannot be \
+                     read to check it"
+                    }
+                    _ => "the index is damaged",
+                };
+                Error::corrupted(&path, format!("refusing to {action}: {why}: {e}"))
+            })
     }
 
     /// Builds a query from input with this index's analyzer.
