@@ -467,6 +467,12 @@ def test_command_functions(tmp_path: Path, cranfield_dir: Path) -> None:
     (dst / "corpus.jsonl").write_text("".join(lines))
     (dst / "queries.jsonl").write_text((src / "queries.jsonl").read_text())
     (dst / "qrels" / "train.tsv").write_text((src / "qrels" / "test.tsv").read_text())
+    # Judged queries without text are named (an empty queries.jsonl used to surface as "no
+    # query of qrels has known terms").
+    (dst / "queries.jsonl").write_text("")
+    with pytest.raises(ValueError, match="225 judged queries of split 'train' have no text"):
+        train_expansion(dst, tmp_path / "m.npz", config=SMALL)
+    (dst / "queries.jsonl").write_text((src / "queries.jsonl").read_text())
     model = train_expansion(dst, tmp_path / "m.npz", config=SMALL)
     assert json.loads(model.info["analyzer"])
     ids, ex = expand_beir(dst, tmp_path / "m.npz", tmp_path / "docs.jsonl")

@@ -51,7 +51,8 @@ def train_expansion(
 
     Raises:
         FileNotFoundError: missing corpus, queries or qrels split.
-        ValueError: no usable training pair, bad configuration.
+        ValueError: judged queries without text, no usable training pair, bad
+            configuration.
     """
     analyzer = analyzer or Analyzer()
     splits = (split,) if dev_split is None else (split, dev_split)
@@ -60,6 +61,13 @@ def train_expansion(
         if not (p / "qrels" / f"{s}.tsv").is_file():
             raise FileNotFoundError(f"no qrels for split {s!r} in {p}")
     col = load_collection(p, splits, analyzer)
+    for s in splits:
+        missing = [q for q in col.qrels[s] if q not in col.queries]
+        if missing:
+            raise ValueError(
+                f"{len(missing)} judged queries of split {s!r} have no text in "
+                f"{p / 'queries.jsonl'} (first: {missing[0]!r})"
+            )
     model = ExpansionModel.fit(
         col.docs,
         col.queries,
