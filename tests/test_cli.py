@@ -148,6 +148,10 @@ def test_learned_model_commands(scifact_dir: Path, tmp_path: Path):
     tdv = tmp_path / "tdv.npz"
     r = run("train-tdv", str(data), "-o", str(tdv), "--epochs", "3", "-q")
     assert "trained TDVs" in r.stdout and tdv.stat().st_size > 0
+    import thresher
+    from thresher.tdv import TDVModel
+
+    assert TDVModel.load(tdv).meta["analyzer"] == thresher.Analyzer().config_json()
     exp = tmp_path / "exp.npz"
     r = run("train-expansion", str(data), "-o", str(exp), "-q")
     assert exp.stat().st_size > 0

@@ -307,3 +307,14 @@ def test_cli_index_with_a_tdv_model(cranfield_dir: Path, tmp_path: Path):
         capture_output=True, text=True,
     )  # fmt: skip
     assert bad.returncode == 1 and "thresher: error" in bad.stderr
+    # A model that records its analyzer (train-tdv does) warns when the index's differs.
+    model.meta["analyzer"] = thresher.Analyzer(stemmer="none").config_json()
+    model.save(tmp_path / "tdv-none.npz")
+    other = str(tmp_path / "tdv-none.npz")
+    r = _run("index", str(cranfield_dir), "-o", str(tmp_path / "w"), "--tdv", other, "-q")
+    assert 'another analyzer (stemmer: "none" (model) vs "porter" (index))' in r.stderr
+    same = ("--tdv", other, "--stemmer", "none", "-q")
+    assert (
+        "another analyzer"
+        not in _run("index", str(cranfield_dir), "-o", str(tmp_path / "w2"), *same).stderr
+    )

@@ -155,6 +155,21 @@ def _index_text(args: argparse.Namespace):
     return idx
 
 
+def _config_difference(model: str, index: str) -> str:
+    """The settings in which two analyzer configurations (JSON) differ, as
+    ``"stemmer: porter (model) vs none (index)"``."""
+
+    def show(v: object) -> str:
+        return f"{len(v)} words" if isinstance(v, list) else json.dumps(v)
+
+    try:
+        a, b = json.loads(model), json.loads(index)
+    except ValueError:
+        return f"model: {model}; index: {index}"
+    keys = [k for k in dict.fromkeys([*a, *b]) if a.get(k) != b.get(k)]
+    return "; ".join(f"{k}: {show(a.get(k))} (model) vs {show(b.get(k))} (index)" for k in keys)
+
+
 def _apply_tdv(idx, path: str):
     """Reweights an index with a TDV model's weights for its vocabulary (the model's scoring)."""
     import numpy as np
@@ -162,6 +177,15 @@ def _apply_tdv(idx, path: str):
     from thresher.tdv import TDVModel
 
     model = TDVModel.load(path)
+    trained = model.meta.get("analyzer")
+    if trained and trained != idx.analyzer.config_json():
+        # Not an error: a TDV model computes weights from the features of any vocabulary (as
+        # in the transfer setting), but terms analysed differently are not what it learned on.
+        print(
+            f"thresher: warning: {path} was trained on terms of another analyzer "
+            f"({_config_difference(trained, idx.analyzer.config_json())})",
+            file=sys.stderr,
+        )
     cfg = model.scoring
     if cfg.idf != "df":
         raise ValueError(
@@ -285,6 +309,8 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
             "the saved model is the initial, untrained one",
             file=sys.stderr,
         )
+    # Recorded so that `index --tdv` can tell when it applies the model to other terms.
+    result.model.meta["analyzer"] = analyzer.config_json()
     result.model.save(args.output)
     best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
     kept = best.get("postings_kept", float("nan"))
