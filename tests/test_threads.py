@@ -201,6 +201,8 @@ def test_small_searches_keep_the_gil_beside_a_busy_python_thread(busy_python_thr
             assert t < 0.002, (q, allow, t)
         t = _median_seconds(lambda q=q: small.search_batch([q] * 8, k=10, threads=1))
         assert t < 0.002, (q, t)
+    analyzer = thresher.Analyzer()
+    assert _median_seconds(lambda: analyzer.tokenize_batch(["Boundary layers"] * 8)) < 0.002
 
 
 def test_a_large_batch_waits_for_the_gil_once_per_chunk(busy_python_thread):

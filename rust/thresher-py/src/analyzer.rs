@@ -84,6 +84,10 @@ impl PyAnalyzer {
         use rayon::prelude::*;
         let threads = crate::builder::check_threads(threads)?;
         let a = &self.inner;
+        // Little text keeps the GIL, as `tokenize` and small searches do (`crate::gil`).
+        if texts.iter().map(String::len).sum::<usize>() < 4096 && crate::gil::sole_caller() {
+            return Ok(texts.iter().map(|t| a.analyze(t)).collect());
+        }
         py.detach(|| {
             thresher_core::pool::ThreadPools::install(threads, || {
                 texts.par_iter().map(|t| a.analyze(t)).collect()
