@@ -146,10 +146,12 @@ fn check_k(k: i64) -> PyResult<usize> {
 /// queries ([`extract_query`]: a failed extraction releases the GIL).
 fn doc_filter(allow: Option<&Bound<'_, PyAny>>, num_docs: usize) -> PyResult<Option<DocFilter>> {
     let Some(obj) = allow else { return Ok(None) };
+    // `try_readonly`: an array mutably borrowed elsewhere is an error, not a panic.
+    let borrowed = |e: numpy::BorrowError| PyValueError::new_err(format!("allow: {e}"));
     let filter = if let Ok(m) = obj.cast::<PyArray1<bool>>() {
-        DocFilter::from_mask(m.readonly().as_slice()?, num_docs)
+        DocFilter::from_mask(m.try_readonly().map_err(borrowed)?.as_slice()?, num_docs)
     } else if let Ok(d) = obj.cast::<PyArray1<i64>>() {
-        let d = d.readonly();
+        let d = d.try_readonly().map_err(borrowed)?;
         let d = d.as_slice()?;
         if let Some(&bad) = d.iter().find(|&&x| x < 0) {
             return Err(PyValueError::new_err(format!(
