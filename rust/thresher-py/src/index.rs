@@ -349,33 +349,33 @@ impl PyIndex {
             algorithm,
             allow: filter.as_ref(),
         };
-        // A small batch of small queries may run with the GIL held (see `crate::gil`).
+        // A small batch of short queries from a sole caller is analysed here, and runs with the
+        // GIL held when its work is small, released otherwise (see `crate::gil`).
         let built = if n <= HOLD_GIL_BATCH
             && qs.iter().all(|q| q.input_len() <= HOLD_GIL_INPUT)
             && gil::sole_caller()
         {
-            let built = qs
-                .iter()
-                .map(|q| q.to_query(&index))
-                .collect::<CoreResult<Vec<Query>>>()?;
-            let work: u64 = built.iter().map(|q| index.query_postings(q)).sum();
-            (work <= gil::HOLD_GIL_POSTINGS).then_some(built)
+            Some(
+                qs.iter()
+                    .map(|q| q.to_query(&index))
+                    .collect::<CoreResult<Vec<Query>>>()?,
+            )
         } else {
             None
         };
         let built_ran = built.is_some();
         if let Some(built) = built {
+            let work: u64 = built.iter().map(|q| index.query_postings(q)).sum();
             let make = |q: &Query| Ok(q.clone());
-            run_rows(
-                &index,
-                &built,
-                make,
-                &mut docs,
-                &mut scores,
-                k_eff,
-                threads,
-                &options,
-            )
+            let (d_all, s_all) = (&mut docs[..], &mut scores[..]);
+            let (index, built, options) = (&index, &built, &options);
+            let mut run =
+                move || run_rows(index, built, make, d_all, s_all, k_eff, threads, options);
+            if work <= gil::HOLD_GIL_POSTINGS {
+                run()
+            } else {
+                py.detach(run)
+            }
             .map_err(CoreError)?;
         }
         // Otherwise the queries run in chunks, with a check for Python signals (Ctrl-C)
