@@ -7,6 +7,12 @@ against a tiny index (100 documents, built as in the Rust bench), through
 * ``thresher.Index.search``      the public wrapper (argument checks, ids mapped to str),
 * ``thresher._core.Index.search`` the binding alone (extract, GIL released, core, lists back),
 * ``Index.search_batch`` of 1000 copies of the query, per query (amortised FFI),
+* ``Index.search_batch`` of one query, per call (the batch call's fixed cost),
+* ``Index.search`` on a mid-size index (10,000 documents over 30 words, a two-term query:
+  ~10,000 postings, tens of us), alone and beside a thread busy in a Python loop (medians of
+  single calls): what a search pays when it has to take the GIL back (up to the 5 ms switch
+  interval; see ARCHITECTURE.md, "Concurrency and writers"; the tiny index's search is too
+  short for the busy thread to take the GIL meanwhile),
 
 and, for reference, the Rust-side time of the same call when ``--rust`` points at the criterion
 output (or pass the figure with ``--rust-ns``). The difference between the binding and the Rust
@@ -30,6 +36,16 @@ def tiny_index() -> thresher.Index:
     return thresher.Index.build([(f"d{i}", f"doc{i} common word{i % 7}") for i in range(100)])
 
 
+def mid_index() -> thresher.Index:
+    import random
+
+    rng = random.Random(3)
+    words = [f"w{i}" for i in range(30)]
+    return thresher.Index.build(
+        [(f"d{i}", " ".join(rng.choices(words, k=20))) for i in range(10_000)]
+    )
+
+
 def per_call_ns(fn, n: int, reps: int) -> float:
     """Median over ``reps`` passes of the mean time of ``n`` calls, in ns."""
     times = []
@@ -38,6 +54,36 @@ def per_call_ns(fn, n: int, reps: int) -> float:
         for _ in range(n):
             fn()
         times.append((time.perf_counter_ns() - t) / n)
+    return statistics.median(times)
+
+
+def beside_busy_thread_ns(fn, n: int) -> float:
+    """Median time of ``n`` single calls of ``fn`` while another thread runs a Python loop."""
+    import threading
+
+    stop = threading.Event()
+
+    def spin() -> None:
+        x = 0
+        while not stop.is_set():
+            x += 1
+
+    t = threading.Thread(target=spin, daemon=True)
+    t.start()
+    try:
+        return median_single_ns(fn, n)
+    finally:
+        stop.set()
+        t.join()
+
+
+def median_single_ns(fn, n: int) -> float:
+    """Median time of ``n`` single calls of ``fn``, in ns."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        fn()
+        times.append(time.perf_counter_ns() - t0)
     return statistics.median(times)
 
 
@@ -67,6 +113,22 @@ def main() -> None:
             "Index.search_batch (per query, 1 thread)",
             per_call_ns(lambda: idx.search_batch(batch, k=10, threads=1), 20, args.reps)
             / len(batch),
+        )
+    )
+    rows.append(
+        (
+            "Index.search_batch of one query (per call)",
+            per_call_ns(lambda: idx.search_batch(["doc7"], k=10), args.calls // 10, args.reps),
+        )
+    )
+    mid = mid_index()
+    rows.append(
+        ("mid-size Index.search, alone", median_single_ns(lambda: mid.search("w1 w2"), 300))
+    )
+    rows.append(
+        (
+            "mid-size Index.search, beside a busy thread",
+            beside_busy_thread_ns(lambda: mid.search("w1 w2"), 300),
         )
     )
     if args.rust_ns is not None:
