@@ -13,6 +13,8 @@ against a tiny index (100 documents, built as in the Rust bench), through
   single calls): what a search pays when it has to take the GIL back (up to the 5 ms switch
   interval; see ARCHITECTURE.md, "Concurrency and writers"; the tiny index's search is too
   short for the busy thread to take the GIL meanwhile),
+* the same mid-size searches from two Python threads at once against one (throughput ratio):
+  threads that all search release the GIL, so their searches overlap,
 
 and, for reference, the Rust-side time of the same call when ``--rust`` points at the criterion
 output (or pass the figure with ``--rust-ns``). The difference between the binding and the Rust
@@ -77,6 +79,29 @@ def beside_busy_thread_ns(fn, n: int) -> float:
         t.join()
 
 
+def two_thread_ratio(idx: thresher.Index, per_thread: int = 5000) -> float:
+    """Searches per second from two threads searching at once over one thread (best of 3)."""
+    import threading
+
+    def work() -> None:
+        for _ in range(per_thread):
+            idx.search("w1 w2")
+
+    def rate(n_threads: int) -> float:
+        best = 0.0
+        for _ in range(3):
+            ts = [threading.Thread(target=work) for _ in range(n_threads)]
+            t0 = time.perf_counter()
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            best = max(best, n_threads * per_thread / (time.perf_counter() - t0))
+        return best
+
+    return rate(2) / rate(1)
+
+
 def median_single_ns(fn, n: int) -> float:
     """Median time of ``n`` single calls of ``fn``, in ns."""
     times = []
@@ -131,11 +156,13 @@ def main() -> None:
             beside_busy_thread_ns(lambda: mid.search("w1 w2"), 300),
         )
     )
+    ratio = two_thread_ratio(mid)
     if args.rust_ns is not None:
         rows.append(("Rust Index::search (criterion)", args.rust_ns))
     width = max(len(r[0]) for r in rows)
     for name, ns in rows:
         print(f"{name:<{width}}  {ns / 1000:8.2f} µs")
+    print(f"{'mid-size searches, 2 threads / 1 thread':<{width}}  {ratio:8.2f} x")
     if args.rust_ns is not None:
         print(
             f"{'FFI overhead (_core - Rust)':<{width}}  {(rows[1][1] - args.rust_ns) / 1000:8.2f} µs"

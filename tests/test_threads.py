@@ -221,40 +221,6 @@ def test_a_large_batch_waits_for_the_gil_once_per_chunk(busy_python_thread):
         assert _median_seconds(lambda b=batch: idx.search_batch(b, k=10, threads=1), 7) < 0.05
 
 
-@pytest.mark.skipif(len(__import__("os").sched_getaffinity(0)) < 2, reason="needs 2 cores")
-def test_searches_from_two_threads_overlap():
-    """Small searches keep the GIL only while one thread searches: Python threads that all
-    search release it, so their searches overlap (82k searches/s from two threads against 46k
-    from one on SciFact; 47k when small searches always kept the GIL)."""
-    import threading
-    import time
-
-    rng = random.Random(6)
-    words = [f"w{i}" for i in range(30)]
-    docs = [(f"d{i}", " ".join(rng.choices(words, k=rng.randint(1, 40)))) for i in range(10_000)]
-    idx = thresher.Index.build(docs)
-    queries = [" ".join(rng.choices(words, k=2)) for _ in range(200)]
-
-    def work():
-        for q in queries * 5:
-            idx.search(q, k=10)
-
-    def rate(n_threads: int) -> float:
-        best = 0.0
-        for _ in range(3):
-            ts = [threading.Thread(target=work) for _ in range(n_threads)]
-            t0 = time.perf_counter()
-            for t in ts:
-                t.start()
-            for t in ts:
-                t.join()
-            best = max(best, n_threads * 1000 / (time.perf_counter() - t0))
-        return best
-
-    one, two = rate(1), rate(2)
-    assert two > 1.25 * one, (one, two)
-
-
 def test_a_small_batch_has_no_large_fixed_cost():
     """A one-query `search_batch` costs about what `search` does: the default thread count was
     read from the cgroup files on every call (~28 us, against ~1 us for this search)."""
