@@ -243,7 +243,6 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
     {
         return Err(busy(&path));
     }
-    // From here on the key is released by DirLock's drop, also on the error paths below.
     let file = match OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -259,6 +258,7 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
             return Err(Error::io(&path, e));
         }
     };
+    // From here on DirLock's drop releases the key, also on the error path below.
     let lock = DirLock { _file: file, key };
     #[cfg(unix)]
     {
@@ -417,6 +417,7 @@ pub fn read_component(path: &Path, expected: Component, mmap: bool, verify: bool
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[cfg(unix)]
     #[test]
@@ -468,8 +469,6 @@ mod tests {
         }
         third.expect("a forked child kept the directory locked");
     }
-
-    use super::*;
 
     #[test]
     fn payload_writer_pads_and_prepends() {

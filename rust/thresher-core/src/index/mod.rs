@@ -170,23 +170,22 @@ impl IndexMeta {
     /// checksum does not match, [`Error::IncompatibleFormat`] for an unsupported version.
     pub fn read(dir: &Path) -> Result<Self> {
         let path = dir.join(META_FILE);
-        if !dir.exists() {
-            return Err(Error::io(
-                dir,
-                std::io::Error::new(std::io::ErrorKind::NotFound, "no such index directory"),
-            ));
-        }
-        if dir.is_dir() && !path.exists() {
-            return Err(Error::io(
-                &path,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "not a thresher index (meta.json is missing)",
-                ),
-            ));
-        }
+        // One stat on the way in; the missing cases are told apart only when they occur.
+        let stat = match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let missing = |at: &Path, why: &str| {
+                    Error::io(at, std::io::Error::new(std::io::ErrorKind::NotFound, why))
+                };
+                return Err(if !dir.exists() {
+                    missing(dir, "no such index directory")
+                } else {
+                    missing(&path, "not a thresher index (meta.json is missing)")
+                });
+            }
+            r => r.with_path(&path)?,
+        };
         // Not a regular file (a FIFO would block the read forever, a device never end).
-        if !std::fs::metadata(&path).with_path(&path)?.is_file() {
+        if !stat.is_file() {
             return Err(Error::corrupted(&path, "meta.json is not a regular file"));
         }
         let raw = std::fs::read(&path).with_path(&path)?;
@@ -519,7 +518,6 @@ impl Index {
                 }
                 write_component(&path, component, bytes.as_slice())?;
                 let (len, crc) = read_footer(&path)?;
-
                 sm.files.push(FileMeta {
                     file: name,
                     bytes: len,
