@@ -263,8 +263,7 @@ impl CorpusReader {
 /// # Errors
 /// [`Error::InvalidData`] naming file and line for invalid UTF-8, invalid JSON, a missing or
 /// non-string id, a non-string field, or a record with none of the fields;
-/// [`Error::InvalidArgument`] when `check_fields` and the
-/// first line lacks a requested field.
+/// [`Error::InvalidArgument`] when `check_fields` and the first line lacks a requested field.
 pub fn parse_batch(
     path: &Path,
     lines: &[RawLine],
@@ -276,12 +275,10 @@ pub fn parse_batch(
             let obj = parse_object(path, first)?;
             for f in fields {
                 if !obj.contains_key(f) {
-                    let mut have: Vec<&str> = obj.keys().map(String::as_str).collect();
-                    have.sort_unstable();
                     return Err(Error::invalid_argument(format!(
                         "unknown field {f:?}: the first document of {} has fields {}",
                         path.display(),
-                        have.join(", ")
+                        field_names(&obj)
                     )));
                 }
             }
@@ -291,6 +288,13 @@ pub fn parse_batch(
         .par_iter()
         .map(|l| parse_line(path, l, fields))
         .collect()
+}
+
+/// The field names of a record, sorted, comma-separated (for error messages).
+fn field_names(obj: &serde_json::Map<String, serde_json::Value>) -> String {
+    let mut have: Vec<&str> = obj.keys().map(String::as_str).collect();
+    have.sort_unstable();
+    have.join(", ")
 }
 
 fn parse_object(path: &Path, line: &RawLine) -> Result<serde_json::Map<String, serde_json::Value>> {
@@ -332,17 +336,15 @@ fn parse_line(path: &Path, line: &RawLine, fields: &[String]) -> Result<(String,
     // A record with none of the fields is an error, not an empty document (as in
     // `Index.build`); a field that is present but null counts as empty text.
     if !fields.iter().any(|f| obj.contains_key(f)) {
-        let mut have: Vec<&str> = obj.keys().map(String::as_str).collect();
-        have.sort_unstable();
+        let have = if obj.is_empty() {
+            "only its id".to_string()
+        } else {
+            field_names(&obj)
+        };
         return Err(Error::InvalidData(format!(
-            "{}: document {id:?} has none of the fields {} (it has {})",
+            "{}: document {id:?} has none of the fields {} (it has {have})",
             at(),
             fields.join(", "),
-            if have.is_empty() {
-                "only its id".to_string()
-            } else {
-                have.join(", ")
-            }
         )));
     }
     let mut text = String::new();
