@@ -8,6 +8,7 @@ use pyo3::types::PyString;
 use thresher_core::{Analyzer, AnalyzerConfig, StemmerKind};
 
 use crate::errors::CoreError;
+use crate::gil::{self, HOLD_GIL_INPUT};
 
 /// Text -> terms. See `_core.pyi` for the Python-facing documentation.
 #[pyclass(name = "Analyzer", module = "thresher._core", frozen)]
@@ -66,7 +67,7 @@ impl PyAnalyzer {
 
     /// Terms of one text.
     fn tokenize(&self, py: Python<'_>, text: &str) -> Vec<String> {
-        if text.len() < 4096 {
+        if text.len() <= HOLD_GIL_INPUT {
             return self.inner.analyze(text);
         }
         let text = text.to_owned();
@@ -85,15 +86,15 @@ impl PyAnalyzer {
         let threads = crate::builder::check_threads(threads)?;
         let a = &self.inner;
         // Little text keeps the GIL, as `tokenize` and small searches do (`crate::gil`).
-        if texts.iter().map(String::len).sum::<usize>() < 4096 && crate::gil::sole_caller() {
+        if texts.iter().map(String::len).sum::<usize>() <= HOLD_GIL_INPUT && gil::sole_caller() {
             return Ok(texts.iter().map(|t| a.analyze(t)).collect());
         }
-        py.detach(|| {
+        let terms = py.detach(|| {
             thresher_core::pool::ThreadPools::install(threads, || {
                 texts.par_iter().map(|t| a.analyze(t)).collect()
             })
-        })
-        .map_err(|e| crate::errors::CoreError(e).into())
+        });
+        Ok(terms.map_err(CoreError)?)
     }
 
     /// The configuration as a JSON string.

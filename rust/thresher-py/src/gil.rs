@@ -20,6 +20,14 @@ use std::time::Instant;
 /// sole caller keeps the GIL: ~60 us of exhaustive scoring, a short pause for other threads.
 pub(crate) const HOLD_GIL_POSTINGS: u64 = 1 << 14;
 
+/// Query or text inputs up to this many bytes are analysed with the GIL held: always by
+/// `Analyzer.tokenize`, and by searches and `tokenize_batch` of a sole caller (a search must
+/// analyse its query to know its work, [`HOLD_GIL_POSTINGS`]).
+pub(crate) const HOLD_GIL_INPUT: usize = 4096;
+
+/// Batches of at most this many queries are candidates for running with the GIL held.
+pub(crate) const HOLD_GIL_BATCH: usize = 64;
+
 /// Calls from two threads at most this far apart mark the process as searching from several
 /// threads (a thread waiting for the GIL behind another's search waits at most the 5 ms
 /// switch interval, so concurrent callers show up well within it).

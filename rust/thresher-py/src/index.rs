@@ -17,7 +17,7 @@ use thresher_core::{
 use crate::analyzer::PyAnalyzer;
 use crate::builder::{check_threads, BuilderSlot};
 use crate::errors::{CoreError, CoreResult};
-use crate::gil;
+use crate::gil::{self, HOLD_GIL_BATCH, HOLD_GIL_INPUT, HOLD_GIL_POSTINGS};
 
 /// A query as Python passes it: text, pre-analysed terms, or weighted terms.
 enum PyQuery {
@@ -25,13 +25,6 @@ enum PyQuery {
     Tokens(Vec<String>),
     Weighted(HashMap<String, f32>),
 }
-
-/// Query inputs up to this many bytes are analysed with the GIL held (as
-/// `Analyzer.tokenize`) when the search may keep it ([`crate::gil`]).
-const HOLD_GIL_INPUT: usize = 4096;
-
-/// Batches of at most this many queries are candidates for running with the GIL held.
-const HOLD_GIL_BATCH: usize = 64;
 
 impl PyQuery {
     /// Bytes of the input (text, or the terms).
@@ -287,7 +280,7 @@ impl PyIndex {
         };
         let hits = if q.input_len() <= HOLD_GIL_INPUT && gil::sole_caller() {
             let q = q.to_query(&index)?;
-            if index.query_postings(&q) <= gil::HOLD_GIL_POSTINGS {
+            if index.query_postings(&q) <= HOLD_GIL_POSTINGS {
                 index.search_with(&q, k, &options).map_err(CoreError)?
             } else {
                 py.detach(|| index.search_with(&q, k, &options))
@@ -363,7 +356,6 @@ impl PyIndex {
         } else {
             None
         };
-        let built_ran = built.is_some();
         if let Some(built) = built {
             let work: u64 = built.iter().map(|q| index.query_postings(q)).sum();
             let make = |q: &Query| Ok(q.clone());
@@ -371,34 +363,34 @@ impl PyIndex {
             let (index, built, options) = (&index, &built, &options);
             let mut run =
                 move || run_rows(index, built, make, d_all, s_all, k_eff, threads, options);
-            if work <= gil::HOLD_GIL_POSTINGS {
+            if work <= HOLD_GIL_POSTINGS {
                 run()
             } else {
                 py.detach(run)
             }
             .map_err(CoreError)?;
-        }
-        // Otherwise the queries run in chunks, with a check for Python signals (Ctrl-C)
-        // between them: one call over millions of queries must stay interruptible. A chunk
-        // doubles while it takes under 50 ms, so a batch re-takes the GIL only O(log n) times.
-        let mut start = if built_ran { n } else { 0 };
-        let mut chunk = 64usize;
-        while start < n {
-            let end = (start + chunk).min(n);
-            let t0 = std::time::Instant::now();
-            let (d_all, s_all) = (
-                &mut docs[start * k_eff..end * k_eff],
-                &mut scores[start * k_eff..end * k_eff],
-            );
-            let part = &qs[start..end];
-            let make = |q: &PyQuery| q.to_query(&index).map_err(|e| e.0);
-            py.detach(|| run_rows(&index, part, make, d_all, s_all, k_eff, threads, &options))
-                .map_err(CoreError)?;
-            start = end;
-            if start < n {
-                py.check_signals()?;
-                if t0.elapsed() < std::time::Duration::from_millis(50) {
-                    chunk = chunk.saturating_mul(2);
+        } else {
+            // The queries run in chunks, with a check for Python signals (Ctrl-C) between
+            // them: one call over millions of queries must stay interruptible. A chunk doubles
+            // while it takes under 50 ms, so a batch re-takes the GIL only O(log n) times.
+            let (mut start, mut chunk) = (0, 64usize);
+            while start < n {
+                let end = (start + chunk).min(n);
+                let t0 = std::time::Instant::now();
+                let (d_all, s_all) = (
+                    &mut docs[start * k_eff..end * k_eff],
+                    &mut scores[start * k_eff..end * k_eff],
+                );
+                let part = &qs[start..end];
+                let make = |q: &PyQuery| q.to_query(&index).map_err(|e| e.0);
+                py.detach(|| run_rows(&index, part, make, d_all, s_all, k_eff, threads, &options))
+                    .map_err(CoreError)?;
+                start = end;
+                if start < n {
+                    py.check_signals()?;
+                    if t0.elapsed() < std::time::Duration::from_millis(50) {
+                        chunk = chunk.saturating_mul(2);
+                    }
                 }
             }
         }
