@@ -100,10 +100,9 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if args.bits is None:
         args.bits = 8
     learned = "--impacts" if args.impacts else "--expansion" if args.expansion else "--tdv"
-    if (args.impacts or args.expansion or args.tdv) and _model_flags(args):
-        raise ValueError(
-            f"{', '.join(_model_flags(args))}: {learned} indexes use the model's own scoring"
-        )
+    flags = _model_flags(args)
+    if (args.impacts or args.expansion or args.tdv) and flags:
+        raise ValueError(f"{', '.join(flags)}: {learned} indexes use the model's own scoring")
     if args.impacts and args.fields is not None:
         raise ValueError("--fields: --impacts reads vectors, not text fields")
     _scoring_defaults(args)
@@ -177,13 +176,13 @@ def _apply_tdv(idx, path: str):
     from thresher.tdv import TDVModel
 
     model = TDVModel.load(path)
-    trained = model.meta.get("analyzer")
-    if trained and trained != idx.analyzer.config_json():
+    trained, ours = model.meta.get("analyzer"), idx.analyzer.config_json()
+    if trained and trained != ours:
         # Not an error: a TDV model computes weights from the features of any vocabulary (as
         # in the transfer setting), but terms analysed differently are not what it learned on.
         print(
             f"thresher: warning: {path} was trained on terms of another analyzer "
-            f"({_config_difference(trained, idx.analyzer.config_json())})",
+            f"({_config_difference(trained, ours)})",
             file=sys.stderr,
         )
     cfg = model.scoring

@@ -169,6 +169,4 @@ class TDVModel:
             if isinstance(e, ValueError) and str(e).startswith(str(path)):
                 raise
             raise ValueError(f"{path}: corrupted TDV model file ({type(e).__name__}: {e})") from e
-        if not np.all(np.isfinite(model.w)) or not np.isfinite(model.beta):
-            raise ValueError(f"{path}: corrupted TDV model file (non-finite weights)")
         return model
