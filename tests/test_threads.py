@@ -209,7 +209,7 @@ def test_a_large_batch_waits_for_the_gil_once_per_chunk(busy_python_thread):
     """A batch beyond the small-work rule releases the GIL for its chunks (64 queries, then
     twice as many while chunks are quick), not for every query it reads: 400 queries wait
     three times for the GIL (17 ms measured), where the failed extraction attempts of
-    token-list queries released it twice per query (64 ms measured for 200 queries)."""
+    token-list queries released it twice per query (64 ms measured for 100 queries)."""
     idx = thresher.Index.build(corpus(4))
     rng = random.Random(5)
     words = [f"w{i}" for i in range(300)]
@@ -217,7 +217,7 @@ def test_a_large_batch_waits_for_the_gil_once_per_chunk(busy_python_thread):
         lambda: rng.choices(words, k=3),
         lambda: dict.fromkeys(rng.choices(words, k=3), 1.0),
     ):
-        batch = [make() for _ in range(100)]
+        batch = [make() for _ in range(400)]
         assert _median_seconds(lambda b=batch: idx.search_batch(b, k=10, threads=1), 7) < 0.05
 
 
