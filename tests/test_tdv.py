@@ -575,3 +575,21 @@ def test_queries_without_corpus_terms_are_an_error(toy):
     with pytest.raises(ValueError, match="no training query has a term of the corpus"):
         train(corpus, {q: ["zzz-unknown"] for q in queries}, qrels, features="b",
               config=TrainConfig(max_epochs=1))  # fmt: skip
+
+
+def test_queries_without_corpus_terms_give_no_training_pairs(toy):
+    """A query none of whose terms is in the corpus scores 0 everywhere: its pairs would have
+    a constant loss and no gradient. They are left out (with a warning), so training equals
+    training without that query; the count is recorded in the model's meta."""
+    corpus, queries, qrels = toy
+    cfg = TrainConfig(max_epochs=3, dev_fraction=0.0, seed=1)
+    plain = train(corpus, queries, qrels, features="b", config=cfg)
+    extra_q = {**queries, "lost": ["zzz-unknown", "yyy-unknown"]}
+    extra_r = {**qrels, "lost": dict.fromkeys(list(corpus.doc_index)[:3], 1)}
+    with pytest.warns(UserWarning, match=r"1 training query has no term .*\['lost'\]"):
+        more = train(corpus, extra_q, extra_r, features="b", config=cfg)
+    assert more.model.meta["train_queries_without_terms"] == 1
+    assert plain.model.meta["train_queries_without_terms"] == 0
+    assert more.model.meta["train_pairs"] == plain.model.meta["train_pairs"]
+    np.testing.assert_array_equal(more.model.w, plain.model.w)
+    assert more.model.beta == plain.model.beta

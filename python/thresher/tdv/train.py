@@ -70,6 +70,7 @@ from __future__ import annotations
 import math
 import numbers
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -204,8 +205,15 @@ class TrainingSet:
         self.rel = [
             {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()} for q in self.query_ids
         ]
+        # A query with no corpus term scores 0 against every document: its pairs have a
+        # constant loss and no gradient, and would only dilute the batches. They stay out of
+        # the pairs (they still count in dev evaluation, where they retrieve nothing).
+        has_terms = np.diff(self.Q.indptr) > 0
+        self.termless = [q for q, ok in zip(self.query_ids, has_terms) if not ok]
         pq, pd = [], []
         for i, rel in enumerate(self.rel):
+            if not has_terms[i]:
+                continue
             for d, g in rel.items():
                 if g > 0:
                     pq.append(i)
@@ -223,6 +231,8 @@ class TrainingSet:
         keep = np.isin(self.pair_query, rows)
         out.pair_query = np.array([remap[int(q)] for q in self.pair_query[keep]], dtype=np.int64)
         out.pair_doc = self.pair_doc[keep]
+        termless = set(self.termless)
+        out.termless = [q for q in out.query_ids if q in termless]
         return out
 
 
@@ -354,6 +364,13 @@ def train(
     full = TrainingSet(corpus, queries, qrels, "training")
     if len(full.pair_query) == 0:
         raise ValueError("no training pairs: the qrels hold no (query, relevant document) pair")
+    if full.termless:
+        n = len(full.termless)
+        warnings.warn(
+            f"{n} training {'query has' if n == 1 else 'queries have'} no term of the corpus "
+            f"vocabulary and give no training pair, e.g. {full.termless[:5]}",
+            stacklevel=2,
+        )
     if dev_qrels is not None:
         train_set = full
         dev = TrainingSet(
@@ -472,6 +489,7 @@ def train(
         "train_queries": len(train_set.query_ids),
         "dev_queries": len(dev.query_ids) if dev is not None else 0,
         "train_pairs": n_pairs,
+        "train_queries_without_terms": len(train_set.termless),
         "n_docs": corpus.n_docs,
         "n_terms": corpus.n_terms,
     }
