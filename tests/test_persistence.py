@@ -146,6 +146,21 @@ def test_resave_over_existing_index_replaces_it_and_cleans_up(saved):
     assert list(thresher.Index.load(path).doc_ids) == ["x", "y"]
 
 
+def test_a_loaded_index_keeps_answering_after_another_saves_over_its_directory(tmp_path):
+    """A save removes the files its new meta.json does not name; an index memory-mapped from
+    them keeps its mappings (the inodes live on) and answers as before."""
+    path = tmp_path / "idx"
+    thresher.Index.build([(f"d{i}", f"alpha beta gamma {i}") for i in range(3000)]).save(path)
+    first = thresher.Index.load(path)
+    before = first.search("alpha 7", k=3)
+    old_files = {p.name for p in path.iterdir()}
+    thresher.Index.build([(f"e{i}", f"delta epsilon {i}") for i in range(5000)]).save(path)
+    assert not (old_files - {"meta.json", ".thresher.lock"}) & {p.name for p in path.iterdir()}
+    assert first.search("alpha 7", k=3) == before
+    assert first.search_batch(["gamma 12"], k=2)[0].tolist() == [[12, 0]]
+    assert thresher.Index.load(path).search("delta 3", k=1)[0][0] == "e3"
+
+
 def test_verify_false_still_checks_structure(saved):
     _, path = saved
     f = next(p for p in path.iterdir() if p.suffix == ".docs")

@@ -565,7 +565,11 @@ class Index:
 
         Args:
             path: the index directory.
-            mmap: memory-map the files (else read them into memory).
+            mmap: memory-map the files (else read them into memory). A mapped file must
+                not be truncated or rewritten in place while the index is open: the next
+                read of a page past its new end kills the process with ``SIGBUS``, as with
+                any memory map. thresher never does this (saves write new files and rename);
+                other programs might. ``mmap=False`` is immune, at the cost of the memory.
             verify: check every CRC32 and posting list (reads the whole index once); turn off
                 only for very large, trusted indexes.
 
