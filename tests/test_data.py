@@ -7,8 +7,9 @@ import math
 
 import pytest
 
+import thresher
 from thresher import evaluate
-from thresher.data import load_qrels, load_queries, read_trec_run, write_trec_run
+from thresher.data import iter_beir_corpus, load_qrels, load_queries, read_trec_run, write_trec_run
 
 
 def test_qrels_without_header_keep_their_first_judgement(tmp_path):
@@ -73,3 +74,22 @@ def test_evaluate_takes_one_measure_as_a_str():
     run = {"q1": {"d1": 2.0, "d2": 1.0}}
     qrels = {"q1": {"d1": 1}}
     assert evaluate(run, qrels, measures="nDCG@10") == evaluate(run, qrels, measures=["nDCG@10"])
+
+
+def test_beir_corpus_reader_checks_fields_as_the_rust_reader_does(tmp_path):
+    """`iter_beir_corpus` and `Index.from_jsonl` refuse the same files: a later record with
+    none of the fields is an error naming it, not an empty document."""
+    p = tmp_path / "corpus.jsonl"
+    p.write_text('{"_id": "1", "title": "", "text": "ok"}\n{"_id": "2", "body": "x"}\n')
+    with pytest.raises(
+        ValueError, match=r"document '2' has none of the fields title, text \(it has _id, body\)"
+    ):
+        list(iter_beir_corpus(tmp_path))
+    with pytest.raises(ValueError, match="has none of the fields"):
+        thresher.Index.from_jsonl(p)
+    p.write_text('{"_id": "1", "title": "t", "text": "ok"}\n{"_id": "2", "text": "x"}\n')
+    assert list(iter_beir_corpus(tmp_path)) == [("1", "t ok"), ("2", " x")]
+    with pytest.raises(ValueError, match="one or more non-empty field names"):
+        list(iter_beir_corpus(tmp_path, fields=()))
+    with pytest.raises(TypeError, match="not a single str"):
+        list(iter_beir_corpus(tmp_path, fields="text"))  # type: ignore[arg-type]

@@ -56,6 +56,16 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[dict]:
             yield obj
 
 
+def _check_fields(fields: object) -> list[str]:
+    """The text fields of dict documents: a non-empty sequence of names."""
+    if isinstance(fields, (str, bytes)):
+        raise TypeError(f"fields must be a sequence of field names, not a single str ({fields!r})")
+    names = list(fields)  # type: ignore[call-overload]
+    if not names or not all(isinstance(f, str) and f for f in names):
+        raise ValueError(f"fields must be one or more non-empty field names, got {names!r}")
+    return names
+
+
 def _record_id(obj: Mapping, where: str) -> str:
     for f in ID_FIELDS:
         if f in obj:
@@ -141,21 +151,28 @@ def iter_beir_corpus(
     """``(doc_id, text)`` pairs of a BEIR corpus, text = the fields joined by one space.
 
     Raises:
-        ValueError: a field the first document lacks (as the Rust reader, ``Index.from_jsonl``).
+        ValueError: a field the first document lacks, or a later document with none of the
+            fields (as the Rust reader, ``Index.from_jsonl``); no or empty field names.
+        TypeError: ``fields`` given as one ``str``.
     """
+    names = _check_fields(fields)
     p = Path(folder)
     path = beir_corpus_path(p) if p.is_dir() else p
-    if isinstance(fields, str):
-        raise TypeError(f"fields must be a sequence of field names, not a single str ({fields!r})")
     for n, o in enumerate(iter_jsonl(path)):
         if n == 0:
-            for f in fields:
+            for f in names:
                 if f not in o:
                     raise ValueError(
                         f'unknown field "{f}": the first document of {path} has fields '
                         f"{', '.join(sorted(map(str, o)))}"
                     )
-        yield _record_id(o, str(path)), " ".join(str(o.get(f) or "") for f in fields)
+        doc_id = _record_id(o, str(path))
+        if not any(f in o for f in names):
+            raise ValueError(
+                f"{path}: document {doc_id!r} has none of the fields {', '.join(names)} "
+                f"(it has {', '.join(sorted(map(str, o)))})"
+            )
+        yield doc_id, " ".join(str(o.get(f) or "") for f in names)
 
 
 def write_trec_run(

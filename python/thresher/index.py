@@ -18,6 +18,7 @@ import numpy as np
 
 from thresher import _core
 from thresher._core import Analyzer
+from thresher.data import _check_fields
 
 Query = str | Sequence[str] | Mapping[str, float]
 Document = str | bytes | Sequence[str]
@@ -53,16 +54,6 @@ def _check_threads(threads: object) -> int | None:
     if threads <= 0:
         raise ValueError(f"threads must be a positive integer or None, got {threads}")
     return int(threads)
-
-
-def _check_fields(fields: object) -> list[str]:
-    """The text fields of dict documents: a non-empty sequence of names."""
-    if isinstance(fields, (str, bytes)):
-        raise TypeError(f"fields must be a sequence of field names, not a single str ({fields!r})")
-    names = list(fields)  # type: ignore[call-overload]
-    if not names or not all(isinstance(f, str) and f for f in names):
-        raise ValueError(f"fields must be one or more non-empty field names, got {names!r}")
-    return names
 
 
 def _check_batch_size(batch_size: object) -> int:
