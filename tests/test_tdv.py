@@ -593,3 +593,33 @@ def test_queries_without_corpus_terms_give_no_training_pairs(toy):
     assert more.model.meta["train_pairs"] == plain.model.meta["train_pairs"]
     np.testing.assert_array_equal(more.model.w, plain.model.w)
     assert more.model.beta == plain.model.beta
+
+
+def test_load_beir_names_bad_files(tmp_path):
+    """`thresher.tdv.load_beir` reads with `thresher.data`'s loaders: repeated ids, a record
+    without the text fields, bad JSON and bad qrels lines are errors naming the file."""
+    from thresher.tdv import load_beir, read_qrels
+
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q1", "text": "cat"}\n')
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"_id": "d1", "title": "T", "text": "cat"}\n\n{"_id": "d2", "text": "x"}\n')
+    assert load_beir(tmp_path) == (
+        {"d1": "T cat", "d2": " x"},
+        {"q1": "cat"},
+        {"test": {"q1": {"d1": 1}}},
+    )
+    corpus.write_text('{"_id": "d1", "title": "", "text": "a"}\n{"_id": "d1", "text": "b"}\n')
+    with pytest.raises(ValueError, match="document id 'd1' appears twice"):
+        load_beir(tmp_path)
+    corpus.write_text('{"_id": "d1", "title": "", "text": "a"}\n{"_id": "d2", "body": "b"}\n')
+    with pytest.raises(ValueError, match="document 'd2' has none of the fields title, text"):
+        load_beir(tmp_path)
+    corpus.write_text('{"_id": "d1", "title": "", "text": "a"}\n{"_id": \n')
+    with pytest.raises(ValueError, match=r"corpus\.jsonl line 2: invalid JSON"):
+        load_beir(tmp_path)
+    corpus.write_text('{"_id": "d1", "title": "", "text": "a"}\n')
+    (tmp_path / "qrels" / "test.tsv").write_text("q1\td1\tyes\n")
+    with pytest.raises(ValueError, match=r"test\.tsv line 1: relevance 'yes' is not an integer"):
+        read_qrels(tmp_path / "qrels" / "test.tsv")

@@ -16,8 +16,6 @@ module imports ``thresher._core``.
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+
+from thresher.data import iter_beir_corpus, load_qrels, load_queries
 
 __all__ = [
     "LUCENE_ENGLISH_STOP_WORDS",
@@ -258,17 +258,9 @@ def _count_matrix(token_lists: Sequence[Sequence[str]], index: Mapping[str, int]
 
 
 def read_qrels(path: str | Path) -> dict[str, dict[str, int]]:
-    """Read a BEIR qrels TSV (header ``query-id corpus-id score``)."""
-    qrels: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f):
-            parts = line.rstrip("\n").split("\t")
-            if n == 0 and parts[0] == "query-id":
-                continue
-            if len(parts) != 3:
-                raise ValueError(f"{path}:{n + 1}: expected 3 tab-separated fields")
-            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
-    return qrels
+    """Read a qrels file: BEIR TSV (header ``query-id corpus-id score``) or TREC
+    (:func:`thresher.data.load_qrels`; bad lines are errors naming file and line)."""
+    return load_qrels(Path(path))
 
 
 def load_beir(
@@ -276,22 +268,20 @@ def load_beir(
 ) -> tuple[dict[str, str], dict[str, str], dict[str, dict]]:
     """Load a BEIR folder: ``(docs, queries, {split: qrels})``.
 
-    Document text is ``title + " " + text``.
+    Document text is ``title + " " + text``. Read with :mod:`thresher.data`'s loaders, so a bad
+    file is an error naming it (and the line, or the document).
+
+    Raises:
+        ValueError: invalid JSON, a record without id, a repeated document or query id, a
+            first document without both ``title`` and ``text`` keys (as ``Index.from_beir``),
+            a later one with neither, a bad qrels line.
     """
     path = Path(path)
-    corpus_file = path / "corpus.jsonl.gz"
-    opener = gzip.open if corpus_file.exists() else open
-    if not corpus_file.exists():
-        corpus_file = path / "corpus.jsonl"
     docs: dict[str, str] = {}
-    with opener(corpus_file, "rt", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            docs[str(d["_id"])] = (d.get("title") or "") + " " + (d.get("text") or "")
-    queries: dict[str, str] = {}
-    with open(path / "queries.jsonl", encoding="utf-8") as f:
-        for line in f:
-            q = json.loads(line)
-            queries[str(q["_id"])] = q["text"]
+    for doc_id, text in iter_beir_corpus(path):
+        if doc_id in docs:
+            raise ValueError(f"{path}: document id {doc_id!r} appears twice")
+        docs[doc_id] = text
+    queries = load_queries(path)
     qrels = {p.stem: read_qrels(p) for p in sorted((path / "qrels").glob("*.tsv"))}
     return docs, queries, qrels
