@@ -373,6 +373,37 @@ def test_jsonl_bad_input(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- bad input
 
 
+def test_training_queries_without_document_terms_give_no_pairs(tiny) -> None:
+    """A training query none of whose terms is in a document scores 0 everywhere, expanded or
+    not: it is left out with a warning, and training runs as without it."""
+    ids, docs, queries, qrels = tiny
+    qs = sorted(qrels)
+    train, dev = {q: qrels[q] for q in qs[::2]}, {q: qrels[q] for q in qs[1::2]}
+    cfg = dataclasses.replace(SMALL, epochs=1)
+    plain = ExpansionModel.fit(docs, queries, train, ids, config=cfg, dev_qrels=dev)
+    more_q = {**queries, "lost": ["zzzunknown", "yyyunknown"]}
+    more_r = {**train, "lost": {ids[0]: 1, ids[1]: 2}}
+    with pytest.warns(UserWarning, match=r"1 training query has no term .*\['lost'\]"):
+        more = ExpansionModel.fit(docs, more_q, more_r, ids, config=cfg, dev_qrels=dev)
+    assert more.info["train_queries_without_terms"] == 1
+    assert plain.info["train_queries_without_terms"] == 0
+    assert more.info["train_queries"] == plain.info["train_queries"]
+    assert more.info["dev_curve"] == plain.info["dev_curve"]
+
+    # Same document vectors, term by term (the vocabularies differ by the lost query's terms).
+    def vectors(m: ExpansionModel) -> list[dict[str, float]]:
+        ex = m.expand(docs[:50])
+        w = ex.matrix.tocsr()
+        return [
+            {ex.vocab[j]: float(x) for j, x in zip(w.indices[a:b], w.data[a:b])}
+            for a, b in zip(w.indptr[:-1], w.indptr[1:])
+        ]
+
+    assert vectors(more) == vectors(plain)
+    with pytest.raises(ValueError, match="no training query has a term of the corpus documents"):
+        ExpansionModel.fit(docs, more_q, {"lost": more_r["lost"]}, ids, config=cfg, dev_qrels=dev)
+
+
 def test_bad_training_input(tiny) -> None:
     ids, docs, queries, qrels = tiny
     with pytest.raises(ValueError, match="no training pairs"):

@@ -73,6 +73,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -632,6 +633,29 @@ class ExpansionModel:
                     f"(e.g. {', '.join(map(repr, missing[:3]))})"
                 )
         Qtr = bag_matrix([queries[q] for q in train_q], vocab, what="query")
+        # A training query with no term in any document scores 0 against every document,
+        # expanded or not (expansion targets are document terms): its pairs have a constant
+        # loss and no gradient. They are left out (the vocabulary keeps their terms, unused).
+        in_docs = X.getnnz(axis=0) > 0
+        matched = np.array(
+            [in_docs[Qtr.indices[a:b]].any() for a, b in zip(Qtr.indptr[:-1], Qtr.indptr[1:])],
+            dtype=bool,
+        )
+        lost = [q for q, ok in zip(train_q, matched) if not ok]
+        if lost:
+            if len(lost) == len(train_q):
+                raise ValueError(
+                    "no training pairs: no training query has a term of the corpus documents "
+                    "(were the queries analysed with the corpus's analyzer?)"
+                )
+            warnings.warn(
+                f"{len(lost)} training {'query has' if len(lost) == 1 else 'queries have'} no "
+                f"term of the corpus documents and give no training pair, e.g. {lost[:5]}",
+                stacklevel=2,
+            )
+            train_q = [q for q, ok in zip(train_q, matched) if ok]
+            train_rel = {q: train_rel[q] for q in train_q}
+            Qtr = Qtr[np.flatnonzero(matched)]
         qfreq = np.bincount(Qtr.indices, minlength=len(vocab)).astype(np.int64)
 
         # 2. PPMI initialisation.
@@ -761,6 +785,7 @@ class ExpansionModel:
         model.config = replace(cfg, tau=float(tau), max_expansion=int(M))
         info["seconds"] = time.perf_counter() - t_start
         info["train_queries"] = len(train_q)
+        info["train_queries_without_terms"] = len(lost)
         info["dev_queries"] = len(dev_q_list)
         model.info = info
         return model
