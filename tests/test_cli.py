@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+import thresher
+
 EXE = [sys.executable, "-m", "thresher.cli"]
 
 
@@ -38,6 +40,29 @@ def test_index_search_eval(cranfield_dir: Path, tmp_path: Path):
     assert trec.read_text().count("\n") > 1000
     table = run("eval", str(out), str(cranfield_dir), "-k", "100").stdout
     assert "| nDCG@10 |" in table and "queries/s" in table
+
+
+def test_eval_reports_and_can_keep_self_hits(cranfield_dir: Path, tmp_path: Path):
+    """BEIR's convention drops a hit whose document id is the query id. Cranfield's query ids
+    (1..225) and document ids (1..1400) are unrelated, so it drops real hits, one of them
+    relevant (query 225, document 225): eval says so, and --keep-self-hits scores the raw run
+    exactly as `thresher.evaluate` does."""
+    out = tmp_path / "cran.idx"
+    run("index", str(cranfield_dir), "-o", str(out), "-q")
+    r = run("eval", str(out), str(cranfield_dir), "--json")
+    beir = json.loads(r.stdout)
+    assert beir["self_hits_dropped"] > 100 and beir["relevant_self_hits_dropped"] == 1
+    r = run("eval", str(out), str(cranfield_dir))
+    assert "dropped" in r.stderr and "1 of them judged relevant" in r.stderr
+    trec = tmp_path / "run.trec"
+    r = run("eval", str(out), str(cranfield_dir), "--keep-self-hits", "--json", "--run", str(trec))
+    kept = json.loads(r.stdout)
+    assert kept["self_hits_dropped"] == 0 and kept["relevant_self_hits_dropped"] == 0
+    qrels = thresher.load_qrels(cranfield_dir)
+    raw = thresher.evaluate(thresher.read_trec_run(trec), qrels)
+    assert kept["nDCG@10"] == pytest.approx(raw["nDCG@10"], abs=1e-12)
+    assert kept["R@1000"] == pytest.approx(raw["R@1000"], abs=1e-12)
+    assert kept["R@1000"] > beir["R@1000"]
 
 
 @pytest.mark.parametrize("cmd", [[], ["index"], ["search"], ["eval"]])

@@ -241,13 +241,30 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     }
     if args.run:
         write_trec_run(results, args.run)
-    metrics = evaluate(to_run(results), qrels)
+    # BEIR's convention drops a hit whose document id is the query id (in Quora and ArguAna it
+    # is the query itself); where the two id spaces are unrelated (Cranfield) it drops real
+    # hits, so the count is reported and --keep-self-hits turns it off.
+    self_hits = [(q, q in qrels[q] and qrels[q][q] > 0) for q in qids if q in dict(results[q])]
+    metrics = evaluate(to_run(results, drop_self=not args.keep_self_hits), qrels)
     names = {"RR@10": "MRR@10"}
+    dropped = 0 if args.keep_self_hits else len(self_hits)
+    dropped_rel = 0 if args.keep_self_hits else sum(rel for _, rel in self_hits)
     if args.json:
         out = {names.get(k, k): v for k, v in metrics.items()}
-        out.update(queries=len(qids), qps=len(qids) / took)
+        out.update(
+            queries=len(qids),
+            qps=len(qids) / took,
+            self_hits_dropped=dropped,
+            relevant_self_hits_dropped=dropped_rel,
+        )
         print(json.dumps(out))
         return 0
+    if dropped:
+        print(
+            f"note: dropped {dropped} hit(s) whose document id equals the query id (BEIR's "
+            f"convention), {dropped_rel} of them judged relevant; --keep-self-hits keeps them",
+            file=sys.stderr,
+        )
     print(f"{Path(args.data).name} / {args.split}: {len(qids)} queries, k={args.k}")
     print("| metric | value |\n|---|---|")
     for k, v in metrics.items():
@@ -426,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--run", default=None, help="also write the run in TREC format here")
     pe.add_argument("--threads", type=int, default=None, help="threads (default: all cores)")
     pe.add_argument("--json", action="store_true", help="print JSON")
+    pe.add_argument(
+        "--keep-self-hits",
+        action="store_true",
+        help="keep hits whose document id equals the query id (dropped by default, as BEIR "
+        "does: in Quora and ArguAna they are the query itself; keep them where query and "
+        "document ids are unrelated, e.g. Cranfield)",
+    )
     pe.set_defaults(func=_cmd_eval)
 
     pt = sub.add_parser(
