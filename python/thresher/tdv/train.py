@@ -196,7 +196,11 @@ class TrainingSet:
                 raise TypeError(f"query {q!r} is a string; pass analysed terms (a list)")
         self.Q = corpus.query_matrix([queries[q] for q in self.query_ids])
         self.Q.sort_indices()
-        if self.query_ids and self.Q.nnz == 0:
+        # A query with no corpus term scores 0 against every document: its pairs have a
+        # constant loss and no gradient, and would only dilute the batches. They stay out of
+        # the pairs (they still count in dev evaluation, where they retrieve nothing).
+        has_terms = np.diff(self.Q.indptr) > 0
+        if self.query_ids and not has_terms.any():
             # Every score would be 0: the hinge loss is constant and nothing is learned.
             raise ValueError(
                 f"no {what} query has a term of the corpus vocabulary (were the queries "
@@ -205,11 +209,6 @@ class TrainingSet:
         self.rel = [
             {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()} for q in self.query_ids
         ]
-        # A query with no corpus term scores 0 against every document: its pairs have a
-        # constant loss and no gradient, and would only dilute the batches. They stay out of
-        # the pairs (they still count in dev evaluation, where they retrieve nothing).
-        has_terms = np.diff(self.Q.indptr) > 0
-        self.termless = [q for q, ok in zip(self.query_ids, has_terms) if not ok]
         pq, pd = [], []
         for i, rel in enumerate(self.rel):
             if not has_terms[i]:
@@ -231,9 +230,12 @@ class TrainingSet:
         keep = np.isin(self.pair_query, rows)
         out.pair_query = np.array([remap[int(q)] for q in self.pair_query[keep]], dtype=np.int64)
         out.pair_doc = self.pair_doc[keep]
-        termless = set(self.termless)
-        out.termless = [q for q in out.query_ids if q in termless]
         return out
+
+    @property
+    def termless(self) -> list[str]:
+        """Ids of the queries with no corpus term (they give no training pair)."""
+        return [q for q, n in zip(self.query_ids, np.diff(self.Q.indptr)) if n == 0]
 
 
 def _adam():
