@@ -244,11 +244,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     # BEIR's convention drops a hit whose document id is the query id (in Quora and ArguAna it
     # is the query itself); where the two id spaces are unrelated (Cranfield) it drops real
     # hits, so the count is reported and --keep-self-hits turns it off.
-    self_hits = [(q, q in qrels[q] and qrels[q][q] > 0) for q in qids if q in dict(results[q])]
-    metrics = evaluate(to_run(results, drop_self=not args.keep_self_hits), qrels)
+    drop = not args.keep_self_hits
+    self_hits = [q for q in qids if drop and any(d == q for d, _ in results[q])]
+    dropped, dropped_rel = len(self_hits), sum(qrels[q].get(q, 0) > 0 for q in self_hits)
+    metrics = evaluate(to_run(results, drop_self=drop), qrels)
     names = {"RR@10": "MRR@10"}
-    dropped = 0 if args.keep_self_hits else len(self_hits)
-    dropped_rel = 0 if args.keep_self_hits else sum(rel for _, rel in self_hits)
     if args.json:
         out = {names.get(k, k): v for k, v in metrics.items()}
         out.update(
