@@ -39,7 +39,7 @@ def test_queries_files_name_their_problems(tmp_path):
     assert load_queries(tsv) == {"q1": "cats", "q2": "dogs"}
     jl = tmp_path / "queries.jsonl"
     jl.write_text('{"_id": "q1", "text": "a"}\n{"_id": "q1", "text": "b"}\n')
-    with pytest.raises(ValueError, match="record 2: query id 'q1' appears twice"):
+    with pytest.raises(ValueError, match="line 2: query id 'q1' appears twice"):
         load_queries(jl)
 
 
@@ -93,3 +93,68 @@ def test_beir_corpus_reader_checks_fields_as_the_rust_reader_does(tmp_path):
         list(iter_beir_corpus(tmp_path, fields=()))
     with pytest.raises(TypeError, match="not a single str"):
         list(iter_beir_corpus(tmp_path, fields="text"))  # type: ignore[arg-type]
+
+
+def test_python_readers_refuse_what_the_rust_reader_refuses(tmp_path):
+    """The Python JSONL reader (trainers, `expand`, queries) and the Rust one (`thresher index`)
+    agree: gzip is told by its bytes, and damaged gzip, bad UTF-8, non-string fields and
+    ids are errors naming the file and line, never tracebacks or stringified values."""
+    import gzip
+
+    good = (
+        b'{"_id": "1", "title": "t", "text": "cats"}\n{"_id": 2, "title": null, "text": "dogs"}\n'
+    )
+    p = tmp_path / "corpus.jsonl"
+    # gzip data under a plain name: both read it.
+    p.write_bytes(gzip.compress(good))
+    assert list(iter_beir_corpus(p)) == [("1", "t cats"), ("2", " dogs")]
+    assert thresher.Index.from_jsonl(p).doc_ids.tolist() == ["1", "2"]
+    cases = [
+        (gzip.compress(good * 50)[:60], r"damaged gzip data after line \d+"),
+        (good + b'{"_id": "3", "title": "caf\xe9", "text": "x"}\n', "line 3: not valid UTF-8"),
+        (good + b'{"_id": "3", "title": ["a"], "text": "x"}\n', "line 3: field 'title' must be"),
+        (good + b'{"_id": "3", "title": "a", "text": true}\n', "line 3: field 'text' must be"),
+        (good + b'{"_id": ["3"], "title": "a", "text": "x"}\n', "line 3: the id"),
+        (good + b'{"_id": true, "title": "a", "text": "x"}\n', "line 3: the id"),
+    ]
+    for data, match in cases:
+        p.write_bytes(data)
+        with pytest.raises(ValueError, match=match):
+            list(iter_beir_corpus(p))
+        with pytest.raises(ValueError):
+            thresher.Index.from_jsonl(p)
+
+
+def test_queries_need_a_text_field(tmp_path):
+    jl = tmp_path / "queries.jsonl"
+    jl.write_text('{"_id": "q1", "text": "a"}\n{"_id": "q2", "query": "b"}\n')
+    with pytest.raises(
+        ValueError, match=r"line 2: no query text \(looked for text, contents, title; it has"
+    ):
+        load_queries(jl)
+    jl.write_text('{"_id": "q1", "text": 5}\n')
+    with pytest.raises(ValueError, match="line 1: field 'text' must be a string"):
+        load_queries(jl)
+    jl.write_text('{"_id": "q1", "text": null}\n{"_id": 7, "contents": "b"}\n')
+    assert load_queries(jl) == {"q1": "", "7": "b"}
+
+
+def test_a_pair_twice_in_qrels_or_a_run_is_an_error(tmp_path):
+    """trec_eval refuses a document twice in one ranking; keeping either line silently
+    changes ranks (or grades), so both readers refuse, naming both lines."""
+    q = tmp_path / "qrels.tsv"
+    q.write_text("q1 0 d1 2\nq1 0 d2 1\nq1 0 d1 0\n")
+    with pytest.raises(
+        ValueError, match=r"line 3: query 'q1', document 'd1' is judged twice \(first on line 1\)"
+    ):
+        load_qrels(q)
+    q.write_text("q1 0 d1 2\nq2 0 d1 0\n")
+    assert load_qrels(q) == {"q1": {"d1": 2}, "q2": {"d1": 0}}
+    r = tmp_path / "run.trec"
+    r.write_text("q1 Q0 d1 1 10 t\nq1 Q0 d2 2 5 t\nq1 Q0 d1 3 1 t\n")
+    with pytest.raises(
+        ValueError, match=r"line 3: document 'd1' appears twice for query 'q1' \(first on line 1\)"
+    ):
+        read_trec_run(r)
+    r.write_text("q1 Q0 d1 1 10 t\nq2 Q0 d1 1 5 t\n")
+    assert read_trec_run(r) == {"q1": {"d1": 10.0}, "q2": {"d1": 5.0}}

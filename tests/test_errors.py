@@ -373,10 +373,10 @@ def test_k_larger_than_corpus_returns_every_match(idx):
     assert (docs[1] >= 0).sum() == 1 and docs[1][1] == -1 and np.isneginf(scores[1][1])
 
 
-def test_gzip_damage_is_an_os_error(tmp_path):
+def test_gzip_damage_is_bad_data_naming_the_last_good_line(tmp_path):
     p = tmp_path / "corpus.jsonl.gz"
     p.write_bytes(gzip.compress(b'{"_id": "1", "title": "", "text": "x"}\n' * 1000)[:60])
-    with pytest.raises(OSError):
+    with pytest.raises(ValueError, match=r"corpus\.jsonl\.gz: damaged gzip data after line \d+"):
         thresher.Index.from_beir(tmp_path)
 
 

@@ -61,8 +61,9 @@ pub struct CorpusReader {
     path: PathBuf,
     ahead: Receiver<ReadAhead>,
     pending: VecDeque<RawLine>,
-    /// The read error met by the thread (after it is reported, later calls fail too).
-    failed: Option<String>,
+    /// The read error met by the thread, and whether it was bad data (after it is
+    /// reported, later calls fail too, with the same kind of error).
+    failed: Option<(String, bool)>,
     finished: bool,
     fields: Vec<String>,
     checked_fields: bool,
@@ -88,7 +89,12 @@ const AHEAD_BYTES: u64 = 8 << 20;
 const AHEAD_MESSAGES: usize = 4;
 
 /// Reads `reader` to its end in messages of at most [`AHEAD_LINES`] lines, until `tx` closes.
-fn read_ahead(path: &Path, mut reader: Box<dyn BufRead + Send>, tx: &SyncSender<ReadAhead>) {
+fn read_ahead(
+    path: &Path,
+    mut reader: Box<dyn BufRead + Send>,
+    gzip: bool,
+    tx: &SyncSender<ReadAhead>,
+) {
     let (mut line_no, mut bytes) = (0u64, 0u64);
     loop {
         let mut lines = Vec::with_capacity(AHEAD_LINES);
@@ -99,7 +105,7 @@ fn read_ahead(path: &Path, mut reader: Box<dyn BufRead + Send>, tx: &SyncSender<
             }
             let mut buf = Vec::new();
             match reader.read_until(b'\n', &mut buf) {
-                Err(e) => break Some(ReadAhead::Failed(Error::io(path, e))),
+                Err(e) => break Some(ReadAhead::Failed(read_error(path, gzip, line_no, e))),
                 Ok(0) => break Some(ReadAhead::End(bytes)),
                 Ok(n) => {
                     line_no += 1;
@@ -121,6 +127,20 @@ fn read_ahead(path: &Path, mut reader: Box<dyn BufRead + Send>, tx: &SyncSender<
             let _ = tx.send(last);
             return;
         }
+    }
+}
+
+/// A read error: damaged gzip data is bad input ([`Error::InvalidData`], naming the last
+/// good line), anything else an I/O error.
+fn read_error(path: &Path, gzip: bool, line_no: u64, e: std::io::Error) -> Error {
+    use std::io::ErrorKind::{InvalidData, InvalidInput, UnexpectedEof};
+    if gzip && matches!(e.kind(), InvalidData | InvalidInput | UnexpectedEof) {
+        Error::InvalidData(format!(
+            "{}: damaged gzip data after line {line_no} (truncated or corrupt file: {e})",
+            path.display()
+        ))
+    } else {
+        Error::io(path, e)
     }
 }
 
@@ -163,7 +183,8 @@ impl CorpusReader {
         let n = file.read(&mut magic).with_path(&path)?;
         use std::io::Seek;
         file.seek(std::io::SeekFrom::Start(0)).with_path(&path)?;
-        let reader: Box<dyn BufRead + Send> = if n == 2 && magic == [0x1f, 0x8b] {
+        let gzip = n == 2 && magic == [0x1f, 0x8b];
+        let reader: Box<dyn BufRead + Send> = if gzip {
             Box::new(BufReader::with_capacity(
                 1 << 20,
                 flate2::read::MultiGzDecoder::new(file),
@@ -175,7 +196,7 @@ impl CorpusReader {
         let thread_path = path.clone();
         std::thread::Builder::new()
             .name("thresher-corpus".into())
-            .spawn(move || read_ahead(&thread_path, reader, &tx))
+            .spawn(move || read_ahead(&thread_path, reader, gzip, &tx))
             .with_path(&path)?;
         Ok(Self {
             path,
@@ -208,13 +229,16 @@ impl CorpusReader {
     /// Reads up to `max` non-blank lines. An empty result means the end of the file.
     ///
     /// # Errors
-    /// [`Error::Io`] on read errors (including a damaged gzip stream).
+    /// [`Error::InvalidData`] for a damaged gzip stream, [`Error::Io`] on other read errors;
+    /// after an error, every later call fails the same way.
     pub fn next_lines(&mut self, max: usize) -> Result<Vec<RawLine>> {
-        if let Some(msg) = &self.failed {
-            return Err(Error::io(
-                &self.path,
-                std::io::Error::other(format!("reading stopped at an earlier error: {msg}")),
-            ));
+        if let Some((msg, data)) = &self.failed {
+            let msg = format!("reading stopped at an earlier error: {msg}");
+            return Err(if *data {
+                Error::InvalidData(msg)
+            } else {
+                Error::io(&self.path, std::io::Error::other(msg))
+            });
         }
         let mut out = Vec::with_capacity(max.min(1 << 16));
         while out.len() < max {
@@ -233,12 +257,12 @@ impl CorpusReader {
                     self.finished = true;
                 }
                 Ok(ReadAhead::Failed(e)) => {
-                    self.failed = Some(e.to_string());
+                    self.failed = Some((e.to_string(), matches!(e, Error::InvalidData(_))));
                     return Err(e);
                 }
                 Err(_) => {
                     let msg = "the corpus reading thread stopped";
-                    self.failed = Some(msg.into());
+                    self.failed = Some((msg.into(), false));
                     return Err(Error::io(&self.path, std::io::Error::other(msg)));
                 }
             }
@@ -466,8 +490,13 @@ mod tests {
                 Err(e) => break e,
             }
         };
-        assert!(matches!(first, Error::Io { .. }), "{first}");
+        assert!(matches!(first, Error::InvalidData(_)), "{first}");
+        assert!(
+            first.to_string().contains("damaged gzip data after line"),
+            "{first}"
+        );
         let again = r.next_batch(5_000).unwrap_err();
+        assert!(matches!(again, Error::InvalidData(_)), "{again}");
         assert!(again.to_string().contains("earlier error"), "{again}");
     }
 
