@@ -404,6 +404,35 @@ def test_training_queries_without_document_terms_give_no_pairs(tiny) -> None:
         ExpansionModel.fit(docs, more_q, {"lost": more_r["lost"]}, ids, config=cfg, dev_qrels=dev)
 
 
+def test_queries_judging_every_document_relevant_give_no_pairs(tiny) -> None:
+    """Such a query has no negative to rank below its relevant documents: it is left out with
+    a warning, as if absent (training used to loop forever looking for a negative); all of
+    them like that is an error."""
+    ids, docs, queries, qrels = tiny
+    qs = sorted(qrels)
+    train, dev = {q: qrels[q] for q in qs[::2]}, {q: qrels[q] for q in qs[1::2]}
+    cfg = dataclasses.replace(SMALL, epochs=1)
+    plain = ExpansionModel.fit(docs, queries, train, ids, config=cfg, dev_qrels=dev)
+    more_q = {**queries, "all": queries[qs[0]]}
+    everything = dict.fromkeys(ids, 1)
+    with pytest.warns(UserWarning, match=r"1 training query judges every document .*\['all'\]"):
+        more = ExpansionModel.fit(
+            docs, more_q, {**train, "all": everything}, ids, config=cfg, dev_qrels=dev
+        )
+    assert more.info["train_queries_judging_everything"] == 1
+    assert plain.info["train_queries_judging_everything"] == 0
+    assert more.info["train_queries"] == plain.info["train_queries"]
+    assert more.info["dev_curve"] == plain.info["dev_curve"]
+    with pytest.raises(ValueError, match="every training query judges every document relevant"):
+        ExpansionModel.fit(docs, more_q, {"all": everything}, ids, config=cfg, dev_qrels=dev)
+
+
+def test_a_corpus_too_small_for_expansion_candidates_is_a_clear_error() -> None:
+    docs = [["cat"], ["cat", "dog"]]
+    with pytest.raises(ValueError, match=r"no expansion candidate .* too small for min_df=2"):
+        ExpansionModel.fit(docs, {"q1": ["cat"]}, {"q1": {"d2": 1}}, ["a", "d2"], config=SMALL)
+
+
 def test_bad_training_input(tiny) -> None:
     ids, docs, queries, qrels = tiny
     with pytest.raises(ValueError, match="no training pairs"):

@@ -595,6 +595,26 @@ def test_queries_without_corpus_terms_give_no_training_pairs(toy):
     assert more.model.beta == plain.model.beta
 
 
+def test_queries_judging_every_document_relevant_give_no_training_pairs(toy):
+    """With every document relevant there is no negative to rank below: such a query is left
+    out with a warning (training equals training without it), and if every query is like
+    that, it is an error, not an endless search for a negative."""
+    corpus, queries, qrels = toy
+    cfg = TrainConfig(max_epochs=3, dev_fraction=0.0, seed=1, negatives="random")
+    plain = train(corpus, queries, qrels, features="b", config=cfg)
+    everything = dict.fromkeys(corpus.doc_index, 1)
+    q0 = next(iter(queries))
+    extra_q = {**queries, "all": queries[q0]}
+    with pytest.warns(UserWarning, match=r"1 training query judges every document .*\['all'\]"):
+        more = train(corpus, extra_q, {**qrels, "all": everything}, features="b", config=cfg)
+    assert more.model.meta["train_queries_judging_everything"] == 1
+    assert plain.model.meta["train_queries_judging_everything"] == 0
+    assert more.model.meta["train_pairs"] == plain.model.meta["train_pairs"]
+    np.testing.assert_array_equal(more.model.w, plain.model.w)
+    with pytest.raises(ValueError, match="every training query with a corpus term judges every"):
+        train(corpus, extra_q, {"all": everything}, features="b", config=cfg)
+
+
 def test_load_beir_names_bad_files(tmp_path):
     """`thresher.tdv.load_beir` reads with `thresher.data`'s loaders: repeated ids, a record
     without the text fields, bad JSON and bad qrels lines are errors naming the file."""

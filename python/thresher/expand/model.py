@@ -656,6 +656,25 @@ class ExpansionModel:
             train_q = [q for q, ok in zip(train_q, matched) if ok]
             train_rel = {q: train_rel[q] for q in train_q}
             Qtr = Qtr[np.flatnonzero(matched)]
+        # A query that judges every document relevant has no negative to rank below them.
+        everything = [q for q in train_q if len(train_rel[q]) == len(docs)]
+        if everything:
+            if len(everything) == len(train_q):
+                raise ValueError(
+                    "no training pairs: every training query judges every document relevant "
+                    "(there is no non-relevant document to rank below them)"
+                )
+            warnings.warn(
+                f"{len(everything)} training "
+                f"{'query judges' if len(everything) == 1 else 'queries judge'} every document "
+                f"relevant and {'gives' if len(everything) == 1 else 'give'} no training pair, "
+                f"e.g. {everything[:5]}",
+                stacklevel=2,
+            )
+            keep = [i for i, q in enumerate(train_q) if len(train_rel[q]) < len(docs)]
+            train_q = [train_q[i] for i in keep]
+            train_rel = {q: train_rel[q] for q in train_q}
+            Qtr = Qtr[keep]
         qfreq = np.bincount(Qtr.indices, minlength=len(vocab)).astype(np.int64)
 
         # 2. PPMI initialisation.
@@ -786,6 +805,7 @@ class ExpansionModel:
         info["seconds"] = time.perf_counter() - t_start
         info["train_queries"] = len(train_q)
         info["train_queries_without_terms"] = len(lost)
+        info["train_queries_judging_everything"] = len(everything)
         info["dev_queries"] = len(dev_q_list)
         model.info = info
         return model
@@ -1007,6 +1027,13 @@ def _fit_gate(
         for qi in rel_docs[int(d)]:
             row = Qtr.indices[Qtr.indptr[qi] : Qtr.indptr[qi + 1]]
             target[r, row] = 1.0
+    if len(cand.rows) == 0:
+        cfg = model.config
+        raise ValueError(
+            "cannot train the gate: the relevant documents of the training pairs have no "
+            f"expansion candidate (co-occurrence pairs: {model.P.nnz}); the corpus may be too "
+            f"small for min_df={cfg.min_df}, min_count={cfg.min_count}"
+        )
     tgt = sp.csr_matrix(target)
     y = np.asarray(tgt[cand.rows, cand.cols]).ravel() > 0
     return Gate.fit(cand.features, y, model.config.gate_l2)
@@ -1028,6 +1055,10 @@ def _examples(
     for qi, q in enumerate(train_q):
         rel = set(train_rel[q])
         hard = [d for d in docs[qi] if d >= 0 and d not in rel][:pool]
+        if len(hard) < pool and 2 * len(rel) > n_docs:
+            # Few non-relevant documents: fill from them (none: the caller left the query out).
+            others = np.setdiff1d(np.arange(n_docs), np.fromiter(rel, dtype=np.int64))
+            hard += rng.choice(others, pool - len(hard)).tolist()
         while len(hard) < pool:  # too few matching documents: random fill
             d = int(rng.integers(n_docs))
             if d not in rel:

@@ -209,9 +209,11 @@ class TrainingSet:
         self.rel = [
             {corpus.doc_index[d]: int(g) for d, g in qrels[q].items()} for q in self.query_ids
         ]
+        # Likewise a query judging every document relevant: no negative can rank below.
+        self.n_docs = corpus.n_docs
         pq, pd = [], []
         for i, rel in enumerate(self.rel):
-            if not has_terms[i]:
+            if not has_terms[i] or self._judges_everything(rel):
                 continue
             for d, g in rel.items():
                 if g > 0:
@@ -220,9 +222,13 @@ class TrainingSet:
         self.pair_query = np.asarray(pq, dtype=np.int64)
         self.pair_doc = np.asarray(pd, dtype=np.int64)
 
+    def _judges_everything(self, rel: Mapping[int, int]) -> bool:
+        return sum(g > 0 for g in rel.values()) >= self.n_docs
+
     def subset(self, rows: Sequence[int]) -> TrainingSet:
         out = object.__new__(TrainingSet)
         rows = list(rows)
+        out.n_docs = self.n_docs
         out.query_ids = [self.query_ids[i] for i in rows]
         out.Q = self.Q[rows]
         out.rel = [self.rel[i] for i in rows]
@@ -236,6 +242,11 @@ class TrainingSet:
     def termless(self) -> list[str]:
         """Ids of the queries with no corpus term (they give no training pair)."""
         return [q for q, n in zip(self.query_ids, np.diff(self.Q.indptr)) if n == 0]
+
+    @property
+    def judging_everything(self) -> list[str]:
+        """Ids of the queries judging every document relevant (no training pair either)."""
+        return [q for q, rel in zip(self.query_ids, self.rel) if self._judges_everything(rel)]
 
 
 def _adam():
@@ -326,6 +337,9 @@ def _sample_negatives(rng, ts, n_docs, cfg, pools):
             d = int(rng.integers(n_docs))
             if rel.get(d, 0) <= 0:
                 break
+        else:  # almost every document is relevant: draw among the others
+            relevant = np.fromiter((x for x, g in rel.items() if g > 0), dtype=np.int64)
+            d = int(rng.choice(np.setdiff1d(np.arange(n_docs), relevant)))
         neg[k] = d
     return neg
 
@@ -364,8 +378,22 @@ def train(
     t0 = time.perf_counter()
     rng = np.random.default_rng(cfg.seed)
     full = TrainingSet(corpus, queries, qrels, "training")
+    everything = full.judging_everything
     if len(full.pair_query) == 0:
+        if everything:
+            raise ValueError(
+                "no training pairs: every training query with a corpus term judges every "
+                "document relevant (there is no non-relevant document to rank below them)"
+            )
         raise ValueError("no training pairs: the qrels hold no (query, relevant document) pair")
+    if everything:
+        n = len(everything)
+        warnings.warn(
+            f"{n} training {'query judges' if n == 1 else 'queries judge'} every document "
+            f"relevant and {'gives' if n == 1 else 'give'} no training pair, e.g. "
+            f"{everything[:5]}",
+            stacklevel=2,
+        )
     if full.termless:
         n = len(full.termless)
         warnings.warn(
@@ -492,6 +520,7 @@ def train(
         "dev_queries": len(dev.query_ids) if dev is not None else 0,
         "train_pairs": n_pairs,
         "train_queries_without_terms": len(train_set.termless),
+        "train_queries_judging_everything": len(train_set.judging_everything),
         "n_docs": corpus.n_docs,
         "n_terms": corpus.n_terms,
     }
