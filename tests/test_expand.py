@@ -539,6 +539,14 @@ def test_command_functions(tmp_path: Path, cranfield_dir: Path) -> None:
     assert len(ids) == 300 and ex.matrix.shape[0] == 300
     got_ids, W, _, scale = read_jsonl(tmp_path / "docs.jsonl")
     assert got_ids == ids and scale is not None and W.nnz == ex.matrix.nnz
+    # An empty corpus is an error, and the last export stays.
+    before = (tmp_path / "docs.jsonl").read_bytes()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "corpus.jsonl").write_text("")
+    with pytest.raises(ValueError, match="the corpus is empty"):
+        expand_beir(empty, model, tmp_path / "docs.jsonl")
+    assert (tmp_path / "docs.jsonl").read_bytes() == before
     # The model records its analyzer; another one is refused (its terms would not match).
     with pytest.raises(ValueError, match="trained with another analyzer"):
         expand_beir(dst, model, None, analyzer=thresher.Analyzer(stemmer="none"))

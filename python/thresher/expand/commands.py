@@ -119,6 +119,8 @@ def expand_beir(
     from thresher.data import iter_beir_corpus
 
     pairs = list(iter_beir_corpus(beir_dir, fields))
+    if not pairs:
+        raise ValueError(f"the corpus is empty: {beir_dir}")
     doc_ids = [d for d, _ in pairs]
     expanded = m.expand(analyzer.tokenize_batch([t for _, t in pairs]))
     if output is not None:
