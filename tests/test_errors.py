@@ -419,3 +419,32 @@ def test_a_fifo_meta_json_is_an_error_not_a_hang(tmp_path):
     os.mkfifo(d / "meta.json")
     with pytest.raises(thresher.IndexCorruptedError, match="not a regular file"):
         thresher.Index.load(d)
+
+
+def test_scores_that_could_overflow_float32_are_refused_not_nan():
+    """Finite but huge query weights, k1 or impact scales used to give inf/NaN scores and
+    rank the best document last; such queries are now a ValueError, and large weights that
+    cannot overflow still score exactly."""
+    docs = [
+        ("a", "the cat sat"),
+        ("b", "dogs bark loudly"),
+        ("c", "cat and dog cat"),
+        ("e", "zebra"),
+    ]
+    idx = thresher.Index.build(docs)
+    for q in ({"zebra": 3e38, "cat": 1.0}, {"zebra": 2e38, "cat": 2e38}):
+        with pytest.raises(ValueError, match=r'could overflow float32.*term "zebra"'):
+            idx.search(q)
+        with pytest.raises(ValueError, match="could overflow float32"):
+            idx.search_batch([{"cat": 1.0}, q])
+    hits = idx.search({"zebra": 1e30, "cat": 1.0})
+    assert hits[0][0] == "e" and all(math.isfinite(s) for _, s in hits)
+    rob = thresher.Index.build(docs, scoring="robertson", k1=3e38)
+    with pytest.raises(ValueError, match=r"could overflow float32.*under robertson"):
+        rob.search("zebra")
+    with pytest.raises(ValueError, match="that float32 represents"):
+        thresher.Index.from_vectors([("d1", {"cat": 1.7})], scale=1e300)
+    imp = thresher.Index.from_vectors([("d1", {"cat": 1.7}), ("d2", {"cat": 0.2, "dog": 2.0})])
+    with pytest.raises(ValueError, match=r"could overflow float32.*under impact"):
+        imp.search({"cat": 3e38})
+    assert [d for d, _ in imp.search({"cat": 1.0, "dog": 1.0})] == ["d2", "d1"]

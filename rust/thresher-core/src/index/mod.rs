@@ -578,7 +578,7 @@ impl Index {
     /// automatic algorithm and no filter.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `k == 0`.
+    /// As [`Index::search_with`].
     pub fn search(&self, query: &Query, k: usize) -> Result<Vec<(DocId, Score)>> {
         self.search_with(query, k, &SearchOptions::default())
     }
@@ -588,7 +588,8 @@ impl Index {
     /// documents.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] when `k == 0` or the filter was made for another index size.
+    /// [`Error::InvalidArgument`] when `k == 0`, the filter was made for another index size,
+    /// or the query's scores could overflow float32 ([`Prepared::check_range`]).
     pub fn search_with(
         &self,
         query: &Query,
@@ -596,7 +597,7 @@ impl Index {
         options: &SearchOptions<'_>,
     ) -> Result<Vec<(DocId, Score)>> {
         self.check_search(k, options)?;
-        Ok(self.run(query, k, options))
+        self.run(query, k, options)
     }
 
     fn check_search(&self, k: usize, options: &SearchOptions<'_>) -> Result<()> {
@@ -613,8 +614,14 @@ impl Index {
         Ok(())
     }
 
-    fn run(&self, query: &Query, k: usize, options: &SearchOptions<'_>) -> Vec<(DocId, Score)> {
+    fn run(
+        &self,
+        query: &Query,
+        k: usize,
+        options: &SearchOptions<'_>,
+    ) -> Result<Vec<(DocId, Score)>> {
         let prep = Prepared::new(self, query);
+        prep.check_range(self)?;
         // No more slots than documents: a huge k must not allocate a huge heap.
         let mut top = TopK::new(k.min(self.num_docs().max(1)));
         let allow = options.allow;
@@ -625,7 +632,7 @@ impl Index {
                 exhaustive::search(self, &prep, &mut top, allow)
             }
         }
-        top.into_sorted()
+        Ok(top.into_sorted())
     }
 
     /// Top-`k` documents for each query, in parallel over queries.
@@ -655,7 +662,7 @@ impl Index {
         let mut rows: Vec<(&Query, Vec<(DocId, Score)>)> =
             queries.iter().map(|q| (q, Vec::new())).collect();
         let one = |(q, hits): &mut (&Query, Vec<(DocId, Score)>)| {
-            *hits = self.run(q, k, options);
+            *hits = self.run(q, k, options)?;
             Ok(())
         };
         self.for_each_job(&mut rows, one, k, threads, options)?;
@@ -682,7 +689,7 @@ impl Index {
         options: &SearchOptions<'_>,
     ) -> Result<()> {
         let one = |job: &mut J| -> Result<()> {
-            let hits = self.run(&make(job)?, k, options);
+            let hits = self.run(&make(job)?, k, options)?;
             write(job, &hits);
             Ok(())
         };

@@ -82,6 +82,42 @@ impl<'q> Prepared<'q> {
         self.scorers[term].with_term_weight(w)
     }
 
+    /// Checks that no score of this query can overflow float32 (the sum over its terms of
+    /// [`TermScorer::magnitude_bound`], each term at its largest learned weight over the
+    /// segments that hold it, is at most `f32::MAX`): a huge query weight, `k1` or impact
+    /// scale would otherwise give inf or NaN scores and a wrong ranking.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the term with the largest bound.
+    pub fn check_range(&self, index: &Index) -> crate::Result<()> {
+        let norm = index.length_norm();
+        let mut total = 0f64;
+        let mut worst = (0usize, 0f64);
+        for (t, scorer) in self.scorers.iter().enumerate() {
+            let bound = self
+                .infos
+                .iter()
+                .filter_map(|seg| seg[t])
+                .map(|(_, w)| scorer.with_term_weight(w).magnitude_bound(norm))
+                .fold(0f64, |a, b| if b.is_nan() || b > a { b } else { a });
+            if bound.is_nan() || bound > worst.1 {
+                worst = (t, bound);
+            }
+            total += bound;
+        }
+        if total <= f64::from(f32::MAX) {
+            return Ok(());
+        }
+        let (term, weight) = self.query.terms().nth(worst.0).unwrap_or(("", 0.0));
+        Err(crate::Error::invalid_argument(format!(
+            "scores of this query could overflow float32 (the scores are float32, as \
+             Lucene's): term {term:?} with query weight {weight:e} has a per-posting factor \
+             of {:e} under {}; use smaller query weights (or a smaller k1 or impact scale)",
+            self.scorers[worst.0].weight(),
+            index.meta().scoring.kind.name(),
+        )))
+    }
+
     /// Number of query terms.
     pub fn num_terms(&self) -> usize {
         self.scorers.len()

@@ -188,9 +188,14 @@ impl ImpactQuantization {
                 self.bits
             )));
         }
-        if !self.scale.is_finite() || self.scale <= 0.0 || (self.scale as f32) <= 0.0 {
+        if !self.scale.is_finite()
+            || self.scale <= 0.0
+            || (self.scale as f32) <= 0.0
+            || !(self.scale as f32).is_finite()
+        {
             return Err(Error::invalid_argument(format!(
-                "the impact scale must be a finite number > 0, got {}",
+                "the impact scale must be a finite number > 0 that float32 represents (about 1.4e-45 \
+                 to 3.4e38), got {:e}",
                 self.scale
             )));
         }
@@ -798,6 +803,41 @@ impl TermScorer {
     pub fn weight(&self) -> f32 {
         self.weight
     }
+
+    /// A bound (in f64) on the magnitude of every value [`TermScorer::score`] computes for
+    /// this term, intermediate products included, for any posting (`tf <= u32::MAX`) of a
+    /// collection normalised by `norm`. When a query's bounds sum to at most `f32::MAX`, no
+    /// score of it, nor any sum of its terms' scores, overflows float32 (and so none is inf
+    /// or NaN); `inf` or NaN here (a non-finite weight) means it would.
+    pub fn magnitude_bound(&self, norm: &LengthNorm) -> f64 {
+        const TF: f64 = u32::MAX as f64;
+        let w = f64::from(self.weight).abs();
+        let (k1, delta) = (f64::from(self.k1), f64::from(self.delta));
+        let tw = f64::from(self.term_weight);
+        match self.kind {
+            // w - w / (1 + tf * norm): both parts within [0, w].
+            ScoringKind::Lucene => w,
+            // w * x with x = tf * term_weight (x / (x + K) <= 1 after it).
+            ScoringKind::TdvBm25 | ScoringKind::TdvTfidf => w * TF * tw.max(1.0),
+            // w * tf (the impact or raw frequency), then a division by at least tf or a
+            // multiplication by a length factor <= 1 (tf-idf: sqrt(tf) <= 2^16).
+            ScoringKind::Impact | ScoringKind::Robertson | ScoringKind::Atire => w * TF,
+            ScoringKind::Bm25Plus => w * TF + w / (k1 + 1.0) * delta,
+            ScoringKind::Tfidf => w * TF.sqrt(),
+            // c = tf / (1 - b + b * len / avgdl) + delta, then w * c (c / (k1 + c) <= 1):
+            // len >= tf bounds tf / norm by avgdl / b, and tf / (1 - b) bounds it too.
+            ScoringKind::Bm25l => {
+                let (b, avgdl) = (f64::from(norm.b), f64::from(norm.avgdl));
+                let by_len = if b > 0.0 { avgdl / b } else { f64::INFINITY };
+                let by_tf = if b < 1.0 {
+                    TF / (1.0 - b)
+                } else {
+                    f64::INFINITY
+                };
+                w * (by_len.min(by_tf) + delta)
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -910,6 +950,32 @@ mod tests {
             for ((&t, &n), &o) in tfs.iter().zip(&ns).zip(&out) {
                 proptest::prop_assert_eq!(s.score(t, n).to_bits(), o.to_bits());
             }
+        }
+
+        /// A term whose `magnitude_bound` is at most `f32::MAX` scores every posting to a
+        /// finite value within the bound, however large the weights, `k1`, tf and length.
+        #[test]
+        fn scores_within_the_magnitude_bound_are_finite(
+            kind_i in 0usize..9, k1_exp in -3.0f64..38.5, b in 0.0f32..=1.0, df in 1u64..1000,
+            boost_exp in -3.0f64..38.5, tw_exp in -3.0f64..3.0, tf_exp in 0.0f64..32.0,
+            extra in 0u32..1_000_000,
+        ) {
+            let kind = ScoringKind::from_name(ScoringKind::NAMES[kind_i]).unwrap();
+            let k1 = (10f64.powf(k1_exp) as f32).min(f32::MAX);
+            let cfg = config(kind, k1, b);
+            let st = stats();
+            let norm = LengthNorm::new(&cfg, &st);
+            let boost = (10f64.powf(boost_exp) as f32).min(f32::MAX);
+            let s = TermScorer::new(&cfg, &st, df, boost)
+                .with_term_weight(10f64.powf(tw_exp) as f32);
+            let bound = s.magnitude_bound(&norm);
+            if bound > f64::from(f32::MAX) {
+                return Ok(()); // a query with this term is refused (`Prepared::check_range`)
+            }
+            let tf = 2f64.powf(tf_exp).min(f64::from(u32::MAX)) as u32;
+            let got = s.score(tf, doc(&cfg, &norm, tf.saturating_add(extra)).1);
+            proptest::prop_assert!(got.is_finite(), "{kind:?} {got} (bound {bound:e})");
+            proptest::prop_assert!(f64::from(got.abs()) <= bound * (1.0 + 1e-6), "{kind:?}");
         }
 
         #[test]
