@@ -92,6 +92,10 @@ pub struct SegmentMeta {
     pub files: Vec<FileMeta>,
 }
 
+/// How many times [`Index::load`] reads `meta.json` and its segments when saves into the
+/// directory keep replacing them under it.
+pub const LOAD_ATTEMPTS: u32 = 20;
+
 /// The content of `meta.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -345,11 +349,40 @@ impl Index {
 
     /// Loads the index saved in `dir`.
     ///
+    /// A save into `dir` by another thread or process while this loads is safe: should the
+    /// save replace `meta.json` and remove the segments the one read here names (a save
+    /// removes the files its index no longer uses), loading starts again from the new
+    /// `meta.json`, as Lucene's `FindSegmentsFile` does (up to [`LOAD_ATTEMPTS`] times).
+    ///
     /// # Errors
     /// [`Error::Io`] (missing/unreadable), [`Error::Corrupted`] (damaged or inconsistent files),
     /// [`Error::IncompatibleFormat`] (written by an incompatible version).
     pub fn load(dir: &Path, options: LoadOptions) -> Result<Self> {
-        let meta = IndexMeta::read(dir)?;
+        Self::load_starting_from(dir, options, IndexMeta::read(dir)?)
+    }
+
+    /// [`Index::load`] after its first read of `meta.json`, `meta` (which a save may have
+    /// replaced since).
+    fn load_starting_from(dir: &Path, options: LoadOptions, mut meta: IndexMeta) -> Result<Self> {
+        let mut attempt = 1;
+        loop {
+            match Self::load_from(dir, options, meta.clone()) {
+                Ok(index) => return Ok(index),
+                Err(e) if attempt < LOAD_ATTEMPTS => match IndexMeta::read(dir) {
+                    // A failure under a meta.json that has since been replaced: a save ran.
+                    Ok(now) if now != meta => {
+                        meta = now;
+                        attempt += 1;
+                    }
+                    _ => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// [`Index::load`] of the segments that `meta` (read from `dir`) names.
+    fn load_from(dir: &Path, options: LoadOptions, meta: IndexMeta) -> Result<Self> {
         let meta_path = dir.join(META_FILE);
         let analyzer = Analyzer::new(meta.analyzer.clone())
             .map_err(|e| Error::corrupted(&meta_path, format!("analyzer config: {e}")))?;
@@ -890,5 +923,54 @@ fn remove_unreferenced(dir: &Path, meta: &IndexMeta) {
         if ours && !keep.contains(name) {
             let _ = std::fs::remove_file(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DocInput, IndexBuilder};
+
+    fn index_of(prefix: &str) -> Index {
+        let docs = (0..50)
+            .map(|i| {
+                let words = vec![format!("{prefix}"), format!("w{i}")];
+                (format!("{prefix}{i}"), DocInput::Tokens(words))
+            })
+            .collect();
+        let mut b =
+            IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
+        b.add_batch(docs).unwrap();
+        b.finish().unwrap()
+    }
+
+    /// A load that read a `meta.json` which a save then replaced (removing the segments it
+    /// names) starts again from the new one, instead of failing on a vanished file; a
+    /// failure under an unchanged `meta.json` is reported as it is.
+    #[test]
+    fn a_load_overtaken_by_a_save_starts_again_from_the_new_meta() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idx");
+        index_of("a").save(&path).unwrap();
+        let stale = IndexMeta::read(&path).unwrap();
+        index_of("b").save(&path).unwrap();
+        let options = LoadOptions::default();
+        let first = Index::load_from(&path, options, stale.clone())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&first, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound),
+            "{first}"
+        );
+        let index = Index::load_starting_from(&path, options, stale).unwrap();
+        assert_eq!(index.doc_ids().unwrap()[0], "b0");
+        // Nothing changed since: the error stands (no retry loop on a damaged index).
+        let seg = &IndexMeta::read(&path).unwrap().segments[0];
+        std::fs::remove_file(path.join(&seg.files[0].file)).unwrap();
+        let now = IndexMeta::read(&path).unwrap();
+        let err = Index::load_starting_from(&path, options, now)
+            .err()
+            .unwrap();
+        assert!(matches!(err, Error::Io { .. }), "{err}");
     }
 }
