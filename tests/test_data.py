@@ -158,3 +158,18 @@ def test_a_pair_twice_in_qrels_or_a_run_is_an_error(tmp_path):
         read_trec_run(r)
     r.write_text("q1 Q0 d1 1 10 t\nq2 Q0 d1 1 5 t\n")
     assert read_trec_run(r) == {"q1": {"d1": 10.0}, "q2": {"d1": 5.0}}
+
+
+def test_rr_at_k_breaks_ties_as_trec_eval_like_the_other_measures():
+    """ir-measures computes RR@k with its msmarco provider, which ordered tied documents the
+    other way from trec_eval (nDCG@10 in the same table); RR@k now follows trec_eval."""
+    qrels = {"q1": {"a": 1, "b": 0}, "q2": {"z": 1}}
+    run = {"q1": {"a": 1.0, "b": 1.0, "c": 1.0}, "q2": {"y": 2.0, "z": 2.0, "x": 3.0}}
+    r = evaluate(run, qrels, ["nDCG@10", "RR", "RR@10", "RR@2", "RR@1"])
+    # trec_eval: score descending, ties by id descending -> q1: c, b, a; q2: x, z, y.
+    assert r["RR"] == pytest.approx((1 / 3 + 1 / 2) / 2)
+    assert r["RR@10"] == r["RR"]
+    assert r["RR@2"] == pytest.approx((0 + 1 / 2) / 2)
+    assert r["RR@1"] == 0.0
+    assert r["nDCG@10"] == pytest.approx((0.5 + 1 / math.log2(3)) / 2)
+    assert evaluate({"q1": {}}, qrels, "RR@10")["RR@10"] == 0.0

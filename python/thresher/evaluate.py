@@ -1,4 +1,5 @@
-"""Effectiveness metrics, computed by ``ir-measures`` (pytrec_eval backend).
+"""Effectiveness metrics, computed by ``ir-measures`` (pytrec_eval backend; ``RR@k`` here, with
+trec_eval's order: score descending, ties by document id descending, as for every measure).
 
 Conventions (the same as the team's anchor harness and BEIR): averages are over every judged
 query (a query with at least one relevant document); a judged query missing from the run
@@ -52,10 +53,41 @@ def evaluate(
         raise ValueError("the qrels hold no relevant document")
     per_q: dict[str, dict[str, float]] = {str(m): {} for m in parsed}
     run_judged = {q: dict(run[q]) for q in judged if run.get(q)}
-    if run_judged:
-        for m in ir_measures.iter_calc(parsed, {q: dict(qrels[q]) for q in judged}, run_judged):
+    # RR@k: ir-measures sends it to its msmarco provider, which breaks score ties the other
+    # way from trec_eval (pytrec_eval has no cut-off RR); computed here with trec_eval's order.
+    rr_cut = [m for m in parsed if _rr_cutoff(m) is not None]
+    rest = [m for m in parsed if _rr_cutoff(m) is None]
+    if run_judged and rest:
+        for m in ir_measures.iter_calc(rest, {q: dict(qrels[q]) for q in judged}, run_judged):
             per_q[str(m.measure)][m.query_id] = m.value
+    for m in rr_cut:
+        k = _rr_cutoff(m)
+        for q, hits in run_judged.items():
+            per_q[str(m)][q] = _reciprocal_rank(hits, qrels[q], k)
     return {
         name: sum(per_q[str(m)].get(q, 0.0) for q in judged) / len(judged)
         for name, m in zip(measures, parsed)
     }
+
+
+def _rr_cutoff(measure: object) -> int | None:
+    """The cut-off of an ``RR@k`` measure with default parameters, else None."""
+    if getattr(measure, "NAME", None) != "RR":
+        return None
+    params = getattr(measure, "params", {}) or {}
+    if set(params) - {"cutoff"} or params.get("cutoff") is None:
+        return None
+    return int(params["cutoff"])
+
+
+def trec_order(hits: Mapping[str, float]) -> list[str]:
+    """Document ids in trec_eval's ranking order: score descending, ties by id descending."""
+    by_id = sorted(hits.items(), key=lambda h: h[0], reverse=True)
+    return [d for d, _ in sorted(by_id, key=lambda h: -h[1])]
+
+
+def _reciprocal_rank(hits: Mapping[str, float], judged: Mapping[str, int], k: int) -> float:
+    for rank, d in enumerate(trec_order(hits)[:k], 1):
+        if judged.get(d, 0) > 0:
+            return 1.0 / rank
+    return 0.0
