@@ -55,15 +55,15 @@ def evaluate(
     run_judged = {q: dict(run[q]) for q in judged if run.get(q)}
     # RR@k: ir-measures sends it to its msmarco provider, which breaks score ties the other
     # way from trec_eval (pytrec_eval has no cut-off RR); computed here with trec_eval's order.
-    rr_cut = [m for m in parsed if _rr_cutoff(m) is not None]
-    rest = [m for m in parsed if _rr_cutoff(m) is None]
+    cuts = {str(m): _rr_cutoff(m) for m in parsed}
+    rest = [m for m in parsed if cuts[str(m)] is None]
     if run_judged and rest:
-        for m in ir_measures.iter_calc(rest, {q: dict(qrels[q]) for q in judged}, run_judged):
-            per_q[str(m.measure)][m.query_id] = m.value
-    for m in rr_cut:
-        k = _rr_cutoff(m)
-        for q, hits in run_judged.items():
-            per_q[str(m)][q] = _reciprocal_rank(hits, qrels[q], k)
+        for r in ir_measures.iter_calc(rest, {q: dict(qrels[q]) for q in judged}, run_judged):
+            per_q[str(r.measure)][r.query_id] = r.value
+    for name, k in cuts.items():
+        if k is not None:
+            for q, hits in run_judged.items():
+                per_q[name][q] = _reciprocal_rank(hits, qrels[q], k)
     return {
         name: sum(per_q[str(m)].get(q, 0.0) for q in judged) / len(judged)
         for name, m in zip(measures, parsed)
