@@ -38,8 +38,12 @@ def test_index_search_eval(cranfield_dir: Path, tmp_path: Path):
     m = json.loads(r.stdout)
     assert set(m) >= {"nDCG@10", "R@100", "R@1000", "MRR@10", "qps"}
     assert trec.read_text().count("\n") > 1000
-    table = run("eval", str(out), str(cranfield_dir), "-k", "100").stdout
-    assert "| nDCG@10 |" in table and "queries/s" in table
+    r = run("eval", str(out), str(cranfield_dir), "-k", "100")
+    assert "| nDCG@10 |" in r.stdout and "| R@100 |" in r.stdout and "queries/s" in r.stdout
+    # R@1000 of a 100-deep run would be R@100 under another name: left out, and said so.
+    assert "R@1000" not in r.stdout and "R@1000 left out" in r.stderr
+    m = json.loads(run("eval", str(out), str(cranfield_dir), "-k", "5", "--json").stdout)
+    assert m["nDCG@10"] is None and m["R@100"] is None and m["MRR@10"] is None
 
 
 def test_eval_reports_and_can_keep_self_hits(cranfield_dir: Path, tmp_path: Path):

@@ -247,10 +247,18 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     drop = not args.keep_self_hits
     self_hits = [q for q in qids if drop and any(d == q for d, _ in results[q])]
     dropped, dropped_rel = len(self_hits), sum(qrels[q].get(q, 0) > 0 for q in self_hits)
-    metrics = evaluate(to_run(results, drop_self=drop), qrels)
+    # A measure cut off deeper than k would be computed from k hits only (R@1000 of a top-10
+    # run): left out, and said so.
+    from thresher.evaluate import DEFAULT_MEASURES
+
+    deep = [m for m in DEFAULT_MEASURES if int(m.rsplit("@", 1)[1]) > args.k]
+    measures = [m for m in DEFAULT_MEASURES if m not in deep]
+    metrics: dict[str, float | None] = dict.fromkeys(DEFAULT_MEASURES)
+    if measures:
+        metrics.update(evaluate(to_run(results, drop_self=drop), qrels, measures))
     names = {"RR@10": "MRR@10"}
     if args.json:
-        out = {names.get(k, k): v for k, v in metrics.items()}
+        out: dict[str, object] = {names.get(k, k): v for k, v in metrics.items()}
         out.update(
             queries=len(qids),
             qps=len(qids) / took,
@@ -265,10 +273,17 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             f"convention), {dropped_rel} of them judged relevant; --keep-self-hits keeps them",
             file=sys.stderr,
         )
+    if deep:
+        print(
+            f"note: {', '.join(names.get(m, m) for m in deep)} left out: they need at least "
+            f"as many hits as their cut-off (-k {args.k})",
+            file=sys.stderr,
+        )
     print(f"{Path(args.data).name} / {args.split}: {len(qids)} queries, k={args.k}")
     print("| metric | value |\n|---|---|")
     for k, v in metrics.items():
-        print(f"| {names.get(k, k)} | {v:.4f} |")
+        if v is not None:
+            print(f"| {names.get(k, k)} | {v:.4f} |")
     threads = args.threads or "all"
     print(f"| queries/s (batch, threads={threads}) | {len(qids) / took:,.0f} |")
     return 0
