@@ -69,6 +69,20 @@ def test_eval_reports_and_can_keep_self_hits(cranfield_dir: Path, tmp_path: Path
     assert kept["R@1000"] > beir["R@1000"]
 
 
+def test_eval_names_judged_documents_the_index_lacks(cranfield_dir: Path, tmp_path: Path):
+    out = tmp_path / "cran.idx"
+    run("index", str(cranfield_dir), "-o", str(out), "-q")
+    data = tmp_path / "beir"
+    (data / "qrels").mkdir(parents=True)
+    shutil.copy(cranfield_dir / "queries.jsonl", data / "queries.jsonl")
+    qrels = (cranfield_dir / "qrels" / "test.tsv").read_text()
+    (data / "qrels" / "test.tsv").write_text(qrels + "1\tnot-a-doc\t2\n")
+    r = run("eval", str(out), str(data), "--json")
+    assert json.loads(r.stdout)["relevant_docs_not_in_index"] == 1
+    r = run("eval", str(out), str(data))
+    assert "1 relevant document(s) that the index does not hold (e.g. 'not-a-doc')" in r.stderr
+
+
 @pytest.mark.parametrize("cmd", [[], ["index"], ["search"], ["eval"]])
 def test_help_everywhere(cmd):
     r = run(*cmd, "--help")

@@ -448,3 +448,20 @@ def test_scores_that_could_overflow_float32_are_refused_not_nan():
     with pytest.raises(ValueError, match=r"could overflow float32.*under impact"):
         imp.search({"cat": 3e38})
     assert [d for d, _ in imp.search({"cat": 1.0, "dog": 1.0})] == ["d2", "d1"]
+
+
+def test_doc_ids_stay_small_and_intact_whatever_the_ids():
+    """A fixed-width numpy str array stores every id at the longest one's width (20,000 short
+    ids and one 20,000-character id took 1.6 GB) and drops trailing NULs (an id returned by
+    search was then unknown to allow=)."""
+    idx = thresher.Index.build(
+        [(f"d{i}", "cat dog") for i in range(20000)] + [("x" * 20000, "cat")]
+    )
+    ids = idx.doc_ids
+    assert ids.dtype == object and ids[20000] == "x" * 20000 and ids[5] == "d5"
+    assert idx.search("cat", k=1, allow=["x" * 20000])[0][0] == "x" * 20000
+    nul = thresher.Index.build([("a\x00", "cat"), ("b", "dog")])
+    assert nul.doc_ids.tolist() == ["a\x00", "b"]
+    assert nul.search("cat", allow=["a\x00"])[0][0] == "a\x00"
+    plain = thresher.Index.build([("a", "cat"), ("bb", "dog")]).doc_ids
+    assert plain.dtype.kind == "U" and plain.tolist() == ["a", "bb"]

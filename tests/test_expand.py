@@ -427,6 +427,15 @@ def test_queries_judging_every_document_relevant_give_no_pairs(tiny) -> None:
         ExpansionModel.fit(docs, more_q, {"all": everything}, ids, config=cfg, dev_qrels=dev)
 
 
+def test_training_judgements_of_unknown_documents_are_named(tiny) -> None:
+    ids, docs, queries, qrels = tiny
+    q = sorted(qrels)[0]
+    more = {**qrels, q: {**qrels[q], "not-a-doc": 1}}
+    cfg = dataclasses.replace(SMALL, epochs=1)
+    with pytest.warns(UserWarning, match=r"1 relevant document id\(s\) absent .*not-a-doc"):
+        ExpansionModel.fit(docs, queries, more, ids, config=cfg)
+
+
 def test_a_corpus_too_small_for_expansion_candidates_is_a_clear_error() -> None:
     docs = [["cat"], ["cat", "dog"]]
     with pytest.raises(ValueError, match=r"no expansion candidate .* too small for min_df=2"):
@@ -533,7 +542,9 @@ def test_command_functions(tmp_path: Path, cranfield_dir: Path) -> None:
     with pytest.raises(ValueError, match="225 judged queries of split 'train' have no text"):
         train_expansion(dst, tmp_path / "m.npz", config=SMALL)
     (dst / "queries.jsonl").write_text((src / "queries.jsonl").read_text())
-    model = train_expansion(dst, tmp_path / "m.npz", config=SMALL)
+    # The qrels judge documents beyond the 300 copied: named, and ignored.
+    with pytest.warns(UserWarning, match="relevant document id.* absent from the corpus"):
+        model = train_expansion(dst, tmp_path / "m.npz", config=SMALL)
     assert json.loads(model.info["analyzer"])
     ids, ex = expand_beir(dst, tmp_path / "m.npz", tmp_path / "docs.jsonl")
     assert len(ids) == 300 and ex.matrix.shape[0] == 300

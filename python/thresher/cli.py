@@ -230,6 +230,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise ValueError(f"{len(missing)} judged queries have no text (first: {missing[0]!r})")
     qids = [q for q in queries if q in qrels]
     texts = [queries[q] for q in qids]
+    known = set(idx.doc_ids.tolist())
+    absent = sorted({d for q in qids for d, g in qrels[q].items() if g > 0} - known)
     idx.search_batch(texts[: min(len(texts), 20)], k=args.k, threads=args.threads)  # warm-up
     t0 = time.perf_counter()
     docs, scores = idx.search_batch(texts, k=args.k, threads=args.threads)
@@ -264,6 +266,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             qps=len(qids) / took,
             self_hits_dropped=dropped,
             relevant_self_hits_dropped=dropped_rel,
+            relevant_docs_not_in_index=len(absent),
         )
         print(json.dumps(out))
         return 0
@@ -271,6 +274,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(
             f"note: dropped {dropped} hit(s) whose document id equals the query id (BEIR's "
             f"convention), {dropped_rel} of them judged relevant; --keep-self-hits keeps them",
+            file=sys.stderr,
+        )
+    if absent:
+        print(
+            f"note: the qrels judge {len(absent)} relevant document(s) that the index does not "
+            f"hold (e.g. {', '.join(map(repr, absent[:3]))}); they count as misses",
             file=sys.stderr,
         )
     if deep:

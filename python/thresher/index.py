@@ -247,6 +247,20 @@ def _float32_weights(arr: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+def _id_array(ids: list[str]) -> np.ndarray:
+    """``ids`` as a fixed-width ``str`` array when that costs at most twice the characters
+    (plus a little) and keeps every id intact, else as an ``object`` array."""
+    if not ids:
+        return np.asarray(ids, dtype=str)
+    longest = max(map(len, ids))
+    total = sum(map(len, ids))
+    if longest * len(ids) <= 2 * total + 16 * len(ids) and not any(d.endswith("\0") for d in ids):
+        return np.asarray(ids, dtype=str)
+    out = np.empty(len(ids), dtype=object)
+    out[:] = ids
+    return out
+
+
 class Index:
     """An exact sparse-retrieval index made of immutable segments.
 
@@ -781,9 +795,12 @@ class Index:
     # ------------------------------------------------------------------ introspection
     @property
     def doc_ids(self) -> np.ndarray:
-        """External ids by internal document number (a numpy ``str`` array)."""
+        """External ids by internal document number: a numpy ``str`` array, or an ``object``
+        array of ``str`` when a fixed width would waste memory (a few ids much longer than the
+        rest: numpy stores every id at the longest one's width) or lose characters (numpy's
+        ``str`` drops trailing NULs)."""
         if self._doc_ids is None:
-            self._doc_ids = np.asarray(self._inner.doc_ids())
+            self._doc_ids = _id_array(self._inner.doc_ids())
         return self._doc_ids
 
     @property

@@ -548,7 +548,8 @@ class ExpansionModel:
             docs: analysed terms of every document of the training collection.
             queries: ``{query id: analysed terms}`` (may hold more queries than ``qrels``).
             qrels: ``{query id: {doc id: grade}}``, training judgements (grade > 0 =
-                relevant). Judgements of unknown queries or documents are ignored.
+                relevant). Judgements of unknown queries or documents are ignored (unknown
+                relevant documents with a warning).
             doc_ids: the id of each document of ``docs``.
             config: hyper-parameters (default :class:`ExpansionConfig`).
             dev_qrels: judgements for model selection; default: a seeded
@@ -588,6 +589,15 @@ class ExpansionModel:
                     out[q] = dict(sorted(rel.items()))
             return out
 
+        unknown = sorted(
+            {d for judged in qrels.values() for d, g in judged.items() if g > 0} - pos.keys()
+        )
+        if unknown:
+            warnings.warn(
+                f"the training qrels judge {len(unknown)} relevant document id(s) absent from "
+                f"the corpus, ignored, e.g. {unknown[:5]}",
+                stacklevel=2,
+            )
         train_rel = pairs_of(qrels)
         if not train_rel:
             raise ValueError(
