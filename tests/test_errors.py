@@ -465,3 +465,29 @@ def test_doc_ids_stay_small_and_intact_whatever_the_ids():
     assert nul.search("cat", allow=["a\x00"])[0][0] == "a\x00"
     plain = thresher.Index.build([("a", "cat"), ("bb", "dog")]).doc_ids
     assert plain.dtype.kind == "U" and plain.tolist() == ["a", "bb"]
+
+
+def test_empty_ids_and_weights_that_vanish_in_float32_are_refused(tmp_path):
+    """An empty id could not be written to a TREC run (eval failed only after the whole run);
+    a positive weight below float32's range became 0 and silently dropped its posting or
+    query term (from_csr already refused it)."""
+    with pytest.raises(ValueError, match="an empty document id"):
+        thresher.Index.build([("a", "cat"), ("", "dog")])
+    p = tmp_path / "c.jsonl"
+    p.write_text(
+        '{"_id": "a", "title": "", "text": "cat"}\n{"_id": "", "title": "", "text": "x"}\n'
+    )
+    with pytest.raises(ValueError, match="an empty document id"):
+        thresher.Index.from_jsonl(p)
+    with pytest.raises(ValueError, match="an empty document id"):
+        thresher.Index.from_vectors([("", {"cat": 1.0})])
+    with pytest.raises(ValueError, match="not representable as a 32-bit float"):
+        thresher.Index.from_vectors([("a", {"cat": 1e-300}), ("b", {"cat": 1.0})])
+    v = tmp_path / "v.jsonl"
+    v.write_text('{"id": "a", "vector": {"cat": 1e-300}}\n')
+    with pytest.raises(ValueError, match=r"line 1.*not representable"):
+        thresher.Index.from_impact_jsonl(v)
+    idx = thresher.Index.build([("a", "cat"), ("b", "dog")])
+    with pytest.raises(ValueError, match="rounds to 0 as a 32-bit float"):
+        idx.search({"cat": 1e-50})
+    assert idx.search({"cat": 1e-30})[0][0] == "a"

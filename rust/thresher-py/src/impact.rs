@@ -41,7 +41,7 @@ fn weight(id: &str, term: &str, obj: &Bound<'_, PyAny>) -> PyResult<f32> {
         ))
     })?;
     let x = w as f32;
-    if w.is_finite() && !x.is_finite() {
+    if (w.is_finite() && !x.is_finite()) || (w > 0.0 && x == 0.0) {
         return Err(PyValueError::new_err(format!(
             "document {id:?}: the weight {w:?} of {term:?} is not representable as a 32-bit float"
         )));

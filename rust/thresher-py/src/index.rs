@@ -98,6 +98,14 @@ fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
                     t.repr()?
                 )));
             }
+            if x > 0.0 && (x as f32) == 0.0 {
+                return Err(PyValueError::new_err(format!(
+                    "the weight {} of query term {} rounds to 0 as a 32-bit float (the \
+                     smallest positive one is about 1.4e-45)",
+                    w.call_method1("__format__", ("g",))?,
+                    t.repr()?
+                )));
+            }
             terms.insert(term, x as f32);
         }
         return Ok(PyQuery::Weighted(terms));

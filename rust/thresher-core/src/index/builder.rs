@@ -304,11 +304,16 @@ impl IndexBuilder {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the id when a document id repeats (within the batch
-    /// or with an earlier one); the batch is then not added.
+    /// or with an earlier one), or for an empty id; the batch is then not added.
     pub fn add_batch(&mut self, docs: Vec<(String, DocInput)>) -> Result<()> {
         let mut batch_ids: HashSet<&str, FnvBuild> =
             HashSet::with_capacity_and_hasher(docs.len(), FnvBuild::default());
         for (id, _) in &docs {
+            if id.is_empty() {
+                return Err(Error::invalid_argument(
+                    "an empty document id (it could not be written to a TREC run or told apart)",
+                ));
+            }
             if self.ids.contains(id) || !batch_ids.insert(id.as_str()) {
                 return Err(Error::invalid_argument(format!(
                     "duplicate document id {id:?}"

@@ -77,7 +77,8 @@ fn check_vector(v: &mut [(String, f32)]) -> std::result::Result<(), String> {
 /// An f64 weight (from JSON) as f32, or why not.
 fn to_f32(t: &str, w: f64) -> std::result::Result<f32, String> {
     let x = w as f32;
-    if w.is_finite() && !x.is_finite() {
+    // Too large becomes inf; a positive weight too small becomes 0 and drops its term.
+    if (w.is_finite() && !x.is_finite()) || (w > 0.0 && x == 0.0) {
         return Err(format!(
             "has weight {w} for term {t:?}, which is not representable as a 32-bit float"
         ));
@@ -121,6 +122,11 @@ impl ImpactBuilder {
     fn check_ids<'a>(&self, ids: impl Iterator<Item = &'a str>, n: usize) -> Result<()> {
         let mut batch = HashSet::with_capacity(n);
         for id in ids {
+            if id.is_empty() {
+                return Err(Error::invalid_argument(
+                    "an empty document id (it could not be written to a TREC run or told apart)",
+                ));
+            }
             if self.seen.contains(id) || !batch.insert(id) {
                 return Err(Error::invalid_argument(format!(
                     "duplicate document id {id:?}"
@@ -636,6 +642,10 @@ mod tests {
                 "not representable",
             ),
             (
+                "{\"id\": \"a\", \"vector\": {\"x\": 1e-300}}\n",
+                "not representable",
+            ),
+            (
                 "{\"id\": \"a\", \"vector\": {\"x\": 1, \"x\": 2}}\n",
                 "repeats the term",
             ),
@@ -649,6 +659,10 @@ mod tests {
                 "{e} (wanted {want})"
             );
         }
+        std::fs::write(&p, "{\"id\": \"\", \"vector\": {\"x\": 1}}\n").unwrap();
+        let mut b = ImpactBuilder::new(Analyzer::default(), 8, None, Some(1)).unwrap();
+        let e = b.add_jsonl(&p).unwrap_err();
+        assert!(e.to_string().contains("an empty document id"), "{e}");
         let mut b = ImpactBuilder::new(Analyzer::default(), 8, None, Some(1)).unwrap();
         assert!(matches!(
             b.add_jsonl(&dir.path().join("missing.jsonl")),
