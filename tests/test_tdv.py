@@ -643,3 +643,29 @@ def test_load_beir_names_bad_files(tmp_path):
     (tmp_path / "qrels" / "test.tsv").write_text("q1\td1\tyes\n")
     with pytest.raises(ValueError, match=r"test\.tsv line 1: relevance 'yes' is not an integer"):
         read_qrels(tmp_path / "qrels" / "test.tsv")
+
+
+def test_dev_ndcg_gives_no_credit_to_documents_that_match_no_query_term():
+    """`search` pads a ranking with zero-score documents; an inverted index would not return
+    them, so model selection must not count them (0.5 here before)."""
+    from thresher.tdv.metrics import ndcg
+    from thresher.tdv.scoring import ScoringConfig, score_matrix, search
+
+    c = Corpus.from_tokens(["d0", "d1", "d2"], [["cat"], ["dog"], ["fish"]])
+    idx, sc = search(score_matrix(c.tf, ScoringConfig()), c.query_matrix([["cat"]]), 10)
+    assert ndcg(idx, [{2: 1}], 10).tolist() == [0.5]  # without scores: the old figure
+    assert ndcg(idx, [{2: 1}], 10, sc).tolist() == [0.0]
+    assert ndcg(idx, [{0: 1}], 10, sc).tolist() == [1.0]
+    with pytest.raises(ValueError, match="finite k1"):
+        ScoringConfig(k1=float("inf"))
+
+
+def test_vec_files_must_hold_the_words_their_header_announces(tmp_path):
+    p = tmp_path / "v.vec"
+    p.write_text("3 2\nfoo 1 2\nbar 3 4\nbaz 5 6\n\n")
+    words, m = read_vec(p)
+    assert words == ["foo", "bar", "baz"] and m.shape == (3, 2)
+    p.write_text("5 2\nfoo 1 2\nbar 3 4\n")
+    with pytest.raises(ValueError, match="announces 5 words but the file holds 2"):
+        read_vec(p)
+    assert read_vec(p, max_words=1)[0] == ["foo"]

@@ -455,9 +455,13 @@ def read_vec(
         header = first.split()
         if len(header) != 2 or not all(h.isdigit() for h in header) or int(header[1]) < 1:
             raise ValueError(f"{path}:1: first line must be '<count> <dim>' with dim >= 1")
-        dim = int(header[1])
+        count, dim = int(header[0]), int(header[1])
+        complete = True
         for n, line in it:
+            if not line.strip():
+                continue  # a trailing blank line
             if max_words is not None and len(words) >= max_words:
+                complete = False
                 break
             parts = line.rstrip("\r\n").rstrip(" ").split(" ")
             if len(parts) != dim + 1:
@@ -475,6 +479,11 @@ def read_vec(
             seen.add(parts[0])
             words.append(parts[0])
             rows.append(vec)
+    if complete and len(words) != count:
+        raise ValueError(
+            f"{path}: the header announces {count} words but the file holds {len(words)} "
+            "(truncated or edited?)"
+        )
     mat = np.vstack(rows) if rows else np.zeros((0, dim))
     if analyze is None:
         return words, mat

@@ -15,9 +15,16 @@ import numpy as np
 __all__ = ["evaluate", "ndcg", "run_dict"]
 
 
-def ndcg(ranked: np.ndarray, qrels: Sequence[Mapping[int, int]], k: int = 10) -> np.ndarray:
+def ndcg(
+    ranked: np.ndarray,
+    qrels: Sequence[Mapping[int, int]],
+    k: int = 10,
+    scores: np.ndarray | None = None,
+) -> np.ndarray:
     """Per-query nDCG@k. ``ranked[i]`` holds document indices best first;
-    ``qrels[i]`` maps document index to grade for query ``i``."""
+    ``qrels[i]`` maps document index to grade for query ``i``. With ``scores`` (aligned with
+    ``ranked``), entries scoring 0 or less gain nothing: an inverted index would not return
+    them (:func:`thresher.tdv.scoring.search` pads with them)."""
     disc = 1.0 / np.log2(np.arange(2, k + 2))
     out = np.zeros(len(qrels))
     for i, rel in enumerate(qrels):
@@ -27,6 +34,8 @@ def ndcg(ranked: np.ndarray, qrels: Sequence[Mapping[int, int]], k: int = 10) ->
         idcg = float(np.dot(gains, disc[: len(gains)]))
         row = ranked[i, :k]
         g = np.array([max(rel.get(int(d), 0), 0) for d in row], dtype=np.float64)
+        if scores is not None:
+            g[scores[i, : len(row)] <= 0] = 0.0
         out[i] = float(np.dot(g, disc[: len(g)])) / idcg
     return out
 

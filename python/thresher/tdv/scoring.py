@@ -71,8 +71,8 @@ class ScoringConfig:
             raise ValueError(f"scoring model must be one of {_MODELS}, got {self.model!r}")
         if self.idf not in _IDFS:
             raise ValueError(f"idf must be one of {_IDFS}, got {self.idf!r}")
-        if not self.k1 > 0 or not 0 <= self.b <= 1:
-            raise ValueError(f"need k1 > 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
+        if not (self.k1 > 0 and np.isfinite(self.k1)) or not 0 <= self.b <= 1:
+            raise ValueError(f"need a finite k1 > 0 and 0 <= b <= 1, got k1={self.k1}, b={self.b}")
 
     def to_dict(self) -> dict:
         return asdict(self)

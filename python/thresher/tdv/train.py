@@ -351,8 +351,8 @@ def _evaluate(tau, cst, cfg: TrainConfig, dev: TrainingSet | None):
     out = {"postings_kept": postings, "vocab_kept": vocab}
     if dev is not None and len(dev.query_ids):
         S = score_matrix(reweight(cst.X, tau), cfg.scoring)
-        idx, _ = search(S, dev.Q, 10)
-        out["dev_ndcg10"] = float(ndcg(idx, dev.rel, 10).mean())
+        idx, sc = search(S, dev.Q, 10)
+        out["dev_ndcg10"] = float(ndcg(idx, dev.rel, 10, sc).mean())
     return out
 
 
