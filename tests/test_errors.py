@@ -491,3 +491,67 @@ def test_empty_ids_and_weights_that_vanish_in_float32_are_refused(tmp_path):
     with pytest.raises(ValueError, match="rounds to 0 as a 32-bit float"):
         idx.search({"cat": 1e-50})
     assert idx.search({"cat": 1e-30})[0][0] == "a"
+
+
+def test_messages_name_the_actual_problem(tmp_path):
+    """Each input was refused (or worse, accepted) with a message about something else:
+    'not list' for a list holding an int, '4294967295' for bits=-1, 'not object' for a huge
+    number, an IndexError or 'generator has no len()' from queries_from_csr..."""
+    import scipy.sparse as sp
+
+    def err(exc, match, f):
+        with pytest.raises(exc, match=match):
+            f()
+
+    build = thresher.Index.build
+    err(
+        TypeError,
+        r'document "a": term 1 of its list must be a str, not int',
+        lambda: build([("a", ["cat", 5])]),
+    )
+    err(ValueError, r"term 0 of its list .* lone surrogate", lambda: build([("a", ["\ud800"])]))
+    vec = thresher.Index.from_vectors
+    err(TypeError, r"a vector's term must be a str, not int", lambda: vec([("d1", {1: 1.0})]))
+    err(ValueError, r"a vector's term .* lone surrogate", lambda: vec([("d1", {"\ud800": 1.0})]))
+    err(
+        ValueError,
+        r"a stop word .* lone surrogate",
+        lambda: thresher.Analyzer(stopwords=["\ud800"]),
+    )
+    err(TypeError, r"a stop word must be a str, not int", lambda: thresher.Analyzer(stopwords=[3]))
+    err(
+        ValueError,
+        r"bits must be an integer in \[1, 16\], got -1",
+        lambda: vec([("d", {"a": 1.0})], bits=-1),
+    )
+    idx = build([("a", "cat"), ("b", "cat"), ("c", "cat")])
+    err(
+        ValueError,
+        r"document number 1180591620717411303424, out of range",
+        lambda: idx.search("cat", allow=[2**70]),
+    )
+    err(TypeError, "mixes bools", lambda: idx.search("cat", allow=[True, 2]))
+    qfc = thresher.Index.queries_from_csr
+    err(ValueError, r"2-D .* got shape \(2,\)", lambda: qfc(sp.csr_array([0.0, 1.0]), ["a", "b"]))
+    assert qfc(sp.csr_array([[0.0, 1.0]]), (t for t in "ab")) == [{"b": 1.0}]
+    err(ValueError, "non-empty str, got ''", lambda: qfc(sp.csr_array([[1.0, 2.0]]), ["", "b"]))
+    fcsr = thresher.Index.from_csr
+    err(TypeError, "not a single str", lambda: fcsr(sp.csr_array([[1.0], [2.0]]), ["t"], "xy"))
+    ones = lambda v, m: np.ones(len(v))  # noqa: E731
+    err(
+        ValueError,
+        r"delta \(0.5\) does not apply to tdv-bm25",
+        lambda: build([("a", "cat")], term_weights=ones, delta=0.5),
+    )
+    err(
+        ValueError,
+        r"document #0 \('a'\): field 'text' must be a string, got list",
+        lambda: build([{"_id": "a", "title": "t", "text": ["x"]}]),
+    )
+    err(
+        ValueError,
+        "more than the 1024 threads",
+        lambda: thresher.Analyzer().tokenize_batch(["x"], threads=10**6),
+    )
+    idx.save(tmp_path / "i")
+    assert len(thresher.Index.load(os.fsencode(tmp_path / "i"))) == 3

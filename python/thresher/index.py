@@ -18,7 +18,7 @@ import numpy as np
 
 from thresher import _core
 from thresher._core import Analyzer
-from thresher.data import _check_fields
+from thresher.data import _check_fields, _text_field
 
 Query = str | Sequence[str] | Mapping[str, float]
 Document = str | bytes | Sequence[str]
@@ -204,7 +204,8 @@ def _split_item(item: object, fields: Sequence[str], position: int) -> tuple[str
                 f"document #{position} ({doc_id!r}): unknown field(s) {', '.join(fields)}; "
                 f"it has {', '.join(map(str, item))}"
             )
-        return doc_id, " ".join(str(item.get(f) or "") for f in fields)
+        where = f"document #{position} ({doc_id!r})"
+        return doc_id, " ".join(_text_field(item, f, where) for f in fields)
     if isinstance(item, (tuple, list)) and len(item) == 2:
         return _pair_id(item[0], "document", position), item[1]
     raise TypeError(
@@ -245,6 +246,16 @@ def _float32_weights(arr: np.ndarray, what: str) -> np.ndarray:
         rule = "finite, >= 0 and representable as float32" if narrowed else "finite and >= 0"
         raise ValueError(f"{what} at position {i} is {arr[i]}; weights must be {rule}")
     return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _check_2d(matrix: Any) -> None:
+    shape = getattr(matrix, "shape", None)
+    if shape is None or len(shape) != 2:
+        raise ValueError(
+            f"expected a 2-D (rows x vocabulary) matrix, got shape {shape}"
+            if shape is not None
+            else f"expected a 2-D matrix, not {type(matrix).__name__}"
+        )
 
 
 def _id_array(ids: list[str]) -> np.ndarray:
@@ -331,6 +342,8 @@ class Index:
                     "term_weights must be a callable f(vocabulary, doc_term_matrix) -> weights"
                 )
             model = "tdv-bm25" if scoring in ("lucene", "bm25") else scoring
+            if delta is not None:
+                raise ValueError(f"delta ({delta}) does not apply to {model}")
             plain = cls.build(
                 corpus, analyzer=analyzer, threads=threads, fields=fields,
                 batch_size=batch_size, progress=progress,
@@ -382,7 +395,7 @@ class Index:
         builder = _core.IndexBuilder(
             analyzer=analyzer, scoring=scoring, k1=k1, b=b, delta=delta, threads=threads
         )
-        size = builder.open_corpus(os.fspath(path), _check_fields(fields))
+        size = builder.open_corpus(os.fsdecode(path), _check_fields(fields))
         _read_in_batches(
             builder.add_from_corpus, path, size, _check_batch_size(batch_size), progress
         )
@@ -474,6 +487,9 @@ class Index:
         if isinstance(vocabulary, (str, bytes)):
             raise TypeError("vocabulary must be a sequence of terms, not a single str")
         vocab = [str(t) for t in vocabulary]
+        _check_2d(matrix)
+        if isinstance(ids, (str, bytes)):
+            raise TypeError("ids must be a sequence of ids, not a single str")
         rows, cols = matrix.shape
         if len(vocab) != cols:
             raise ValueError(
@@ -519,7 +535,7 @@ class Index:
         """
         threads = _check_threads(threads)
         builder = _core.ImpactBuilder(analyzer=analyzer, bits=bits, scale=scale, threads=threads)
-        size = builder.open_jsonl(os.fspath(path))
+        size = builder.open_jsonl(os.fsdecode(path))
         _read_in_batches(
             builder.add_from_jsonl, path, size, _check_batch_size(batch_size), progress
         )
@@ -541,14 +557,16 @@ class Index:
         vocab = list(vocabulary)
         seen: set[str] = set()
         for t in vocab:
+            if not isinstance(t, str) or not t:
+                raise ValueError(f"vocabulary terms must be non-empty str, got {t!r}")
             if t in seen:
                 raise ValueError(f"the vocabulary repeats the term {t!r}")
             seen.add(t)
+        _check_2d(matrix)
         m = sp.csr_array(matrix, copy=True)
-        if len(vocabulary) != m.shape[1]:
+        if len(vocab) != m.shape[1]:
             raise ValueError(
-                f"the vocabulary has {len(vocabulary)} terms but the matrix has "
-                f"{m.shape[1]} columns"
+                f"the vocabulary has {len(vocab)} terms but the matrix has {m.shape[1]} columns"
             )
         m.sum_duplicates()
         data = _float32_weights(np.asarray(m.data), "the query matrix entry")
@@ -583,7 +601,7 @@ class Index:
             IndexCorruptedError: a damaged, truncated or inconsistent file.
             IncompatibleIndexError: written by an incompatible (e.g. newer) thresher.
         """
-        return cls(_core.Index.load(os.fspath(path), mmap=mmap, verify=verify))
+        return cls(_core.Index.load(os.fsdecode(path), mmap=mmap, verify=verify))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Saves to a directory, atomically: a crash mid-save leaves any previous index there
@@ -596,7 +614,7 @@ class Index:
             ValueError: the directory is not empty and not an index.
             IndexCorruptedError: the index was loaded unverified and is damaged.
         """
-        self._inner.save(os.fspath(path))
+        self._inner.save(os.fsdecode(path))
 
     # ------------------------------------------------------------------ learned term weights
     @property
@@ -751,6 +769,9 @@ class Index:
                 return self._numbers_of(items)
             if strs:
                 raise TypeError("allow mixes ids (str) with other values; give one kind")
+            bools = sum(isinstance(x, (bool, np.bool_)) for x in items)
+            if bools and bools != len(items):
+                raise TypeError("allow mixes bools (a mask) with document numbers; give one kind")
             arr = np.asarray(items) if items else np.zeros(0, dtype=np.int64)
         else:
             raise TypeError(
@@ -776,6 +797,13 @@ class Index:
             return np.ascontiguousarray(arr, dtype=np.int64)
         if arr.dtype.kind in "UO" and all(isinstance(x, str) for x in arr):
             return self._numbers_of(list(arr))
+        if arr.dtype.kind == "O" and all(
+            isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in arr
+        ):  # Python ints beyond int64
+            big = max(arr, key=abs)
+            raise ValueError(
+                f"allow holds document number {big}, out of range for {len(self)} documents"
+            )
         raise TypeError(
             "allow must hold bools (a mask), ints (document numbers) or strs (ids), "
             f"not {arr.dtype}"

@@ -52,9 +52,7 @@ impl PyAnalyzer {
             let mut list = Vec::new();
             for w in words.try_iter()? {
                 let w = w?;
-                let w: String = w
-                    .extract()
-                    .map_err(|_| PyTypeError::new_err("stopwords must be a collection of str"))?;
+                let w = crate::pystr::str_of(&w, || "a stop word".to_string())?;
                 // Stop words are matched after lowercasing: "Cats" must stop "cats".
                 list.push(if lowercase { w.to_lowercase() } else { w });
             }
@@ -84,6 +82,8 @@ impl PyAnalyzer {
     ) -> PyResult<Vec<Vec<String>>> {
         use rayon::prelude::*;
         let threads = crate::builder::check_threads(threads)?;
+        // Checked whatever the path below (too many threads is an error even for one text).
+        thresher_core::pool::resolve_threads(threads).map_err(CoreError)?;
         let a = &self.inner;
         // Little text keeps the GIL, as `tokenize` and small searches do (`crate::gil`).
         if texts.iter().map(String::len).sum::<usize>() <= HOLD_GIL_INPUT && gil::sole_caller() {

@@ -20,11 +20,7 @@ pub struct PyImpactBuilder {
     slot: BuilderSlot<ImpactBuilder, VectorReader>,
 }
 
-fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map_or_else(|_| "?".to_string(), |n| n.to_string())
-}
+use crate::pystr::type_name;
 
 /// One weight: a Python number, narrowed to f32 (a finite number too large for f32 is an
 /// error here; NaN, infinities and negatives are left to the core's checks, which name them).
@@ -61,7 +57,7 @@ fn vector(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<Vec<(String, f32)>> {
     if let Ok(d) = obj.cast::<PyDict>() {
         let mut v = Vec::with_capacity(d.len());
         for (t, w) in d.iter() {
-            let t: String = t.extract().map_err(|_| bad())?;
+            let t = crate::pystr::str_of(&t, || format!("document {id:?}: a vector's term"))?;
             let w = weight(id, &t, &w)?;
             v.push((t, w));
         }
@@ -91,7 +87,12 @@ impl PyImpactBuilder {
         threads: Option<i64>,
     ) -> PyResult<Self> {
         let threads = check_threads(threads)?;
-        let bits = u32::try_from(bits).unwrap_or(u32::MAX);
+        let Ok(bits) = u32::try_from(bits) else {
+            return Err(PyValueError::new_err(format!(
+                "bits must be an integer in [1, {}], got {bits}",
+                thresher_core::ImpactQuantization::MAX_BITS
+            )));
+        };
         let analyzer =
             analyzer.map_or_else(thresher_core::Analyzer::default, |a| (*a.inner).clone());
         let builder = ImpactBuilder::new(analyzer, bits, scale, threads).map_err(CoreError)?;

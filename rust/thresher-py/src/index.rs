@@ -534,6 +534,12 @@ fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
     if let Ok(tokens) = obj.extract::<Vec<String>>() {
         return Ok(DocInput::Tokens(tokens));
     }
+    if let Ok(list) = obj.cast::<pyo3::types::PyList>() {
+        // A list that is not all str: name the term at fault.
+        for (i, t) in list.iter().enumerate() {
+            crate::pystr::str_of(&t, || format!("document {id:?}: term {i} of its list"))?;
+        }
+    }
     Err(PyTypeError::new_err(format!(
         "document {id:?}: expected str, bytes or a list of str (pre-analysed terms), not {}",
         obj.get_type()

@@ -11,6 +11,7 @@ mod errors;
 mod gil;
 mod impact;
 mod index;
+mod pystr;
 
 use pyo3::prelude::*;
 
