@@ -228,6 +228,23 @@ impl IndexMeta {
         if !(OLDEST_SUPPORTED_FORMAT_VERSION..=FORMAT_VERSION).contains(&meta.format_version) {
             return Err(incompatible(meta.format_version));
         }
+        // Segment and file names are plain names inside the index directory: a crafted
+        // meta.json (its checksum recomputed) must not point a load at files elsewhere.
+        let names = meta.segments.iter().flat_map(|s| {
+            std::iter::once(s.name.as_str()).chain(s.files.iter().map(|f| f.file.as_str()))
+        });
+        for name in names {
+            let mut parts = Path::new(name).components();
+            let plain = matches!(parts.next(), Some(std::path::Component::Normal(_)))
+                && parts.next().is_none()
+                && !name.contains(['/', '\\']);
+            if !plain {
+                return Err(Error::corrupted(
+                    &path,
+                    format!("segment file name {name:?} is not a plain file name"),
+                ));
+            }
+        }
         Ok(meta)
     }
 }
@@ -942,6 +959,32 @@ mod tests {
             IndexBuilder::new(Analyzer::default(), ScoringConfig::default(), Some(1)).unwrap();
         b.add_batch(docs).unwrap();
         b.finish().unwrap()
+    }
+
+    /// A `meta.json` with a valid checksum whose segment or file names leave the index
+    /// directory is refused as corrupted (not followed).
+    #[test]
+    fn segment_names_must_stay_inside_the_index_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("idx");
+        index_of("a").save(&path).unwrap();
+        let good = IndexMeta::read(&path).unwrap();
+        for bad in ["../evil", "/etc/passwd", "sub/seg", ".."] {
+            for in_file in [false, true] {
+                let mut meta = good.clone();
+                if in_file {
+                    meta.segments[0].files[0].file = bad.into();
+                } else {
+                    meta.segments[0].name = bad.into();
+                }
+                meta.checksum = 0;
+                meta.checksum = meta.content_crc();
+                std::fs::write(path.join(META_FILE), serde_json::to_vec(&meta).unwrap()).unwrap();
+                let e = IndexMeta::read(&path).unwrap_err();
+                assert!(matches!(e, Error::Corrupted { .. }), "{bad}: {e}");
+                assert!(e.to_string().contains("not a plain file name"), "{e}");
+            }
+        }
     }
 
     /// A load that read a `meta.json` which a save then replaced (removing the segments it
