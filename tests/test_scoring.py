@@ -66,9 +66,11 @@ def reference_scores(docs, query, scoring, k1, b, delta):
                     # 0/0 where tf = 0 and k1 = 0: documents without the term, masked below.
                     s = math.log((n + 1) / df) * ((k1 + 1) * tf / (k1 * kk + tf) + delta)
             elif scoring == "tfidf":
+                # Lucene 8+ ClassicSimilarity: idf once, the length of the one-byte norm.
                 idf = 1 + math.log((n + 1) / (df + 1))
+                nl = np.array([lucene_norm_length(int(x)) for x in lengths], dtype=np.float64)
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    s = np.sqrt(tf) * idf * idf / np.sqrt(dl)
+                    s = np.sqrt(tf) * idf / np.sqrt(nl)
             else:
                 raise AssertionError(scoring)
         s = np.where(tf > 0, s, 0.0)

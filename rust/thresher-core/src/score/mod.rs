@@ -44,8 +44,11 @@ pub enum ScoringKind {
     /// `tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)) + delta`; `delta` defaults to 1.
     #[serde(rename = "bm25+")]
     Bm25Plus,
-    /// TF-IDF as Lucene's `ClassicSimilarity` (without query normalisation):
-    /// `sqrt(tf) * idf^2 * boost / sqrt(dl)` with `idf = 1 + ln((N + 1) / (df + 1))`; k1 and b unused.
+    /// TF-IDF as Lucene's `ClassicSimilarity` (Lucene 8 and later, `TFIDFSimilarity`'s
+    /// scorer): `sqrt(tf) * (boost * idf) * norm` with `idf = 1 + ln((N + 1) / (df + 1))` and
+    /// `norm = 1 / sqrt(dl)` of the length decoded from Lucene's one-byte norm (as for
+    /// [`ScoringKind::Lucene`]); k1 and b unused. (Lucene 7 and earlier squared the idf and
+    /// multiplied a query norm and coordination factor in.)
     Tfidf,
     /// BM25 over learned term weights (term discrimination values, Frej et al., "Learning Term
     /// Discrimination", SIGIR 2020), as `thresher.tdv.scoring` with `model="bm25", idf="df"`:
@@ -395,7 +398,7 @@ impl ScoringKind {
     /// The per-document quantity this model's block bounds are a function of.
     pub fn length_key(self) -> LengthKey {
         match self {
-            ScoringKind::Lucene => LengthKey::NormByte,
+            ScoringKind::Lucene | ScoringKind::Tfidf => LengthKey::NormByte,
             ScoringKind::TdvBm25 => LengthKey::Weighted,
             ScoringKind::TdvTfidf | ScoringKind::Impact => LengthKey::None,
             _ => LengthKey::Length,
@@ -543,6 +546,14 @@ impl LengthNorm {
                 *c = 1.0 / (k1 * ((1.0 - b) + b * len / avgdl));
             }
         }
+        if config.kind == ScoringKind::Tfidf {
+            // ClassicSimilarity.lengthNorm, `(float) (1.0 / Math.sqrt(length))`, of each
+            // byte's length; byte 0 (an empty field) as TFIDFSimilarity sets it.
+            for (i, c) in table.iter_mut().enumerate().skip(1) {
+                *c = (1.0 / f64::from(smallfloat::byte4_to_int(i as u8)).sqrt()) as f32;
+            }
+            table[0] = 1.0 / table[255];
+        }
         Self {
             kind: config.kind,
             k1,
@@ -572,13 +583,7 @@ impl LengthNorm {
                 k1 * (1.0 - b + b * key as f32 / avgdl)
             }
             ScoringKind::Bm25l => 1.0 - b + b * key as f32 / avgdl,
-            ScoringKind::Tfidf => {
-                if key == 0 {
-                    0.0
-                } else {
-                    1.0 / (key as f32).sqrt()
-                }
-            }
+            ScoringKind::Tfidf => self.table[(key & 0xff) as usize],
         }
     }
 
@@ -601,7 +606,7 @@ impl LengthNorm {
 #[derive(Debug, Clone, Copy)]
 pub struct TermScorer {
     kind: ScoringKind,
-    /// idf × query weight (× (k1 + 1) where the variant has it; × idf again for TF-IDF).
+    /// idf × query weight (× (k1 + 1) where the variant has it).
     weight: f32,
     k1: f32,
     delta: f32,
@@ -636,7 +641,7 @@ impl TermScorer {
             | ScoringKind::Atire
             | ScoringKind::Bm25l
             | ScoringKind::Bm25Plus => boost * idf * (k1 + 1.0),
-            ScoringKind::Tfidf => boost * idf * idf,
+            ScoringKind::Tfidf => boost * idf,
             // One rounding of the exact product: the per-term factor of the dot product.
             ScoringKind::Impact => {
                 let scale = config.impact.map_or(1.0, |q| q.scale);
@@ -819,11 +824,12 @@ impl TermScorer {
             ScoringKind::Lucene => w,
             // w * x with x = tf * term_weight (x / (x + K) <= 1 after it).
             ScoringKind::TdvBm25 | ScoringKind::TdvTfidf => w * TF * tw.max(1.0),
-            // w * tf (the impact or raw frequency), then a division by at least tf or a
-            // multiplication by a length factor <= 1 (tf-idf: sqrt(tf) <= 2^16).
+            // w * tf (the impact or raw frequency), then a division by at least tf.
             ScoringKind::Impact | ScoringKind::Robertson | ScoringKind::Atire => w * TF,
             ScoringKind::Bm25Plus => w * TF + w / (k1 + 1.0) * delta,
-            ScoringKind::Tfidf => w * TF.sqrt(),
+            // w * sqrt(tf) (<= 2^16), then times a length factor: the largest is byte 0's,
+            // 1 / table[255] (about 4.6e4).
+            ScoringKind::Tfidf => w * TF.sqrt() * f64::from(norm.table[0].max(1.0)),
             // c = tf / (1 - b + b * len / avgdl) + delta, then w * c (c / (k1 + c) <= 1):
             // len >= tf bounds tf / norm by avgdl / b, and tf / (1 - b) bounds it too.
             ScoringKind::Bm25l => {
@@ -878,7 +884,7 @@ mod tests {
             }
             ScoringKind::Tfidf => {
                 let idf = 1.0 + ((n + 1.0) / (df + 1.0)).ln();
-                tf.sqrt() * idf * idf / dl.sqrt()
+                tf.sqrt() * idf / dl.sqrt()
             }
             // `thresher.tdv.scoring` with weight 1: x = tf.
             ScoringKind::TdvBm25 => (1.0 + (n - df + 0.5) / (df + 0.5)).ln() * tf / (tf + k1 * k),
