@@ -245,3 +245,59 @@ fn analyzer_throughput_on_scifact() {
         bytes as f64 / 1e6 / best
     );
 }
+
+/// Strings on which the analyzer once differed from Lucene 9.9.1 (Anserini 1.7.1's
+/// `DefaultEnglishAnalyzer`, measured with pyjnius), with Lucene's terms: skin-tone modifiers
+/// (`Word_Break=Extend` in Unicode 12.1), characters re-classified after 12.1, and characters
+/// assigned after it.
+#[test]
+fn unicode_12_1_cases_measured_against_lucene() {
+    let analyzer = Analyzer::default();
+    let cases: &[(&str, &[&str])] = &[
+        ("x\u{1F3FB}", &["x\u{1F3FB}"]),
+        ("x\u{1F3FB}y", &["x\u{1F3FB}y"]),
+        ("1\u{1F3FB}", &["1\u{1F3FB}"]),
+        ("\u{1F600}\u{1F3FB}", &["\u{1F600}\u{1F3FB}"]),
+        ("\u{1F3FB}\u{1F3FB}", &["\u{1F3FB}\u{1F3FB}"]),
+        (
+            "\u{1F44D}\u{1F3FB}\u{FE0F}",
+            &["\u{1F44D}\u{1F3FB}\u{FE0F}"],
+        ),
+        ("john's\u{1F3FD}", &["john's\u{1F3FD}"]),
+        ("\u{2728}\u{1F3FC}", &["\u{2728}\u{1F3FC}"]),
+        ("a\u{1F3FB}", &["a\u{1F3FB}"]),
+        (
+            "\u{1F600}\u{200D}\u{1F44D}\u{200D}\u{2764}\u{1F3FB}",
+            &["\u{1F600}\u{200D}\u{1F44D}\u{200D}\u{2764}\u{1F3FB}"],
+        ),
+        ("ma\u{2E5}\u{2E9}", &["ma"]),
+        ("\u{2E5}", &[]),
+        ("x\u{A708}y", &["x", "y"]),
+        ("x\u{55A}y", &["x", "y"]),
+        (
+            "\u{540}\u{561}\u{575}\u{58A}\u{561}\u{574}",
+            &["\u{570}\u{561}\u{575}", "\u{561}\u{574}"],
+        ),
+        ("x\u{55F}y", &["x", "y"]),
+        ("\u{55A}", &[]),
+        ("\u{600}\u{661}\u{662}", &["\u{661}\u{662}"]),
+        ("\u{600}", &[]),
+        ("\u{6DD}", &[]),
+        ("\u{30AB}\u{600}\u{30AB}", &["\u{30AB}\u{600}\u{30AB}"]),
+        ("\u{110BD}", &[]),
+        ("\u{110CD}", &[]),
+        ("x\u{19DA}", &["x", "\u{19DA}"]),
+        ("1\u{FE10}2", &["1\u{FE10}2"]),
+        ("1\u{FE14}2", &["1\u{FE14}2"]),
+        ("\u{16FE2}", &[]),
+        ("\u{8BE}", &[]),
+        ("\u{30000}", &[]),
+        ("x\u{30000}", &["x"]),
+        ("\u{1FB00}", &["\u{1FB00}"]),
+        ("\u{1C89}", &[]),
+        ("\u{ECE}", &[]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(analyzer.analyze(text), *want, "{text:?}");
+    }
+}

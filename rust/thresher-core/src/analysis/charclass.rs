@@ -9,12 +9,10 @@
 //!   `Emoji_Modifier_Base`, `Extended_Pictographic`, `Regional_Indicator`;
 //! - `unicode-linebreak` (Unicode 15): `Line_Break=Complex_Context` (SA).
 //!
-//! Lucene's grammar is compiled against Unicode 9 (and emoji data 11); the newer data only
-//! differs for characters assigned or re-classified since, with one exception we undo
-//! explicitly: since Unicode 11 the emoji skin-tone modifiers U+1F3FB..U+1F3FF are
-//! `Word_Break=Extend`, whereas in Unicode 9 they were `E_Modifier`, which Lucene's word rules
-//! do not absorb. We keep them out of [`EXT`] so `"a\u{1F3FB}"` still splits into `a` and an
-//! emoji token, as in Lucene.
+//! Lucene's grammar is generated from Unicode 12.1 (`%unicode 12.1` in
+//! `StandardTokenizerImpl.jflex`, Lucene 9 and 10); [`lucene_unicode_12_1`] takes the newer
+//! data back to it. The emoji skin-tone modifiers U+1F3FB..U+1F3FF are `Word_Break=Extend`
+//! there too, so `"a\u{1F3FB}"` is one token, as in Lucene.
 
 use std::sync::OnceLock;
 
@@ -37,7 +35,7 @@ pub(crate) const SINGLE_QUOTE: u32 = 1 << 6;
 pub(crate) const DOUBLE_QUOTE: u32 = 1 << 7;
 /// `Word_Break=ExtendNumLet`.
 pub(crate) const EXTEND_NUM_LET: u32 = 1 << 8;
-/// `Word_Break=Format | Extend | ZWJ` (UAX #29 rule WB4), minus the emoji modifiers.
+/// `Word_Break=Format | Extend | ZWJ` (UAX #29 rule WB4), the emoji modifiers included.
 pub(crate) const EXT: u32 = 1 << 9;
 /// `Word_Break=ZWJ` (U+200D).
 pub(crate) const ZWJ: u32 = 1 << 10;
@@ -121,6 +119,58 @@ fn property_ranges(property: &str) -> Vec<(u32, u32)> {
     }
 }
 
+/// Takes the table back to the Unicode 12.1 data Lucene's grammar is generated from
+/// (`StandardTokenizerImpl.jflex`, `%unicode 12.1`), where the newer data differs. Measured
+/// against Lucene 9.9.1 (Anserini 1.7.1's `DefaultEnglishAnalyzer`), every code point alone
+/// and in 11 contexts.
+fn lucene_unicode_12_1(all: &mut [u32]) {
+    let mut in_12_1 = vec![false; all.len()];
+    for (lo, hi) in property_ranges("age:12.1") {
+        in_12_1[lo as usize..=hi as usize].fill(true);
+    }
+    for (cp, f) in all.iter_mut().enumerate() {
+        if !in_12_1[cp] {
+            // Unassigned then (Word_Break=Other, no script): only the emoji data's
+            // reserved Extended_Pictographic ranges made tokens of them.
+            *f &= EMOJI_CHAR;
+        }
+    }
+    // Re-classified since 12.1; Lucene keeps the old class.
+    let mut set = |range: std::ops::RangeInclusive<u32>, flags: u32| {
+        for cp in range {
+            all[cp as usize] = flags;
+        }
+    };
+    // Modifier tone letters: Word_Break=ALetter only since Unicode 14.
+    set(0x02E5..=0x02EB, 0);
+    set(0xA708..=0xA716, 0);
+    // Armenian apostrophe and hyphen (ALetter since 14); U+055F (MidLetter since 14).
+    set(0x055A..=0x055A, 0);
+    set(0x058A..=0x058A, 0);
+    set(0x055F..=0x055F, 0);
+    // Prepended concatenation marks: Format (WB4) in 12.1, Numeric since 14.
+    for range in [
+        0x0600..=0x0605,
+        0x06DD..=0x06DD,
+        0x070F..=0x070F,
+        0x08E2..=0x08E2,
+        0x110BD..=0x110BD,
+        0x110CD..=0x110CD,
+    ] {
+        set(range, EXT);
+    }
+    // Vertical comma and semicolon presentation forms: MidNum in 12.1.
+    set(0xFE10..=0xFE10, MID_NUM);
+    set(0xFE14..=0xFE14, MID_NUM);
+    // New Tai Lue digit one: Line_Break=Complex_Context in 12.1.
+    set(0x19DA..=0x19DA, COMPLEX_CONTEXT);
+    // Old Chinese hook mark: not word-forming in 12.1.
+    set(0x16FE2..=0x16FE2, 0);
+    // Symbols for Legacy Computing: reserved, and Extended_Pictographic, in the emoji data
+    // Lucene's grammar uses.
+    set(0x1FB00..=0x1FBFF, EMOJI_CHAR);
+}
+
 fn build() -> CharClasses {
     const N: usize = 0x11_0000;
     let mut all = vec![0u32; N];
@@ -171,10 +221,6 @@ fn build() -> CharClasses {
         if *f & (REGIONAL_INDICATOR | KEYCAP_BASE | EMOJI_MODIFIER) != 0 || accidental {
             *f &= !EMOJI_CHAR;
         }
-        // Unicode 9 had the modifiers as Word_Break=E_Modifier, not Extend (see module doc).
-        if *f & EMOJI_MODIFIER != 0 {
-            *f &= !EXT;
-        }
     }
     paint(&mut all, "Extended_Pictographic", EMOJI_CHAR);
     for (cp, f) in all.iter_mut().enumerate() {
@@ -183,6 +229,9 @@ fn build() -> CharClasses {
         {
             *f |= COMPLEX_CONTEXT;
         }
+    }
+    lucene_unicode_12_1(&mut all);
+    for f in all.iter_mut() {
         const STARTS: u32 = ALETTER
             | HEBREW
             | NUMERIC
@@ -245,7 +294,8 @@ mod tests {
         assert_ne!(t.get('ก') & COMPLEX_CONTEXT, 0);
         assert_ne!(t.get('®') & EMOJI_CHAR, 0);
         assert_ne!(t.get('😀') & EMOJI_CHAR, 0);
-        assert_eq!(t.get('\u{1F3FB}') & (EMOJI_CHAR | EXT), 0);
+        assert_eq!(t.get('\u{1F3FB}') & EMOJI_CHAR, 0);
+        assert_ne!(t.get('\u{1F3FB}') & EXT, 0);
         assert_ne!(t.get('\u{1F3FB}') & EMOJI_MODIFIER, 0);
         assert_ne!(t.get('👍') & EMOJI_MODIFIER_BASE, 0);
         assert_ne!(t.get('\u{1F1FA}') & REGIONAL_INDICATOR, 0);

@@ -27,11 +27,14 @@
 //!
 //! Deliberate deviations from Lucene (none of them shows on the reference collections, see
 //! `tests/analyzer_parity.rs`):
-//! - Unicode data: Lucene (8 to 10) compiles its grammar against Unicode 9 (emoji data 11)
-//!   and lowercases with the JVM's tables (Unicode 15 on Java 21); we use the Unicode 15/16
-//!   data of maintained crates (`charclass.rs`). Characters assigned or re-classified after Unicode 9
-//!   can tokenize differently; the one re-classification that matters for common text (emoji
-//!   skin-tone modifiers becoming `Extend` in Unicode 11) is undone explicitly.
+//! - Unicode data: Lucene (9 and 10) generates its grammar from Unicode 12.1 and lowercases
+//!   with the JVM's tables (Unicode 15 on Java 21); we read the Unicode 15/16 data of
+//!   maintained crates and take it back to 12.1 (`charclass.rs`: characters assigned later
+//!   are unassigned, the ones re-classified since keep their 12.1 class). Checked against
+//!   Lucene 9.9.1 on every code point alone and in 14 contexts (16.7M strings), and on 220k
+//!   random strings: no difference.
+//! - Text holding a lone surrogate (possible in a Python `str` or a Java `String`, not in
+//!   UTF-8) is refused with an error naming it; Lucene skips the surrogate.
 //! - With `max_token_length` 1, Lucene's scanner buffer cannot hold a surrogate pair and its
 //!   stream ends early at the first supplementary character; we skip that character and go on.
 //!
