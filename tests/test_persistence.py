@@ -250,7 +250,7 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
         assert p.stdout is not None
         word, t_start, t_end = p.stdout.readline().split()
         assert word == "saved"
-        p.wait()
+        p.communicate()  # waits, and closes the pipes
         lat.append(float(t_start) - go)
         dur.append(float(t_end) - float(t_start))
         old.save(path)
@@ -260,7 +260,7 @@ def test_killing_save_leaves_previous_index_loadable(tmp_path):
         p, go = start()
         time.sleep(max(0.0, go + latency + duration * (trial + 0.5) / 12 - time.monotonic()))
         p.send_signal(signal.SIGKILL)
-        p.wait()
+        p.communicate()
         loaded = thresher.Index.load(path)  # must never fail
         ids = set(loaded.doc_ids.tolist())
         if ids == {"old-1", "old-2"}:
@@ -357,7 +357,7 @@ def test_a_second_writer_to_the_same_directory_is_refused(tmp_path):
             idx.save(d)
     finally:
         holder.kill()
-        holder.wait()
+        holder.communicate()
     idx.save(d)  # released
     assert thresher.Index.load(d).search("dogs") == idx.search("dogs")
     # A lock file alone (a first save that failed) does not make a directory "not an index".

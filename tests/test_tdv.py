@@ -669,3 +669,24 @@ def test_vec_files_must_hold_the_words_their_header_announces(tmp_path):
     with pytest.raises(ValueError, match="announces 5 words but the file holds 2"):
         read_vec(p)
     assert read_vec(p, max_words=1)[0] == ["foo"]
+
+
+def test_a_failed_model_load_closes_its_file(tmp_path):
+    """np.load leaks the file it opened when the zip is unreadable; the loaders open it
+    themselves (a server retrying a bad path would otherwise run out of descriptors)."""
+    import gc
+    import warnings
+
+    from thresher.expand import ExpansionModel, ExpansionModelError
+
+    p = tmp_path / "trunc.npz"
+    p.write_bytes(b"PK\x03\x04 not really a zip")
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            with pytest.raises(ValueError):
+                TDVModel.load(p)
+            with pytest.raises(ExpansionModelError):
+                ExpansionModel.load(p)
+        gc.collect()
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]

@@ -866,7 +866,8 @@ class ExpansionModel:
         if not p.is_file():
             raise FileNotFoundError(f"no expansion model at {p}")
         try:
-            with np.load(p, allow_pickle=False) as z:
+            # Our own handle: np.load leaks the file it opened when the zip is unreadable.
+            with open(p, "rb") as f, np.load(f, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
             raise ExpansionModelError(f"{p}: not a readable expansion model (.npz)") from e

@@ -132,7 +132,8 @@ class TDVModel:
         format version or a corrupted file."""
         path = Path(path)
         try:
-            with np.load(path, allow_pickle=False) as z:
+            # Our own handle: np.load leaks the file it opened when the zip is unreadable.
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise
