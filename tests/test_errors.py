@@ -531,6 +531,10 @@ def test_messages_name_the_actual_problem(tmp_path):
         lambda: idx.search("cat", allow=[2**70]),
     )
     err(TypeError, "mixes bools", lambda: idx.search("cat", allow=[True, 2]))
+    mask01 = np.array([0, 1, 1], dtype=np.uint8)  # a mask in an integer dtype, not numbers
+    err(TypeError, "pass it as bool", lambda: idx.search("cat", allow=mask01))
+    assert [d for d, _ in idx.search("cat", allow=mask01.astype(bool))] == ["b", "c"]
+    assert len(idx.search("cat", allow=[0, 1, 2])) == 3
     qfc = thresher.Index.queries_from_csr
     err(ValueError, r"2-D .* got shape \(2,\)", lambda: qfc(sp.csr_array([0.0, 1.0]), ["a", "b"]))
     assert qfc(sp.csr_array([[0.0, 1.0]]), (t for t in "ab")) == [{"b": 1.0}]

@@ -708,6 +708,8 @@ class Index:
             allow: only return these documents: a numpy ``bool`` mask of ``len(index)``, an
                 array or collection of internal document numbers (``int``), or a collection of
                 external ids (``str``). The hits are the top-``k`` of the allowed documents.
+                Integers are numbers, never a mask: ``len(index)`` 0s and 1s are refused
+                (``TypeError``) as a mask given in an integer dtype.
 
         Returns:
             ``[(doc_id, score), ...]``; only documents containing a query term.
@@ -793,6 +795,13 @@ class Index:
                 raise ValueError(
                     f"allow holds document number {arr.max()}, out of range for "
                     f"{len(self)} documents"
+                )
+            if len(arr) == len(self) > 2 and arr.max() <= 1 and arr.min() >= 0:
+                # One 0/1 entry per document (so repeats): a mask in an integer dtype, which
+                # would be read as the numbers {0, 1}.
+                raise TypeError(
+                    "allow holds only 0s and 1s, one per document: if it is a mask, pass it "
+                    "as bool (np.asarray(allow, dtype=bool)); integers are document numbers"
                 )
             return np.ascontiguousarray(arr, dtype=np.int64)
         if arr.dtype.kind in "UO" and all(isinstance(x, str) for x in arr):
