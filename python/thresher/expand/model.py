@@ -652,39 +652,28 @@ class ExpansionModel:
             dtype=bool,
         )
         lost = [q for q, ok in zip(train_q, matched) if not ok]
-        if lost:
-            if len(lost) == len(train_q):
-                raise ValueError(
-                    "no training pairs: no training query has a term of the corpus documents "
-                    "(were the queries analysed with the corpus's analyzer?)"
-                )
-            warnings.warn(
-                f"{len(lost)} training {'query has' if len(lost) == 1 else 'queries have'} no "
-                f"term of the corpus documents and give no training pair, e.g. {lost[:5]}",
-                stacklevel=2,
-            )
-            train_q = [q for q, ok in zip(train_q, matched) if ok]
-            train_rel = {q: train_rel[q] for q in train_q}
-            Qtr = Qtr[np.flatnonzero(matched)]
+        train_q, train_rel, Qtr = _leave_out(
+            train_q,
+            train_rel,
+            Qtr,
+            matched,
+            ("query has", "queries have"),
+            "no term of the corpus documents",
+            "no training query has a term of the corpus documents (were the queries analysed "
+            "with the corpus's analyzer?)",
+        )
         # A query that judges every document relevant has no negative to rank below them.
         everything = [q for q in train_q if len(train_rel[q]) == len(docs)]
-        if everything:
-            if len(everything) == len(train_q):
-                raise ValueError(
-                    "no training pairs: every training query judges every document relevant "
-                    "(there is no non-relevant document to rank below them)"
-                )
-            warnings.warn(
-                f"{len(everything)} training "
-                f"{'query judges' if len(everything) == 1 else 'queries judge'} every document "
-                f"relevant and {'gives' if len(everything) == 1 else 'give'} no training pair, "
-                f"e.g. {everything[:5]}",
-                stacklevel=2,
-            )
-            keep = [i for i, q in enumerate(train_q) if len(train_rel[q]) < len(docs)]
-            train_q = [train_q[i] for i in keep]
-            train_rel = {q: train_rel[q] for q in train_q}
-            Qtr = Qtr[keep]
+        train_q, train_rel, Qtr = _leave_out(
+            train_q,
+            train_rel,
+            Qtr,
+            np.array([len(train_rel[q]) < len(docs) for q in train_q], dtype=bool),
+            ("query judges", "queries judge"),
+            "every document relevant",
+            "every training query judges every document relevant (there is no non-relevant "
+            "document to rank below them)",
+        )
         qfreq = np.bincount(Qtr.indices, minlength=len(vocab)).astype(np.int64)
 
         # 2. PPMI initialisation.
@@ -1018,6 +1007,33 @@ def _with_diagonal(T: sp.csr_matrix) -> sp.csr_matrix:
     indptr = np.zeros(V + 1, dtype=np.int64)
     np.cumsum(np.bincount(r, minlength=V), out=indptr[1:])
     return sp.csr_matrix((v.astype(np.float32), c.astype(np.int32), indptr), shape=T.shape)
+
+
+def _leave_out(
+    train_q: list[str],
+    train_rel: dict[str, dict[int, int]],
+    Qtr: sp.csr_matrix,
+    keep: np.ndarray,
+    verb: tuple[str, str],
+    what: str,
+    none_left: str,
+) -> tuple[list[str], dict[str, dict[int, int]], sp.csr_matrix]:
+    """The training queries (ids, judgements, matrix rows) where ``keep``; the others are
+    named in a warning ("3 training queries have <what> and give no training pair"), and
+    leaving out all of them is an error ("no training pairs: <none_left>")."""
+    gone = [q for q, k in zip(train_q, keep) if not k]
+    if not gone:
+        return train_q, train_rel, Qtr
+    if len(gone) == len(train_q):
+        raise ValueError(f"no training pairs: {none_left}")
+    one = len(gone) == 1
+    warnings.warn(
+        f"{len(gone)} training {verb[0] if one else verb[1]} {what} and "
+        f"{'gives' if one else 'give'} no training pair, e.g. {gone[:5]}",
+        stacklevel=3,
+    )
+    kept = [q for q, k in zip(train_q, keep) if k]
+    return kept, {q: train_rel[q] for q in kept}, Qtr[np.flatnonzero(keep)]
 
 
 def _fit_gate(
