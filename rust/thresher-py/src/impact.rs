@@ -36,13 +36,11 @@ fn weight(id: &str, term: &str, obj: &Bound<'_, PyAny>) -> PyResult<f32> {
             type_name(obj)
         ))
     })?;
-    let x = w as f32;
-    if (w.is_finite() && !x.is_finite()) || (w > 0.0 && x == 0.0) {
-        return Err(PyValueError::new_err(format!(
+    thresher_core::types::narrow_weight(w).ok_or_else(|| {
+        PyValueError::new_err(format!(
             "document {id:?}: the weight {w:?} of {term:?} is not representable as a 32-bit float"
-        )));
-    }
-    Ok(x)
+        ))
+    })
 }
 
 /// A vector as Python passes it: a dict `{term: weight}` or an iterable of `(term, weight)`.

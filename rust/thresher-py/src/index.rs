@@ -54,11 +54,7 @@ impl PyQuery {
 /// waited for the GIL (up to the 5 ms switch interval, twice): 64 queries in one
 /// `search_batch` took 32 ms instead of 6 ms.
 fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
-    let type_name = |o: &Bound<'_, PyAny>| {
-        o.get_type()
-            .name()
-            .map_or_else(|_| "?".to_string(), |n| n.to_string())
-    };
+    use crate::pystr::type_name;
     // A lone surrogate cannot become UTF-8: name the part that holds it.
     let text = |s: &Bound<'_, PyString>, what: &str| -> PyResult<String> {
         s.to_str()
@@ -98,15 +94,16 @@ fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
                     t.repr()?
                 )));
             }
-            if x > 0.0 && (x as f32) == 0.0 {
+            // Too large was refused above: what f32 loses now is a weight rounding to 0.
+            let Some(x) = thresher_core::types::narrow_weight(x) else {
                 return Err(PyValueError::new_err(format!(
                     "the weight {} of query term {} rounds to 0 as a 32-bit float (the \
                      smallest positive one is about 1.4e-45)",
                     w.call_method1("__format__", ("g",))?,
                     t.repr()?
                 )));
-            }
-            terms.insert(term, x as f32);
+            };
+            terms.insert(term, x);
         }
         return Ok(PyQuery::Weighted(terms));
     }
@@ -542,9 +539,7 @@ fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
     }
     Err(PyTypeError::new_err(format!(
         "document {id:?}: expected str, bytes or a list of str (pre-analysed terms), not {}",
-        obj.get_type()
-            .name()
-            .map_or_else(|_| "?".to_string(), |n| n.to_string())
+        crate::pystr::type_name(obj)
     )))
 }
 

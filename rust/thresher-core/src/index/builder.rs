@@ -8,7 +8,7 @@
 //! dictionary lookup per posting, took over half of a 1M-document build: each lookup is a
 //! cache miss on the stored term.) `finish` sorts the dictionary and encodes the segment.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::Hasher;
 use std::path::Path;
 
@@ -306,26 +306,8 @@ impl IndexBuilder {
     /// [`Error::InvalidArgument`] naming the id when a document id repeats (within the batch
     /// or with an earlier one), or for an empty id; the batch is then not added.
     pub fn add_batch(&mut self, docs: Vec<(String, DocInput)>) -> Result<()> {
-        let mut batch_ids: HashSet<&str, FnvBuild> =
-            HashSet::with_capacity_and_hasher(docs.len(), FnvBuild::default());
-        for (id, _) in &docs {
-            if id.is_empty() {
-                return Err(Error::invalid_argument(
-                    "an empty document id (it could not be written to a TREC run or told apart)",
-                ));
-            }
-            if self.ids.contains(id) || !batch_ids.insert(id.as_str()) {
-                return Err(Error::invalid_argument(format!(
-                    "duplicate document id {id:?}"
-                )));
-            }
-        }
-        drop(batch_ids);
-        if self.ids.len() + docs.len() > u32::MAX as usize {
-            return Err(Error::invalid_argument(
-                "a segment holds at most 2^32 - 1 documents",
-            ));
-        }
+        let ids = docs.iter().map(|(id, _)| id.as_str());
+        super::ids::check_new_ids(ids, docs.len(), self.ids.len(), |id| self.ids.contains(id))?;
         let analyzer = &self.analyzer;
         let base = self.ids.len();
         let (ids, inputs): (Vec<String>, Vec<DocInput>) = docs.into_iter().unzip();

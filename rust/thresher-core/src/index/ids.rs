@@ -5,7 +5,45 @@
 //! decoding block `d / 16` up to position `d % 16`. Prefixes are shared byte-wise (an id's
 //! UTF-8 is checked once it is rebuilt).
 
+use std::collections::HashSet;
+
+use crate::error::{Error, Result};
+use crate::hash::FnvBuild;
 use crate::postings::codec::{get_varint, put_varint};
+
+/// Checks a batch of `n` new document ids for a segment that already holds `before` ids, of
+/// which `known` tells the ones taken: none empty, none repeated (in the batch or with an
+/// earlier one), at most 2^32 - 1 documents in all.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] naming the problem (and the repeated id).
+pub(crate) fn check_new_ids<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    n: usize,
+    before: usize,
+    known: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let mut batch: HashSet<&str, FnvBuild> =
+        HashSet::with_capacity_and_hasher(n, FnvBuild::default());
+    for id in ids {
+        if id.is_empty() {
+            return Err(Error::invalid_argument(
+                "an empty document id (it could not be written to a TREC run or told apart)",
+            ));
+        }
+        if known(id) || !batch.insert(id) {
+            return Err(Error::invalid_argument(format!(
+                "duplicate document id {id:?}"
+            )));
+        }
+    }
+    if before + n > u32::MAX as usize {
+        return Err(Error::invalid_argument(
+            "a segment holds at most 2^32 - 1 documents",
+        ));
+    }
+    Ok(())
+}
 
 /// Ids per block.
 pub(crate) const BLOCK: usize = 16;

@@ -76,14 +76,9 @@ fn check_vector(v: &mut [(String, f32)]) -> std::result::Result<(), String> {
 
 /// An f64 weight (from JSON) as f32, or why not.
 fn to_f32(t: &str, w: f64) -> std::result::Result<f32, String> {
-    let x = w as f32;
-    // Too large becomes inf; a positive weight too small becomes 0 and drops its term.
-    if (w.is_finite() && !x.is_finite()) || (w > 0.0 && x == 0.0) {
-        return Err(format!(
-            "has weight {w} for term {t:?}, which is not representable as a 32-bit float"
-        ));
-    }
-    Ok(x)
+    crate::types::narrow_weight(w).ok_or_else(|| {
+        format!("has weight {w} for term {t:?}, which is not representable as a 32-bit float")
+    })
 }
 
 impl ImpactBuilder {
@@ -120,25 +115,7 @@ impl ImpactBuilder {
     }
 
     fn check_ids<'a>(&self, ids: impl Iterator<Item = &'a str>, n: usize) -> Result<()> {
-        let mut batch = HashSet::with_capacity(n);
-        for id in ids {
-            if id.is_empty() {
-                return Err(Error::invalid_argument(
-                    "an empty document id (it could not be written to a TREC run or told apart)",
-                ));
-            }
-            if self.seen.contains(id) || !batch.insert(id) {
-                return Err(Error::invalid_argument(format!(
-                    "duplicate document id {id:?}"
-                )));
-            }
-        }
-        if self.ids.len() + n > u32::MAX as usize {
-            return Err(Error::invalid_argument(
-                "a segment holds at most 2^32 - 1 documents",
-            ));
-        }
-        Ok(())
+        super::ids::check_new_ids(ids, n, self.ids.len(), |id| self.seen.contains(id))
     }
 
     /// Appends checked, term-sorted vectors (the batch is already validated as a whole).

@@ -951,7 +951,7 @@ mod tests {
     fn index_of(prefix: &str) -> Index {
         let docs = (0..50)
             .map(|i| {
-                let words = vec![format!("{prefix}"), format!("w{i}")];
+                let words = vec![prefix.to_string(), format!("w{i}")];
                 (format!("{prefix}{i}"), DocInput::Tokens(words))
             })
             .collect();

@@ -191,11 +191,9 @@ impl ImpactQuantization {
                 self.bits
             )));
         }
-        if !self.scale.is_finite()
-            || self.scale <= 0.0
-            || (self.scale as f32) <= 0.0
-            || !(self.scale as f32).is_finite()
-        {
+        // As f32 (the scale of every product): NaN, <= 0, under- or overflow all fail this.
+        let scale = self.scale as f32;
+        if !(scale > 0.0 && scale.is_finite()) {
             return Err(Error::invalid_argument(format!(
                 "the impact scale must be a finite number > 0 that float32 represents (about 1.4e-45 \
                  to 3.4e38), got {:e}",
