@@ -217,7 +217,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from thresher.data import load_qrels, load_queries, write_trec_run
-    from thresher.evaluate import evaluate, to_run
+    from thresher.evaluate import DEFAULT_MEASURES, evaluate, to_run
     from thresher.index import Index
 
     if args.run:
@@ -251,8 +251,6 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     dropped, dropped_rel = len(self_hits), sum(qrels[q].get(q, 0) > 0 for q in self_hits)
     # A measure cut off deeper than k would be computed from k hits only (R@1000 of a top-10
     # run): left out, and said so.
-    from thresher.evaluate import DEFAULT_MEASURES
-
     deep = [m for m in DEFAULT_MEASURES if int(m.rsplit("@", 1)[1]) > args.k]
     measures = [m for m in DEFAULT_MEASURES if m not in deep]
     metrics: dict[str, float | None] = dict.fromkeys(DEFAULT_MEASURES)

@@ -80,14 +80,14 @@ def _rr_cutoff(measure: object) -> int | None:
     return int(params["cutoff"])
 
 
-def trec_order(hits: Mapping[str, float]) -> list[str]:
+def _trec_order(hits: Mapping[str, float]) -> list[str]:
     """Document ids in trec_eval's ranking order: score descending, ties by id descending."""
     by_id = sorted(hits.items(), key=lambda h: h[0], reverse=True)
     return [d for d, _ in sorted(by_id, key=lambda h: -h[1])]
 
 
 def _reciprocal_rank(hits: Mapping[str, float], judged: Mapping[str, int], k: int) -> float:
-    for rank, d in enumerate(trec_order(hits)[:k], 1):
+    for rank, d in enumerate(_trec_order(hits)[:k], 1):
         if judged.get(d, 0) > 0:
             return 1.0 / rank
     return 0.0

@@ -84,6 +84,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from thresher._atomic import atomic_path
+from thresher._training import warn_no_pairs
 from thresher.exceptions import ThresherError
 from thresher.expand.cooc import ppmi_topm
 from thresher.expand.gate import Candidates, Gate, TermContext, candidates
@@ -1026,12 +1027,7 @@ def _leave_out(
         return train_q, train_rel, Qtr
     if len(gone) == len(train_q):
         raise ValueError(f"no training pairs: {none_left}")
-    one = len(gone) == 1
-    warnings.warn(
-        f"{len(gone)} training {verb[0] if one else verb[1]} {what} and "
-        f"{'gives' if one else 'give'} no training pair, e.g. {gone[:5]}",
-        stacklevel=3,
-    )
+    warn_no_pairs(gone, verb, what, stacklevel=3)
     kept = [q for q, k in zip(train_q, keep) if k]
     return kept, {q: train_rel[q] for q in kept}, Qtr[np.flatnonzero(keep)]
 

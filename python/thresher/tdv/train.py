@@ -70,13 +70,14 @@ from __future__ import annotations
 import math
 import numbers
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+
+from thresher._training import warn_no_pairs
 
 from .data import Corpus
 from .features import FeaturePipeline, make_features
@@ -386,21 +387,10 @@ def train(
                 "document relevant (there is no non-relevant document to rank below them)"
             )
         raise ValueError("no training pairs: the qrels hold no (query, relevant document) pair")
-    if everything:
-        n = len(everything)
-        warnings.warn(
-            f"{n} training {'query judges' if n == 1 else 'queries judge'} every document "
-            f"relevant and {'gives' if n == 1 else 'give'} no training pair, e.g. "
-            f"{everything[:5]}",
-            stacklevel=2,
-        )
-    if full.termless:
-        n = len(full.termless)
-        warnings.warn(
-            f"{n} training {'query has' if n == 1 else 'queries have'} no term of the corpus "
-            f"vocabulary and give no training pair, e.g. {full.termless[:5]}",
-            stacklevel=2,
-        )
+    warn_no_pairs(everything, ("query judges", "queries judge"), "every document relevant", 2)
+    warn_no_pairs(
+        full.termless, ("query has", "queries have"), "no term of the corpus vocabulary", 2
+    )
     if dev_qrels is not None:
         train_set = full
         dev = TrainingSet(
