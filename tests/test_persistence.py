@@ -164,7 +164,8 @@ def test_a_loaded_index_keeps_answering_after_another_saves_over_its_directory(t
 def test_loading_while_another_thread_saves_into_the_directory_never_fails(tmp_path):
     """An indexer re-saving while a server reloads: a load that read the old meta.json whose
     segments the save then removed starts again from the new one (as Lucene's
-    FindSegmentsFile); before, about 1 load in 1,000-10,000 raised FileNotFoundError."""
+    FindSegmentsFile); before, 18 of 26,712 loads (and 441 of about 87,000 in another run)
+    raised FileNotFoundError."""
     import threading
 
     path = tmp_path / "idx"
