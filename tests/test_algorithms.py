@@ -151,3 +151,46 @@ def test_unknown_algorithm_is_rejected(small):
         small.search("w1", algorithm="wand")
     with pytest.raises(TypeError, match="algorithm must be a str"):
         small.search_batch(["w1"], algorithm=None)  # type: ignore[arg-type]
+
+
+_LEVEL_SCRIPT = """
+import hashlib, sys
+import numpy as np
+import thresher
+idx = thresher.Index.from_beir(sys.argv[1])
+qs = list(thresher.load_queries(sys.argv[1]).values())
+w = np.exp(np.random.default_rng(5).normal(0.0, 1.5, size=len(idx.vocabulary))).astype(np.float32)
+h = hashlib.sha256()
+for index in (idx, idx.reweight(w, scoring="tdv-bm25")):
+    for k in (10, 1000):
+        docs, scores = index.search_batch(qs, k=k, algorithm="exhaustive", threads=1)
+        h.update(docs.tobytes())
+        h.update(scores.tobytes())
+print(thresher.CPU_LEVEL, h.hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_every_cpu_level_gives_the_same_bits(cranfield_dir, tmp_path):
+    """Exhaustive search is compiled per CPU level (AVX-512, AVX2, portable; ``THRESHER_CPU``
+    caps it): Cranfield's 225 queries, BM25 and TDV-reweighted, k=10 and 1000, hash equal."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "levels.py"
+    script.write_text(_LEVEL_SCRIPT)
+    seen = {}
+    for cap in ("portable", "v3", "v4"):
+        env = {**os.environ, "THRESHER_CPU": cap}
+        out = subprocess.run(
+            [sys.executable, str(script), str(cranfield_dir)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        seen[out[0]] = out[1]
+    assert "portable" in seen
+    assert thresher.CPU_LEVEL in seen
+    assert len(set(seen.values())) == 1, seen

@@ -10,7 +10,7 @@ Example:
     ['a']
 """
 
-from thresher._core import FORMAT_VERSION, SCORINGS, STEMMERS, Analyzer, __version__
+from thresher._core import CPU_LEVEL, FORMAT_VERSION, SCORINGS, STEMMERS, Analyzer, __version__
 from thresher.data import load_qrels, load_queries, read_trec_run, write_trec_run
 from thresher.evaluate import evaluate
 from thresher.exceptions import IncompatibleIndexError, IndexCorruptedError, ThresherError
@@ -35,6 +35,7 @@ def __getattr__(name: str):
 
 
 __all__ = [
+    "CPU_LEVEL",
     "FORMAT_VERSION",
     "SCORINGS",
     "STEMMERS",

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "CPU_LEVEL",
     "FORMAT_VERSION",
     "SCORINGS",
     "STEMMERS",
@@ -23,6 +24,8 @@ __all__ = [
 
 __version__: str
 FORMAT_VERSION: int
+CPU_LEVEL: str
+"""Instruction-set level searches run at: ``"v4"`` (AVX-512), ``"v3"`` (AVX2) or ``"portable"``."""
 STEMMERS: list[str]
 SCORINGS: list[str]
 

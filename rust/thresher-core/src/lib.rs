@@ -11,9 +11,11 @@
 //! - [`query`]: query representation, [`query::TopK`] and the query algorithms.
 //! - [`format`]: the on-disk container (header, footer, CRC32, atomic writes).
 //! - [`error`]: the one error enum.
+//! - [`cpu`]: runtime dispatch of the query algorithms to AVX2 / AVX-512 builds.
 
 pub mod analysis;
 pub mod corpus;
+pub mod cpu;
 pub mod error;
 pub mod format;
 mod hash;

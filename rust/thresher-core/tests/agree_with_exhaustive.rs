@@ -4,9 +4,11 @@
 //! reweighted per segment so one term may weigh differently in two segments; `impact` over
 //! random sparse vectors quantised to 1 to 16 bits, or integer weights with many ties), one or two
 //! segments, text-like and weighted queries with repeated and missing terms, with and without a
-//! filter, k from 1 to more than the number of documents (PISA's `test_ranked_queries.cpp`).
+//! filter, k from 1 to more than the number of documents (PISA's `test_ranked_queries.cpp`);
+//! and at every CPU level the machine supports.
 
 use proptest::prelude::*;
+use thresher_core::cpu::{self, Level};
 use thresher_core::{
     Algorithm, Analyzer, DocFilter, DocInput, ImpactBuilder, Index, IndexBuilder, QueryInput,
     ScoringConfig, ScoringKind, SearchOptions,
@@ -292,6 +294,23 @@ fn check(c: Case) -> Result<(), TestCaseError> {
         );
         if let Some(a) = allow {
             prop_assert!(want.iter().all(|&(d, _)| a.contains(d)));
+        }
+        // Every CPU level the machine has ([`thresher_core::cpu`]) gives the same bits.
+        for level in [Level::Portable, Level::V3, Level::V4] {
+            if level <= cpu::supported() {
+                for algorithm in [Algorithm::Exhaustive, Algorithm::Auto] {
+                    let got = cpu::with_level(level, || run(algorithm));
+                    prop_assert_eq!(
+                        &got,
+                        &want,
+                        "{:?} at level {:?} differs; query {:?}, k {}",
+                        algorithm,
+                        level,
+                        query,
+                        k
+                    );
+                }
+            }
         }
         for algorithm in [Algorithm::MaxScore, Algorithm::Bmw, Algorithm::Auto] {
             let got = run(algorithm);

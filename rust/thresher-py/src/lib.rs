@@ -21,6 +21,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", thresher_core::VERSION)?;
     m.add("FORMAT_VERSION", thresher_core::format::FORMAT_VERSION)?;
+    // The instruction-set level searches run at (`THRESHER_CPU` caps it; read once).
+    m.add("CPU_LEVEL", thresher_core::cpu::process_level().name())?;
     m.add("ThresherError", py.get_type::<errors::ThresherError>())?;
     m.add(
         "IndexCorruptedError",

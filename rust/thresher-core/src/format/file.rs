@@ -114,7 +114,7 @@ impl PayloadWriter {
     /// written so far, moving them within the buffer rather than copying them to a new one.
     pub fn prepend(&mut self, prefix: &[u8]) {
         assert!(
-            prefix.len() % 8 == 0,
+            prefix.len().is_multiple_of(8),
             "a prefix keeps the payload 8-aligned"
         );
         let (len, n) = (self.len, prefix.len());

@@ -61,7 +61,7 @@ pub(crate) struct TermsWriter {
 impl TermsWriter {
     /// Appends the next term, whose postings take `postings_len` bytes after the previous ones.
     pub(crate) fn push(&mut self, term: &[u8], df: u32, postings_len: u64) {
-        let first = self.num_terms as usize % TERMS_PER_BLOCK == 0;
+        let first = (self.num_terms as usize).is_multiple_of(TERMS_PER_BLOCK);
         if first {
             self.index.push((
                 self.entries.len() as u64,

@@ -136,6 +136,7 @@ pub fn pack_tail(values: &[u32], bits: u8, out: &mut Vec<u8>) {
 
 /// Unpacks `out.len()` values of `bits` bits written by [`pack_tail`]. Returns the bytes read,
 /// `None` when `src` is too short or `bits > 32`.
+#[inline(always)]
 pub fn unpack_tail(src: &[u8], bits: u8, out: &mut [u32]) -> Option<usize> {
     if bits > 32 {
         return None;
@@ -195,7 +196,7 @@ pub fn pack_docs_full(docs: &[u32], prev: Option<u32>, out: &mut Vec<u8>) -> u8 
 
 /// Unpacks a full block of doc ids packed by [`pack_docs_full`]. `None` when `src` is short or
 /// `bits > 32`. The ids are increasing unless the data is damaged (the caller checks).
-#[inline]
+#[inline(always)]
 pub fn unpack_docs_full(
     src: &[u8],
     bits: u8,
@@ -224,6 +225,7 @@ pub fn pack_docs_tail(docs: &[u32], prev: Option<u32>, out: &mut Vec<u8>) -> u8 
 
 /// Unpacks a short run of doc ids packed by [`pack_docs_tail`]; `None` on short input or when an
 /// id would not fit in 32 bits. The ids come out strictly increasing.
+#[inline(always)]
 pub fn unpack_docs_tail(src: &[u8], bits: u8, prev: Option<u32>, out: &mut [u32]) -> Option<usize> {
     let n = unpack_tail(src, bits, out)?;
     // `next` is the smallest id the next posting may have; ids only grow, so checking the last
@@ -304,7 +306,7 @@ pub fn pack_values(values: &[u32], out: &mut Vec<u8>) -> ValueWidth {
 
 /// Unpacks `out.len()` values (128 = a full SIMD block) written by [`pack_values`]. Returns the
 /// bytes read; `None` when damaged.
-#[inline]
+#[inline(always)]
 pub fn unpack_values(src: &[u8], width: ValueWidth, out: &mut [u32]) -> Option<usize> {
     let n = out.len();
     let bits = width.bits;

@@ -34,7 +34,7 @@ pub struct PackedValues<'a> {
 
 impl PackedValues<'_> {
     /// Decodes the values into `out[..n]`. `None` when damaged.
-    #[inline]
+    #[inline(always)]
     pub fn decode(&self, out: &mut [u32; BLOCK_LEN]) -> Option<()> {
         unpack_values(self.bytes, self.width, out.get_mut(..self.n)?).map(|_| ())
     }
@@ -137,7 +137,7 @@ impl<'a> PostingList<'a> {
     /// Decodes the doc ids of block `i` into `out[..n]` and returns `n` with the block's packed
     /// values. Checks that the ids increase, stay below `num_docs`, and end at the skip table's
     /// last doc; `None` otherwise.
-    #[inline]
+    #[inline(always)]
     pub fn decode_docs(
         &self,
         i: u32,
@@ -212,6 +212,7 @@ impl<'a> PostingList<'a> {
 
     /// Decodes every posting, calling `each(docs, values)` per block. Stops early and returns
     /// `None` at the first damaged block.
+    #[inline(always)]
     pub fn for_each_block(
         &self,
         num_docs: u32,

@@ -15,6 +15,9 @@
 //! whose accumulator is > 0 plus the marked ones, found 64 at a time with vectorised compares.
 //! Every model scores a posting > 0 unless its query weight or idf is <= 0, so dense mode
 //! usually skips the bitmap's read-modify-write per posting.
+//!
+//! The work runs at the best CPU level available ([`crate::cpu`]: AVX-512, AVX2 or portable),
+//! with bit-identical results at every level.
 
 use std::cell::RefCell;
 
@@ -78,9 +81,33 @@ thread_local! {
 /// Offers every document containing at least one query term, and allowed by `allow`, to
 /// `top` (global doc ids).
 pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<&DocFilter>) {
+    SCRATCH.with(|s| match s.try_borrow_mut() {
+        Ok(mut s) => search_in(index, prep, top, allow, &mut s),
+        Err(_) => search_in(index, prep, top, allow, &mut Scratch::default()),
+    });
+}
+
+crate::cpu::multiversion!(
+    /// [`search`] with the scratch buffers borrowed, compiled for the CPU level in force.
+    fn search_in(
+        index: &Index,
+        prep: &Prepared<'_>,
+        top: &mut TopK,
+        allow: Option<&DocFilter>,
+        s: &mut Scratch,
+    ) => search_in_at_level
+);
+
+#[inline(always)]
+fn search_in_at_level(
+    index: &Index,
+    prep: &Prepared<'_>,
+    top: &mut TopK,
+    allow: Option<&DocFilter>,
+    s: &mut Scratch,
+) {
     let norm = index.length_norm();
-    SCRATCH.with(|s| {
-        let s = &mut *s.borrow_mut();
+    {
         for (si, view) in index.segment_views().iter().enumerate() {
             let seg = &view.segment;
             let n = seg.num_docs();
@@ -109,9 +136,18 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                     continue;
                 };
                 let scorer = prep.scorer(si, term);
-                // A damaged block (index opened without verification) ends the list.
-                let _ = list.for_each_block(n as u32, |docs, vals| {
-                    let m = docs.len();
+                // A damaged block (index opened without verification) ends the list. (A loop,
+                // not `for_each_block` and a closure: a closure is compiled apart, at the portable
+                // level, unless inlined.)
+                let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
+                for b in 0..list.num_blocks() {
+                    let Some((m, packed)) = list.decode_docs(b, n as u32, &mut docs) else {
+                        break;
+                    };
+                    if packed.decode(&mut vals).is_none() {
+                        break;
+                    }
+                    let (docs, vals) = (&docs[..m], &vals[..m]);
                     keys.factors(norm, docs, &mut factors[..m]);
                     scorer.score_many(vals, &factors[..m], &mut scores[..m]);
                     let mark = !dense || !scores[..m].iter().fold(true, |all, &x| all & (x > 0.0));
@@ -131,7 +167,7 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
                             }
                         }
                     }
-                });
+                }
             }
             // Touched documents are offered in batches (`TopK::absorb`: a selection per batch
             // instead of a heap update per hit, which dominated at large k). A hit whose key is
@@ -203,5 +239,5 @@ pub fn search(index: &Index, prep: &Prepared<'_>, top: &mut TopK, allow: Option<
             }
             top.absorb(cand);
         }
-    });
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::index::bounds::block_keys;
 use crate::index::{Index, SegmentView};
-use crate::postings::TermCursor;
+use crate::postings::{TermCursor, BLOCK_LEN};
 use crate::query::Query;
 use crate::score::TermScorer;
 use crate::types::Score;
@@ -143,6 +143,7 @@ impl<'q> Prepared<'q> {
     /// heap's `-inf` (threshold priming, as in the threshold-estimation literature, computed
     /// here at query time). Without it, a query mixing a rare term with frequent ones prunes
     /// little until the heap holds documents of the rare term, which come in doc order.
+    #[inline(always)]
     pub fn prime_floor(
         &self,
         index: &Index,
@@ -173,12 +174,24 @@ impl<'q> Prepared<'q> {
         // them whenever the buffer fills.
         let desc = |a: &Score, b: &Score| b.total_cmp(a);
         let cap = 2 * k + 1024;
-        let mut best: Vec<Score> = Vec::with_capacity(cap + crate::postings::BLOCK_LEN);
+        let mut best: Vec<Score> = Vec::with_capacity(cap + BLOCK_LEN);
         let (mut seen, mut nan) = (0usize, false);
-        let mut factors = [0f32; crate::postings::BLOCK_LEN];
-        let mut scores = [0f32; crate::postings::BLOCK_LEN];
-        let complete = list.for_each_block(n, |docs, vals| {
-            let m = docs.len();
+        let mut factors = [0f32; BLOCK_LEN];
+        let mut scores = [0f32; BLOCK_LEN];
+        // A loop, not `for_each_block` and a closure, so that it is compiled at the caller's CPU
+        // level ([`crate::cpu`]).
+        let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
+        let mut complete = Some(());
+        for b in 0..list.num_blocks() {
+            let Some((m, packed)) = list.decode_docs(b, n, &mut docs) else {
+                complete = None;
+                break;
+            };
+            if packed.decode(&mut vals).is_none() {
+                complete = None;
+                break;
+            }
+            let (docs, vals) = (&docs[..m], &vals[..m]);
             keys.factors(norm, docs, &mut factors[..m]);
             scorer.score_many(vals, &factors[..m], &mut scores[..m]);
             for (&d, &sc) in docs.iter().zip(&scores[..m]) {
@@ -192,7 +205,7 @@ impl<'q> Prepared<'q> {
                 best.select_nth_unstable_by(k - 1, desc);
                 best.truncate(k);
             }
-        });
+        }
         // A damaged list (index opened without verification) gives no floor.
         if complete.is_none() || seen < k || nan {
             return Score::NEG_INFINITY;

@@ -480,7 +480,7 @@ impl DocKeys<'_> {
 
     /// Length factors of `docs` into `out` (same length), with the dispatch out of the loop;
     /// `out[i] == self.factor(norm, docs[i])` bit for bit.
-    #[inline]
+    #[inline(always)]
     pub fn factors(&self, norm: &LengthNorm, docs: &[u32], out: &mut [f32]) {
         match self {
             DocKeys::NormBytes(n) if norm.kind == ScoringKind::Lucene => {
@@ -692,7 +692,7 @@ impl TermScorer {
     ///
     /// # Panics
     /// Never for equal lengths; only the common prefix is scored otherwise.
-    #[inline]
+    #[inline(always)]
     pub fn score_many(&self, tfs: &[u32], norms: &[f32], out: &mut [f32]) {
         let n = tfs.len().min(norms.len()).min(out.len());
         let (tfs, norms, out) = (&tfs[..n], &norms[..n], &mut out[..n]);
