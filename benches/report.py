@@ -32,6 +32,13 @@ def versions() -> dict[str, str | None]:
         except PackageNotFoundError:
             v[p] = None
     try:
+        import thresher
+
+        # The instruction-set level thresher's exhaustive search runs at (THRESHER_CPU caps it).
+        v["thresher_cpu_level"] = thresher.CPU_LEVEL
+    except (ImportError, AttributeError):
+        v["thresher_cpu_level"] = None
+    try:
         here = Path(__file__).resolve().parent
         v["harness_commit"] = subprocess.run(
             ["git", "-C", str(here), "describe", "--always", "--dirty"],

@@ -1056,6 +1056,7 @@ def environment(argv: list[str], script: str = "python benches/tdv_report.py") -
         import thresher
 
         version = getattr(thresher, "__version__", "?")
+        version += f", CPU level {getattr(thresher, 'CPU_LEVEL', '?')}"
     except ImportError:
         version = "not importable"
     return {
