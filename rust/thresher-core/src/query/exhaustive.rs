@@ -107,137 +107,135 @@ fn search_in_at_level(
     s: &mut Scratch,
 ) {
     let norm = index.length_norm();
-    {
-        for (si, view) in index.segment_views().iter().enumerate() {
-            let seg = &view.segment;
-            let n = seg.num_docs();
-            if s.acc.len() < n {
-                s.acc.resize(n, 0.0);
-                s.seen.resize(n.div_ceil(64), 0);
-            }
-            let keys = seg.doc_keys();
-            let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
-            // Dense mode or bitmap (see the module documentation).
-            let seg_postings: u64 = prep.infos[si]
-                .iter()
-                .map(|i| i.map_or(0, |x| u64::from(x.0.df)))
-                .sum();
-            if seg_postings == 0 {
-                // Nothing to score; the bitmap scan below would still cost a word per 64
-                // documents (an unknown-term query: 5.8 us on 406k documents, 65 us on 5M).
-                continue;
-            }
-            let dense = seg_postings.saturating_mul(DENSE_RATIO) >= n as u64;
-            let mut flagged = false;
-            let mut factors = [0f32; BLOCK_LEN];
-            let mut scores = [0f32; BLOCK_LEN];
-            for (term, info) in prep.infos[si].iter().enumerate() {
-                let Some(list) = info.and_then(|i| seg.postings(i.0)) else {
-                    continue;
-                };
-                let scorer = prep.scorer(si, term);
-                // A damaged block (index opened without verification) ends the list. (A loop,
-                // not `for_each_block` and a closure: a closure is compiled apart, at the portable
-                // level, unless inlined.)
-                let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
-                for b in 0..list.num_blocks() {
-                    let Some((m, packed)) = list.decode_docs(b, n as u32, &mut docs) else {
-                        break;
-                    };
-                    if packed.decode(&mut vals).is_none() {
-                        break;
-                    }
-                    let (docs, vals) = (&docs[..m], &vals[..m]);
-                    keys.factors(norm, docs, &mut factors[..m]);
-                    scorer.score_many(vals, &factors[..m], &mut scores[..m]);
-                    let mark = !dense || !scores[..m].iter().fold(true, |all, &x| all & (x > 0.0));
-                    if mark {
-                        flagged = true;
-                        for (&d, &sc) in docs.iter().zip(&scores[..m]) {
-                            let du = d as usize;
-                            if let Some(a) = acc.get_mut(du) {
-                                *a += sc;
-                                seen[du / 64] |= 1 << (du % 64);
-                            }
-                        }
-                    } else {
-                        for (&d, &sc) in docs.iter().zip(&scores[..m]) {
-                            if let Some(a) = acc.get_mut(d as usize) {
-                                *a += sc;
-                            }
-                        }
-                    }
-                }
-            }
-            // Touched documents are offered in batches (`TopK::absorb`: a selection per batch
-            // instead of a heap update per hit, which dominated at large k). A hit whose key is
-            // at or below the queue's floor cannot enter; most documents already fail the float
-            // test against the floor's score (ties with it and NaN are decided by the key).
-            let cap = top.capacity() + top.capacity().max(BATCH);
-            let mut floor = top.floor();
-            let mut floor_score = top.threshold();
-            let cand = &mut s.cand;
-            // Queues a hit that can still enter the queue and `allow` admits; hands the queue
-            // to `top` once full (a macro, not a closure or method, so that the floor stays
-            // in registers: a method on a struct measured 2-4% slower).
-            macro_rules! offer {
-                ($doc:expr, $score:expr) => {{
-                    let doc: DocId = $doc;
-                    let key = topk::key(doc, $score);
-                    if key > floor && allow.is_none_or(|a| a.contains(doc)) {
-                        cand.push(key);
-                        if cand.len() >= cap {
-                            top.absorb(cand);
-                            floor = top.floor();
-                            floor_score = top.threshold();
-                        }
-                    }
-                }};
-            }
-            if dense {
-                // Per word of 64 documents: a mask of the accumulators > 0 at or above the bar
-                // (vectorised compares), or-ed with the flagged documents; its bits are offered
-                // as the bitmap's are. Every accumulator is reset afterwards in one pass.
-                for (w, chunk) in acc.chunks(64).enumerate() {
-                    // Scores are > 0 here unless flagged, so the bar is at least the smallest
-                    // positive f32.
-                    let bar = floor_score.max(f32::from_bits(1));
-                    let mut bits = above(chunk, bar);
-                    if flagged {
-                        // Flagged documents not below the floor (NaN included), whatever the
-                        // sign of their sum.
-                        let mut marked = std::mem::take(&mut seen[w]);
-                        while marked != 0 {
-                            let i = marked.trailing_zeros() as usize;
-                            marked &= marked - 1;
-                            #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                            if !(chunk[i] < floor_score) {
-                                bits |= 1 << i;
-                            }
-                        }
-                    }
-                    while bits != 0 {
-                        let i = bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        offer!(view.base + (w * 64 + i) as DocId, chunk[i]);
-                    }
-                }
-                acc.fill(0.0);
-            } else {
-                for (w, word) in seen.iter_mut().enumerate() {
-                    let mut bits = std::mem::take(word);
-                    while bits != 0 {
-                        let d = w * 64 + bits.trailing_zeros() as usize;
-                        bits &= bits - 1;
-                        let score = std::mem::take(&mut acc[d]);
-                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                        if !(score < floor_score) {
-                            offer!(view.base + d as DocId, score);
-                        }
-                    }
-                }
-            }
-            top.absorb(cand);
+    for (si, view) in index.segment_views().iter().enumerate() {
+        let seg = &view.segment;
+        let n = seg.num_docs();
+        if s.acc.len() < n {
+            s.acc.resize(n, 0.0);
+            s.seen.resize(n.div_ceil(64), 0);
         }
+        let keys = seg.doc_keys();
+        let (acc, seen) = (&mut s.acc[..n], &mut s.seen[..n.div_ceil(64)]);
+        // Dense mode or bitmap (see the module documentation).
+        let seg_postings: u64 = prep.infos[si]
+            .iter()
+            .map(|i| i.map_or(0, |x| u64::from(x.0.df)))
+            .sum();
+        if seg_postings == 0 {
+            // Nothing to score; the bitmap scan below would still cost a word per 64
+            // documents (an unknown-term query: 5.8 us on 406k documents, 65 us on 5M).
+            continue;
+        }
+        let dense = seg_postings.saturating_mul(DENSE_RATIO) >= n as u64;
+        let mut flagged = false;
+        let mut factors = [0f32; BLOCK_LEN];
+        let mut scores = [0f32; BLOCK_LEN];
+        for (term, info) in prep.infos[si].iter().enumerate() {
+            let Some(list) = info.and_then(|i| seg.postings(i.0)) else {
+                continue;
+            };
+            let scorer = prep.scorer(si, term);
+            // A damaged block (index opened without verification) ends the list. (A loop,
+            // not `for_each_block` and a closure: a closure is compiled apart, at the portable
+            // level, unless inlined.)
+            let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
+            for b in 0..list.num_blocks() {
+                let Some((m, packed)) = list.decode_docs(b, n as u32, &mut docs) else {
+                    break;
+                };
+                if packed.decode(&mut vals).is_none() {
+                    break;
+                }
+                let (docs, vals) = (&docs[..m], &vals[..m]);
+                keys.factors(norm, docs, &mut factors[..m]);
+                scorer.score_many(vals, &factors[..m], &mut scores[..m]);
+                let mark = !dense || !scores[..m].iter().fold(true, |all, &x| all & (x > 0.0));
+                if mark {
+                    flagged = true;
+                    for (&d, &sc) in docs.iter().zip(&scores[..m]) {
+                        let du = d as usize;
+                        if let Some(a) = acc.get_mut(du) {
+                            *a += sc;
+                            seen[du / 64] |= 1 << (du % 64);
+                        }
+                    }
+                } else {
+                    for (&d, &sc) in docs.iter().zip(&scores[..m]) {
+                        if let Some(a) = acc.get_mut(d as usize) {
+                            *a += sc;
+                        }
+                    }
+                }
+            }
+        }
+        // Touched documents are offered in batches (`TopK::absorb`: a selection per batch
+        // instead of a heap update per hit, which dominated at large k). A hit whose key is
+        // at or below the queue's floor cannot enter; most documents already fail the float
+        // test against the floor's score (ties with it and NaN are decided by the key).
+        let cap = top.capacity() + top.capacity().max(BATCH);
+        let mut floor = top.floor();
+        let mut floor_score = top.threshold();
+        let cand = &mut s.cand;
+        // Queues a hit that can still enter the queue and `allow` admits; hands the queue
+        // to `top` once full (a macro, not a closure or method, so that the floor stays
+        // in registers: a method on a struct measured 2-4% slower).
+        macro_rules! offer {
+            ($doc:expr, $score:expr) => {{
+                let doc: DocId = $doc;
+                let key = topk::key(doc, $score);
+                if key > floor && allow.is_none_or(|a| a.contains(doc)) {
+                    cand.push(key);
+                    if cand.len() >= cap {
+                        top.absorb(cand);
+                        floor = top.floor();
+                        floor_score = top.threshold();
+                    }
+                }
+            }};
+        }
+        if dense {
+            // Per word of 64 documents: a mask of the accumulators > 0 at or above the bar
+            // (vectorised compares), or-ed with the flagged documents; its bits are offered
+            // as the bitmap's are. Every accumulator is reset afterwards in one pass.
+            for (w, chunk) in acc.chunks(64).enumerate() {
+                // Scores are > 0 here unless flagged, so the bar is at least the smallest
+                // positive f32.
+                let bar = floor_score.max(f32::from_bits(1));
+                let mut bits = above(chunk, bar);
+                if flagged {
+                    // Flagged documents not below the floor (NaN included), whatever the
+                    // sign of their sum.
+                    let mut marked = std::mem::take(&mut seen[w]);
+                    while marked != 0 {
+                        let i = marked.trailing_zeros() as usize;
+                        marked &= marked - 1;
+                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                        if !(chunk[i] < floor_score) {
+                            bits |= 1 << i;
+                        }
+                    }
+                }
+                while bits != 0 {
+                    let i = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    offer!(view.base + (w * 64 + i) as DocId, chunk[i]);
+                }
+            }
+            acc.fill(0.0);
+        } else {
+            for (w, word) in seen.iter_mut().enumerate() {
+                let mut bits = std::mem::take(word);
+                while bits != 0 {
+                    let d = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let score = std::mem::take(&mut acc[d]);
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                    if !(score < floor_score) {
+                        offer!(view.base + d as DocId, score);
+                    }
+                }
+            }
+        }
+        top.absorb(cand);
     }
 }
