@@ -642,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
         "# thresher.expand report",
         "",
         f"Generated {env['date']} by `{env['command']}` (commit {env['commit']}, thresher "
-        f"{thresher.__version__}, Python {platform.python_version()}).",
+        f"{env['thresher']}, Python {platform.python_version()}).",
         f"Machine: {env['machine']} (shared with other jobs; load average at start "
         f"{load}). QPS figures are compared as ratios within this run.",
         "",
