@@ -3,7 +3,7 @@
 //! fallback (after the `multiversion` crate's pattern; PISA and Lucene get the same effect from
 //! `-march=native` and the JIT).
 //!
-//! A dispatched function is written once, as an `#[inline(always)]` body; [`multiversion!`]
+//! A dispatched function is written once, as an `#[inline(always)]` body; `multiversion!`
 //! makes the entry point that calls it from a `#[target_feature]` copy per level, so the body
 //! and everything inlined into it (the hot loops are `#[inline]` or `#[inline(always)]`) is
 //! compiled with that level's instructions. Code the compiler keeps out of line runs at the

@@ -210,9 +210,26 @@ impl<'a> PostingList<'a> {
         for_each_frontier_pair(self.frontier, &mut 0, each)
     }
 
+    /// Decodes block `i` whole: its doc ids into `docs[..n]` and values into `vals[..n]`;
+    /// returns `n`, or `None` when the block is damaged ([`PostingList::decode_docs`]).
+    /// Hot loops call this in a plain loop rather than [`PostingList::for_each_block`] with a
+    /// closure: a closure is compiled apart, so it would miss the caller's CPU level
+    /// ([`crate::cpu`]).
+    #[inline(always)]
+    pub fn decode_block(
+        &self,
+        i: u32,
+        num_docs: u32,
+        docs: &mut [u32; BLOCK_LEN],
+        vals: &mut [u32; BLOCK_LEN],
+    ) -> Option<usize> {
+        let (n, packed) = self.decode_docs(i, num_docs, docs)?;
+        packed.decode(vals)?;
+        Some(n)
+    }
+
     /// Decodes every posting, calling `each(docs, values)` per block. Stops early and returns
     /// `None` at the first damaged block.
-    #[inline(always)]
     pub fn for_each_block(
         &self,
         num_docs: u32,
@@ -221,8 +238,7 @@ impl<'a> PostingList<'a> {
         let mut docs = [0u32; BLOCK_LEN];
         let mut vals = [0u32; BLOCK_LEN];
         for i in 0..self.nblocks {
-            let (n, packed) = self.decode_docs(i, num_docs, &mut docs)?;
-            packed.decode(&mut vals)?;
+            let n = self.decode_block(i, num_docs, &mut docs, &mut vals)?;
             each(&docs[..n], &vals[..n]);
         }
         Some(())

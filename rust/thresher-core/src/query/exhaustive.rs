@@ -135,17 +135,12 @@ fn search_in_at_level(
                 continue;
             };
             let scorer = prep.scorer(si, term);
-            // A damaged block (index opened without verification) ends the list. (A loop,
-            // not `for_each_block` and a closure: a closure is compiled apart, at the portable
-            // level, unless inlined.)
+            // A damaged block (index opened without verification) ends the list.
             let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
             for b in 0..list.num_blocks() {
-                let Some((m, packed)) = list.decode_docs(b, n as u32, &mut docs) else {
+                let Some(m) = list.decode_block(b, n as u32, &mut docs, &mut vals) else {
                     break;
                 };
-                if packed.decode(&mut vals).is_none() {
-                    break;
-                }
                 let (docs, vals) = (&docs[..m], &vals[..m]);
                 keys.factors(norm, docs, &mut factors[..m]);
                 scorer.score_many(vals, &factors[..m], &mut scores[..m]);

@@ -178,19 +178,15 @@ impl<'q> Prepared<'q> {
         let (mut seen, mut nan) = (0usize, false);
         let mut factors = [0f32; BLOCK_LEN];
         let mut scores = [0f32; BLOCK_LEN];
-        // A loop, not `for_each_block` and a closure, so that it is compiled at the caller's CPU
-        // level ([`crate::cpu`]).
+        // A plain loop, so that it runs at the caller's CPU level
+        // ([`crate::postings::PostingList::decode_block`]).
         let (mut docs, mut vals) = ([0u32; BLOCK_LEN], [0u32; BLOCK_LEN]);
         let mut complete = Some(());
         for b in 0..list.num_blocks() {
-            let Some((m, packed)) = list.decode_docs(b, n, &mut docs) else {
+            let Some(m) = list.decode_block(b, n, &mut docs, &mut vals) else {
                 complete = None;
                 break;
             };
-            if packed.decode(&mut vals).is_none() {
-                complete = None;
-                break;
-            }
             let (docs, vals) = (&docs[..m], &vals[..m]);
             keys.factors(norm, docs, &mut factors[..m]);
             scorer.score_many(vals, &factors[..m], &mut scores[..m]);
