@@ -1,6 +1,6 @@
 # thresher developer loop. `make help` lists the targets.
 # Everything runs in a local virtualenv ($(VENV)) that `make install` creates: a fresh machine
-# needs only python3 (>= 3.10) and a Rust toolchain.
+# needs only python3 (>= 3.10) and a Rust toolchain (>= 1.89, with clippy and rustfmt).
 
 VENV   ?= .venv
 PYDIRS := $(wildcard python tests benches)
