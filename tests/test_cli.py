@@ -44,6 +44,10 @@ def test_index_search_eval(cranfield_dir: Path, tmp_path: Path):
     assert "R@1000" not in r.stdout and "R@1000 left out" in r.stderr
     m = json.loads(run("eval", str(out), str(cranfield_dir), "-k", "5", "--json").stdout)
     assert m["nDCG@10"] is None and m["R@100"] is None and m["MRR@10"] is None
+    # ... and the same measures at cut-off 5 instead, as an ir-measures run of the same depth.
+    assert 0 < m["nDCG@5"] <= 1 and 0 < m["R@5"] <= 1 and 0 < m["MRR@5"] <= 1
+    r = run("eval", str(out), str(cranfield_dir), "-k", "5")
+    assert "| nDCG@5 |" in r.stdout and "| MRR@5 |" in r.stdout and "nDCG@10" in r.stderr
 
 
 def test_eval_reports_and_can_keep_self_hits(cranfield_dir: Path, tmp_path: Path):

@@ -250,13 +250,15 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     self_hits = [q for q in qids if drop and any(d == q for d, _ in results[q])]
     dropped, dropped_rel = len(self_hits), sum(qrels[q].get(q, 0) > 0 for q in self_hits)
     # A measure cut off deeper than k would be computed from k hits only (R@1000 of a top-10
-    # run): left out, and said so.
+    # run): left out, and said so. A run shallower than 10 gets the same measures at cut-off k
+    # instead (nDCG@5, R@5, MRR@5), so that it reports something.
     deep = [m for m in DEFAULT_MEASURES if int(m.rsplit("@", 1)[1]) > args.k]
     measures = [m for m in DEFAULT_MEASURES if m not in deep]
+    if args.k < 10:
+        measures += [f"{m}@{args.k}" for m in ("nDCG", "R", "RR")]
     metrics: dict[str, float | None] = dict.fromkeys(DEFAULT_MEASURES)
-    if measures:
-        metrics.update(evaluate(to_run(results, drop_self=drop), qrels, measures))
-    names = {"RR@10": "MRR@10"}
+    metrics.update(evaluate(to_run(results, drop_self=drop), qrels, measures))
+    names = {m: "M" + m for m in metrics if m.startswith("RR@")}
     if args.json:
         out: dict[str, object] = {names.get(k, k): v for k, v in metrics.items()}
         out.update(
