@@ -214,9 +214,10 @@ def resolve_dataset(spec: str, work: Path) -> tuple[str, Path]:
 
 
 def evaluate(res: dict[str, Any], data: Path, max_queries: int) -> None:
-    """nDCG@10, R@100, R@1000, MRR@10 (ir-measures, pytrec_eval backend) from each engine's
-    deepest run, averaged over all judged queries (no hits = 0), hits equal to the query id
-    dropped (BEIR convention); agree@10 = overlap of the top 10 with Lucene's first config."""
+    """nDCG@10, R@100, R@1000, MRR@10 (`thresher.evaluate`: ir-measures, MRR@10 with trec_eval's
+    order of tied scores) from each engine's deepest run, averaged over all judged queries (no
+    hits = 0), hits equal to the query id dropped (BEIR convention); agree@10 = overlap of the
+    top 10 with Lucene's first config."""
     qrels = corpora.load_qrels(data)
     ref = None
     for e in res["engines"]:
@@ -237,12 +238,12 @@ def evaluate(res: dict[str, Any], data: Path, max_queries: int) -> None:
             if qrels is None:
                 continue
             try:
-                import ir_measures
-                from ir_measures import RR, R, nDCG
+                import ir_measures  # noqa: F401
             except ImportError:
                 c["metrics_error"] = "ir-measures not installed"
                 continue
-            measures = [nDCG @ 10, R @ 100, R @ 1000, RR @ 10]
+            from thresher.evaluate import evaluate as ir_eval
+
             trec: dict[str, dict[str, float]] = {}
             for qid, hits in run.items():
                 d: dict[str, float] = {}
@@ -250,14 +251,13 @@ def evaluate(res: dict[str, Any], data: Path, max_queries: int) -> None:
                     if did != qid:
                         d.setdefault(did, sc)
                 trec[qid] = d
-            per_q: dict[str, dict[str, float]] = {str(m): {} for m in measures}
-            for m in ir_measures.iter_calc(measures, qrels, trec):
-                per_q[str(m.measure)][m.query_id] = m.value
-            judged = [q for q in run if any(v > 0 for v in qrels.get(q, {}).values())]
-            c["metrics"] = {
-                k: sum(v.get(q, 0.0) for q in judged) / max(len(judged), 1)
-                for k, v in per_q.items()
-            }
+            # thresher.evaluate: ir-measures for nDCG and R, and RR@10 with trec_eval's order
+            # of tied scores (ir-measures' own RR@10 breaks them the other way).
+            sub = {q: qrels[q] for q in run if q in qrels}
+            judged = [q for q in sub if any(v > 0 for v in sub[q].values())]
+            c["metrics"] = (
+                ir_eval(trec, sub, ("nDCG@10", "R@100", "R@1000", "RR@10")) if judged else {}
+            )
 
 
 def run_dataset(
