@@ -450,6 +450,12 @@ def test_bad_vec_files_name_file_and_line(tmp_path, body, match):
         {"lbfgs_iters": -1},
         {"lr": "0.001"},
         {"seed": -1},
+        {"prune_tolerance": -0.01},
+        {"prune_tolerance": float("nan")},
+        {"prune_grid": (0.1, 0.05)},
+        {"prune_grid": (0.0, 0.1)},
+        {"prune_grid": (0.1, float("inf"))},
+        {"prune_grid": (0.1, 0.1)},
     ],
 )
 def test_bad_train_configs_fail_at_construction(change):
@@ -690,3 +696,92 @@ def test_a_failed_model_load_closes_its_file(tmp_path):
                 ExpansionModel.load(p)
         gc.collect()
     assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
+
+
+# --------------------------------------------------------------------------- pruning threshold
+
+
+def _varied_model(toy, min_tdv=0.0):
+    corpus = toy[0]
+    features = make_features("b").fit(corpus.vocab, corpus.tf)
+    w = np.random.default_rng(3).normal(0, 0.5, features.n_features)
+    return TDVModel(features, w, 1.0, min_tdv=min_tdv)
+
+
+def test_min_tdv_drops_the_terms_below_it_and_is_saved(tmp_path, toy):
+    corpus = toy[0]
+    raw = _varied_model(toy).term_weights(corpus.vocab, corpus.tf)
+    assert np.unique(raw[raw > 0]).size > 10  # TDVs that differ, so a threshold can cut
+    cut = float(np.median(raw[raw > 0]))
+    m = _varied_model(toy, cut)
+    w = m.term_weights(corpus.vocab, corpus.tf)
+    np.testing.assert_array_equal(w, np.where(raw < cut, 0, raw))
+    assert 0 < (w > 0).sum() < (raw > 0).sum()
+    path = tmp_path / "m.npz"
+    m.save(path)
+    loaded = TDVModel.load(path)
+    assert loaded.min_tdv == pytest.approx(cut)
+    np.testing.assert_array_equal(loaded.term_weights(corpus.vocab, corpus.tf), w)
+    # A version-1 file (before the threshold existed) loads with no threshold.
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files if k != "min_tdv"}
+    arrays["format_version"] = np.array(1)
+    np.savez(path, **arrays)
+    old = TDVModel.load(path)
+    assert old.min_tdv == 0.0
+    np.testing.assert_array_equal(old.term_weights(corpus.vocab, corpus.tf), raw)
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf")])
+def test_bad_min_tdv_is_refused(toy, bad):
+    m = _model(toy)
+    with pytest.raises(ValueError, match="min_tdv"):
+        TDVModel(m.features, m.w, 1.0, min_tdv=bad)
+
+
+def test_training_picks_the_pruning_threshold_on_dev(toy):
+    """The threshold kept is the last of the grid before dev nDCG@10 falls more than the
+    tolerance below the unpruned model's; the sweep records what was tried."""
+    corpus, queries, qrels = toy
+    grid = (0.05, 0.2, 0.4, 0.6, 0.8, 0.95, 1.1, 1.5)
+    kw = {"max_epochs": 20, "l1": 1e-3}  # trains TDVs spread over ~0.5-0.7 on this toy
+    off = train(corpus, queries, qrels, features="b", config=_cfg(prune_tolerance=None, **kw))
+    assert off.best_epoch > 0
+    assert off.model.min_tdv == 0.0 and off.model.meta["prune_sweep"] == []
+    for tol in (0.0, 0.02, 1.0):
+        res = train(
+            corpus,
+            queries,
+            qrels,
+            features="b",
+            config=_cfg(prune_tolerance=tol, prune_grid=grid, **kw),
+        )
+        # Training itself is unchanged by the threshold.
+        np.testing.assert_array_equal(res.model.w, off.model.w)
+        base = res.history[res.best_epoch]["dev_ndcg10"]
+        sweep = res.model.meta["prune_sweep"]
+        assert [r["min_tdv"] for r in sweep] == list(grid[: len(sweep)])
+        kept = [r["postings_kept"] for r in sweep]
+        assert kept == sorted(kept, reverse=True)
+        assert kept[0] < res.history[res.best_epoch]["postings_kept"]  # the grid does cut
+        ok = [r["dev_ndcg10"] >= base - tol for r in sweep]
+        if tol < 1:
+            assert not ok[-1] and res.model.min_tdv > 0  # stopped by dev, after some pruning
+        # All pass up to the chosen threshold; the sweep stops at the first failure.
+        assert ok == [True] * (len(ok) - 1) + [ok[-1]]
+        want = 0.0
+        for r, good in zip(sweep, ok):
+            if good:
+                want = r["min_tdv"]
+        assert res.model.min_tdv == want
+        assert res.model.meta["min_tdv"] == want
+        if not ok[-1]:
+            assert len(sweep) < len(grid) or sweep[-1]["min_tdv"] == grid[-1]
+        raw = np.maximum(
+            res.model.features.transform(corpus.vocab, corpus.tf) @ res.model.w + res.model.beta, 0
+        )
+        w = res.model.term_weights(corpus.vocab, corpus.tf)
+        np.testing.assert_allclose(w, np.where(raw < want, 0, raw).astype(np.float32))
+        if tol == 1.0:
+            # Nothing can fall more than 1 in nDCG: the whole grid is tried and the top kept.
+            assert res.model.min_tdv == grid[-1] and len(sweep) == len(grid)

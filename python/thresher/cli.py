@@ -338,6 +338,7 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
         margin=args.margin,
         l1=args.l1,
         max_postings=args.max_postings,
+        prune_tolerance=None if args.prune_tolerance < 0 else args.prune_tolerance,
         max_epochs=args.epochs,
         seed=args.seed,
         progress=not args.quiet,
@@ -354,10 +355,16 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     result.model.save(args.output)
     best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
     kept = best.get("postings_kept", float("nan"))
+    min_tdv = result.model.min_tdv
+    if min_tdv > 0:
+        pruned = next(r for r in result.model.meta["prune_sweep"] if r["min_tdv"] == min_tdv)
+        kept_note = f"{kept:.1%}, {pruned['postings_kept']:.1%} after dropping TDVs < {min_tdv:g}"
+    else:
+        kept_note = f"{kept:.1%}"
     print(
         f"trained TDVs on {len(result.train_queries)} queries ({len(result.dev_queries)} held out "
         f"as dev) in {time.perf_counter() - t0:.1f} s; best epoch {result.best_epoch}, "
-        f"postings kept {kept:.1%}; saved {args.output}"
+        f"postings kept {kept_note}; saved {args.output}"
     )
     return 0
 
@@ -501,6 +508,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.6,
         help="keep the best dev epoch among those keeping at most this share of postings",
+    )
+    pt.add_argument(
+        "--prune-tolerance",
+        type=float,
+        default=0.005,
+        help="after training, drop terms whose TDV is below a threshold, raised step by step "
+        "while dev nDCG@10 stays within this much of the unpruned model's (default 0.005; a "
+        "negative value turns it off)",
     )
     pt.add_argument("--epochs", type=int, default=150, help="maximum epochs (default 150)")
     pt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")

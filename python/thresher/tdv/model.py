@@ -8,12 +8,19 @@ postings of other terms hold ``TDV(t) * tf`` (:func:`reweight`), and idf and
 document lengths are recomputed from those postings (see
 :mod:`thresher.tdv.scoring`).
 
+A model may also carry a pruning threshold ``min_tdv``: a TDV below it is set
+to 0, so the term leaves the index (``relu`` gives exact zeros only to terms
+pushed below 0; frequent terms the training leaves at a few hundredths weigh
+almost nothing in any score but hold many postings). Training picks it on the
+dev queries (:class:`thresher.tdv.TrainConfig` ``prune_tolerance``).
+
 File format (``.npz``, written with ``numpy.savez_compressed``, read with
-``allow_pickle=False``): ``format_version`` (int, currently 1), ``meta``
+``allow_pickle=False``): ``format_version`` (int, currently 2), ``meta``
 (JSON: scoring config, feature pipeline description, training summary),
-``w`` (float64 feature weights), ``beta`` (bias), and ``f{i}.{name}`` arrays
-holding the state of feature block ``i`` (tokenizer JSON, normalisation
-constants, SVD basis, user vectors).
+``w`` (float64 feature weights), ``beta`` (bias), ``min_tdv`` (the pruning
+threshold; version 2, read as 0 from version-1 files), and ``f{i}.{name}``
+arrays holding the state of feature block ``i`` (tokenizer JSON,
+normalisation constants, SVD basis, user vectors).
 """
 
 # Matrix names follow the maths (X = doc-term tf, Q = queries, E = features, ...).
@@ -35,9 +42,9 @@ from thresher._atomic import atomic_path
 from .features import FeaturePipeline
 from .scoring import ScoringConfig
 
-__all__ = ["FORMAT_VERSION", "TDVModel", "reweight"]
+__all__ = ["FORMAT_VERSION", "TDVModel", "prune", "reweight"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def reweight(tf: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
@@ -66,6 +73,13 @@ def reweight(tf: sp.csr_matrix, weights: np.ndarray) -> sp.csr_matrix:
     return out
 
 
+def prune(tdv: np.ndarray, min_tdv: float) -> np.ndarray:
+    """``tdv`` with every value below ``min_tdv`` set to 0 (a new array when any is)."""
+    if min_tdv <= 0:
+        return tdv
+    return np.where(tdv < min_tdv, 0.0, tdv)
+
+
 class TDVModel:
     """Linear TDV predictor over a feature pipeline, plus the scoring config it was trained for."""
 
@@ -76,6 +90,7 @@ class TDVModel:
         beta: float = 1.0,
         scoring: ScoringConfig | None = None,
         meta: dict | None = None,
+        min_tdv: float = 0.0,
     ) -> None:
         self.features = features
         n = features.n_features
@@ -85,12 +100,15 @@ class TDVModel:
         if not np.all(np.isfinite(self.w)) or not np.isfinite(beta):
             raise ValueError("TDV model weights (w, beta) must be finite")
         self.beta = float(beta)
+        if not (np.isfinite(min_tdv) and min_tdv >= 0):
+            raise ValueError(f"min_tdv must be finite and >= 0, got {min_tdv}")
+        self.min_tdv = float(min_tdv)
         self.scoring = scoring or ScoringConfig()
         self.meta = dict(meta or {})
 
     # ------------------------------------------------------------------ apply
     def tdv_from_features(self, E: sp.csr_matrix) -> np.ndarray:
-        return np.maximum(E @ self.w + self.beta, 0.0)
+        return prune(np.maximum(E @ self.w + self.beta, 0.0), self.min_tdv)
 
     def term_weights(self, vocab: Sequence[str], doc_term: sp.csr_matrix | None) -> np.ndarray:
         """TDV of each term of ``vocab`` (float32, aligned to ``vocab``; 0 = drop).
@@ -121,6 +139,7 @@ class TDVModel:
             "meta": np.array(json.dumps(meta)),
             "w": self.w,
             "beta": np.array(self.beta),
+            "min_tdv": np.array(self.min_tdv),
         }
         arrays.update(self.features.state())
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -156,16 +175,17 @@ class TDVModel:
                 f"{path}: TDV model format version {version} is newer than the "
                 f"supported version {FORMAT_VERSION}; upgrade thresher"
             )
-        if version != FORMAT_VERSION:
+        if version < 1:
             raise ValueError(f"{path}: unsupported TDV model format version {version}")
         try:
             meta = json.loads(str(arrays.pop("meta")))
             w = arrays.pop("w")
             beta = float(arrays.pop("beta"))
+            min_tdv = float(arrays.pop("min_tdv")) if version >= 2 else 0.0
             arrays.pop("format_version")
             features = FeaturePipeline.from_state(meta["features"], arrays)
             scoring = ScoringConfig(**meta["scoring"])
-            model = cls(features, w, beta, scoring, meta.get("meta"))
+            model = cls(features, w, beta, scoring, meta.get("meta"), min_tdv)
         except (KeyError, TypeError, json.JSONDecodeError, Exception) as e:
             if isinstance(e, ValueError) and str(e).startswith(str(path)):
                 raise
