@@ -199,6 +199,12 @@ def test_learned_model_commands(scifact_dir: Path, tmp_path: Path):
     from thresher.tdv import TDVModel
 
     assert TDVModel.load(tdv).meta["analyzer"] == thresher.Analyzer().config_json()
+    # The pruning threshold is tried on dev by default; a negative tolerance turns it off.
+    assert TDVModel.load(tdv).meta["prune_sweep"]
+    off = tmp_path / "tdv-off.npz"
+    run("train-tdv", str(data), "-o", str(off), "--epochs", "3", "-q", "--prune-tolerance", "-1")
+    m = TDVModel.load(off)
+    assert m.min_tdv == 0.0 and m.meta["prune_sweep"] == []
     exp = tmp_path / "exp.npz"
     r = run("train-expansion", str(data), "-o", str(exp), "-q")
     assert exp.stat().st_size > 0
