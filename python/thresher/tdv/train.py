@@ -399,7 +399,8 @@ def _pick_threshold(
     base = best.get("dev_ndcg10")
     if base is None:
         return 0.0, []
-    chosen, sweep, kept = 0.0, [], int((tau > 0).sum())
+    chosen, kept = 0.0, int((tau > 0).sum())
+    sweep: list[dict] = []
     for t in cfg.prune_grid:
         pruned = prune(tau, t)
         now = int((pruned > 0).sum())
