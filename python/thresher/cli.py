@@ -356,8 +356,10 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
     kept = best.get("postings_kept", float("nan"))
     min_tdv = result.model.min_tdv
-    if min_tdv > 0:
-        pruned = next(r for r in result.model.meta["prune_sweep"] if r["min_tdv"] == min_tdv)
+    pruned = next(
+        (r for r in result.model.meta.get("prune_sweep", []) if r["min_tdv"] == min_tdv), None
+    )
+    if min_tdv > 0 and pruned is not None and pruned["postings_kept"] < kept:
         kept_note = f"{kept:.1%}, {pruned['postings_kept']:.1%} after dropping TDVs < {min_tdv:g}"
     else:
         kept_note = f"{kept:.1%}"
