@@ -785,3 +785,15 @@ def test_training_picks_the_pruning_threshold_on_dev(toy):
         if tol == 1.0:
             # Nothing can fall more than 1 in nDCG: the whole grid is tried and the top kept.
             assert res.model.min_tdv == grid[-1] and len(sweep) == len(grid)
+
+
+@pytest.mark.parametrize("bad", [np.array(np.nan), np.array(-1.0), np.array([0.1, 0.2])])
+def test_a_bad_stored_threshold_is_a_corrupted_file(tmp_path, toy, bad):
+    path = tmp_path / "m.npz"
+    _model(toy).save(path)
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["min_tdv"] = bad
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="corrupted TDV model file"):
+        TDVModel.load(path)
