@@ -36,3 +36,32 @@ def test_one_core_restores_after_an_error():
     with pytest.raises(RuntimeError), one_core():
         raise RuntimeError("engine failed")
     assert os.sched_getaffinity(0) == before
+
+
+def test_compare_scores_runs_as_thresher_evaluate_does(tmp_path: Path):
+    """compare.py's MRR@10 breaks tied scores as trec_eval does (ties by doc id descending),
+    like `thresher.evaluate` and `thresher eval`: d2 and d3 tie below d1, so the relevant d2
+    comes third, RR 1/3 (ir-measures' own RR@10 would put it second). Hits equal to the query
+    id are dropped (BEIR's convention)."""
+    import compare
+
+    from thresher.evaluate import evaluate
+
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq1\td2\t1\nq2\td9\t1\n"
+    )
+    run = {
+        "q1": [("d1", 2.0), ("d2", 1.0), ("d3", 1.0), ("q1", 0.5)],
+        "q2": [("q2", 3.0), ("d9", 1.0)],
+    }
+    cfg = {"config": {}}
+    res = {
+        "engines": [{"engine": "thresher", "configs": [cfg], "_runs": {compare.cfg_str({}): run}}]
+    }
+    compare.evaluate(res, tmp_path, 0)
+    m = cfg["metrics"]
+    assert m["RR@10"] == pytest.approx((1 / 3 + 1) / 2)
+    trec = {q: {d: s for d, s in hits if d != q} for q, hits in run.items()}
+    qrels = {"q1": {"d2": 1}, "q2": {"d9": 1}}
+    assert m == pytest.approx(evaluate(trec, qrels, ("nDCG@10", "R@100", "R@1000", "RR@10")))
