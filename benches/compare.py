@@ -237,11 +237,7 @@ def evaluate(res: dict[str, Any], data: Path, max_queries: int) -> None:
                 c["agree@10"] = sum(ov) / len(ov) if ov else None
             if qrels is None:
                 continue
-            try:
-                import ir_measures  # noqa: F401
-            except ImportError:
-                c["metrics_error"] = "ir-measures not installed"
-                continue
+            from thresher.evaluate import DEFAULT_MEASURES
             from thresher.evaluate import evaluate as ir_eval
 
             trec: dict[str, dict[str, float]] = {}
@@ -254,10 +250,13 @@ def evaluate(res: dict[str, Any], data: Path, max_queries: int) -> None:
             # thresher.evaluate: ir-measures for nDCG and R, and RR@10 with trec_eval's order
             # of tied scores (ir-measures' own RR@10 breaks them the other way).
             sub = {q: qrels[q] for q in run if q in qrels}
-            judged = [q for q in sub if any(v > 0 for v in sub[q].values())]
-            c["metrics"] = (
-                ir_eval(trec, sub, ("nDCG@10", "R@100", "R@1000", "RR@10")) if judged else {}
-            )
+            if not any(g > 0 for judged in sub.values() for g in judged.values()):
+                c["metrics"] = {}
+                continue
+            try:
+                c["metrics"] = ir_eval(trec, sub, DEFAULT_MEASURES)
+            except ImportError:
+                c["metrics_error"] = "ir-measures not installed"
 
 
 def run_dataset(

@@ -200,11 +200,10 @@ def kept_stats(corpus: Corpus, w: np.ndarray, queries: dict | None = None) -> di
 
 
 def _query_postings(corpus: Corpus, queries: dict, w: np.ndarray, df: np.ndarray):
-    col = {t: i for i, t in enumerate(corpus.vocab)}
     all_ = kept = 0
     for terms in queries.values():
         for t in set(terms):
-            i = col.get(t)
+            i = corpus.term_index.get(t)
             if i is not None:
                 all_ += int(df[i])
                 kept += int(df[i]) if w[i] > 0 else 0

@@ -355,14 +355,13 @@ def _cmd_train_tdv(args: argparse.Namespace) -> int:
     result.model.save(args.output)
     best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
     kept = best.get("postings_kept", float("nan"))
+    # The sweep holds the postings kept at each threshold tried, the chosen one included.
     min_tdv = result.model.min_tdv
-    pruned = next(
-        (r for r in result.model.meta.get("prune_sweep", []) if r["min_tdv"] == min_tdv), None
+    sweep = {r["min_tdv"]: r["postings_kept"] for r in result.model.meta["prune_sweep"]}
+    pruned = sweep.get(min_tdv, kept)
+    kept_note = f"{kept:.1%}" + (
+        f", {pruned:.1%} after dropping TDVs < {min_tdv:g}" if pruned < kept else ""
     )
-    if min_tdv > 0 and pruned is not None and pruned["postings_kept"] < kept:
-        kept_note = f"{kept:.1%}, {pruned['postings_kept']:.1%} after dropping TDVs < {min_tdv:g}"
-    else:
-        kept_note = f"{kept:.1%}"
     print(
         f"trained TDVs on {len(result.train_queries)} queries ({len(result.dev_queries)} held out "
         f"as dev) in {time.perf_counter() - t0:.1f} s; best epoch {result.best_epoch}, "
