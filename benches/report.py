@@ -440,6 +440,11 @@ def write_results_page(
             "pinned, add to it). See benches/README.md."
         ),
         "",
+        (
+            "What limits the figures that fall short of the targets (profiles, written by hand): "
+            "[LIMITS.md](LIMITS.md)."
+        ),
+        "",
     ]
     notes: dict[str, Any] = {}
     for d in dsets:
