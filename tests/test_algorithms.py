@@ -107,6 +107,9 @@ def test_allow_forms_are_equivalent(small):
         set(numbers.tolist()),
         ids,
         set(ids),
+        numbers.astype(object),  # Python ints in an object array
+        np.array([int(x) for x in numbers] + [2**70], dtype=object)[:-1],
+        mask.astype(object),  # Python bools in an object array: a mask
     ):
         assert small.search("w1 w4", k=30, allow=allow) == want
     docs, _ = small.search_batch(["w1 w4", "w0"], k=30, allow=ids)
@@ -133,6 +136,9 @@ def test_batch_filter_applies_to_every_query(small):
         (np.ones((800, 1), dtype=bool), ValueError, "one-dimensional"),
         ([800], ValueError, "out of range"),
         (np.array([-1]), ValueError, "out of range"),
+        (np.array([3, 2**70], dtype=object), ValueError, "document number 1180591620717411303424"),
+        (np.array([3, -(2**70)], dtype=object), ValueError, "out of range"),
+        (np.array([800], dtype=object), ValueError, "document number 800 in allow is out of range"),
         (["id0", "nope"], ValueError, "unknown document id"),
         ("id0", TypeError, "single str"),
         (np.array([0.5]), TypeError, "bools"),

@@ -9,6 +9,7 @@ take about a second with the small configuration below).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gzip
 import json
@@ -302,6 +303,35 @@ def test_load_errors(tmp_path: Path, model: ExpansionModel) -> None:
     np.savez(tmp_path / "neg.npz", **arrays)
     with pytest.raises(ExpansionModelError, match="negative"):
         ExpansionModel.load(tmp_path / "neg.npz")
+    # Parameters that load but would poison expansion later.
+    for key, bad in (
+        ("qfreq", lambda a: -np.abs(a) - 1),
+        ("qfreq", lambda a: np.full_like(a, np.nan, dtype=np.float64)),
+        ("gate_scale", lambda a: np.full_like(a, np.inf)),
+    ):
+        if key not in arrays:
+            continue
+        damaged = dict(arrays, T_data=np.abs(arrays["T_data"]), **{key: bad(arrays[key])})
+        np.savez(tmp_path / "bad.npz", **damaged)
+        with pytest.raises(ExpansionModelError, match=key.split("_")[0]):
+            ExpansionModel.load(tmp_path / "bad.npz")
+    # A damaged zip field (the compression method, flags) of any member is an
+    # ExpansionModelError, not zlib.error / NotImplementedError / RuntimeError.
+    for field_offset in (8, 10):
+        b = bytearray(raw)
+        at = 0
+        while (at := raw.find(b"PK\x01\x02", at)) >= 0:
+            b[at + field_offset] ^= 0x01
+            at += 4
+        (tmp_path / "field.npz").write_bytes(bytes(b))
+        with pytest.raises(ExpansionModelError, match="not a readable expansion model"):
+            ExpansionModel.load(tmp_path / "field.npz")
+    for off in range(0, len(raw), max(1, len(raw) // 400)):
+        b = bytearray(raw)
+        b[off] ^= 0x80
+        (tmp_path / "flip.npz").write_bytes(bytes(b))
+        with contextlib.suppress(ExpansionModelError):
+            ExpansionModel.load(tmp_path / "flip.npz")
     # Errors are also ValueErrors and ThresherErrors.
     assert issubclass(ExpansionModelError, ValueError)
     assert issubclass(ExpansionModelError, thresher.ThresherError)

@@ -797,3 +797,77 @@ def test_a_bad_stored_threshold_is_a_corrupted_file(tmp_path, toy, bad):
     np.savez(path, **arrays)
     with pytest.raises(ValueError, match="corrupted TDV model file"):
         TDVModel.load(path)
+
+
+def _arrays(path):
+    with np.load(path) as z:
+        return {k: z[k] for k in z.files}
+
+
+def test_no_flipped_byte_escapes_as_another_error(tmp_path, toy):
+    """Every single-byte flip of a model file loads or raises ValueError naming the file:
+    never zlib.error or NotImplementedError from the zip reader (a damaged compressed member
+    or compression-method field)."""
+    good = tmp_path / "m.npz"
+    _model(toy).save(good)
+    raw = good.read_bytes()
+    bad = tmp_path / "flipped.npz"
+    refused = 0
+    for off in range(len(raw)):
+        for mask in (0x01, 0x80):
+            b = bytearray(raw)
+            b[off] ^= mask
+            bad.write_bytes(bytes(b))
+            try:
+                TDVModel.load(bad)
+            except ValueError as e:
+                assert "flipped.npz" in str(e)
+                refused += 1
+    assert refused > len(raw)  # most flips are caught (zip CRCs, headers)
+    # The compression-method field of the first member, named in the message.
+    b = bytearray(raw)
+    b[raw.find(b"PK\x01\x02") + 10] ^= 0x01
+    bad.write_bytes(bytes(b))
+    with pytest.raises(ValueError, match="not a readable TDV model file"):
+        TDVModel.load(bad)
+
+
+@pytest.mark.parametrize(
+    "name, edit",
+    [
+        ("knots columns", lambda a: a.update({"f0.knots": a["f0.knots"][:, :2]})),
+        ("mean length", lambda a: a.update({"f0.mean": a["f0.mean"][:3]})),
+        ("std zero", lambda a: a.update({"f0.std": np.zeros_like(a["f0.std"])})),
+        ("mean NaN", lambda a: a.update({"f0.mean": np.full_like(a["f0.mean"], np.nan)})),
+        ("knots text", lambda a: a.update({"f0.knots": np.array(["x"])})),
+        ("knots missing", lambda a: a.pop("f0.knots")),
+    ],
+)
+def test_damaged_feature_arrays_are_a_corrupted_file(tmp_path, toy, name, edit):
+    path = tmp_path / "m.npz"
+    _model(toy).save(path)
+    arrays = _arrays(path)
+    edit(arrays)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="corrupted TDV model file"):
+        TDVModel.load(path)
+
+
+def test_damaged_cooccurrence_and_vector_arrays_are_a_corrupted_file(tmp_path, toy):
+    corpus = toy[0]
+    cooc = make_features("c", c={"dim": 4, "n_context": 10}).fit(corpus.vocab, corpus.tf)
+    vec = FeaturePipeline([VecFeatures(["a", "b"], np.ones((2, 3)))])
+    for pipe, key, value in (
+        (cooc, "f0.basis", lambda a: a[:-1]),
+        (cooc, "f0.sv", lambda a: np.full_like(a, np.inf)),
+        (vec, "f0.vectors", lambda a: a[:1]),
+        (vec, "f0.vectors", lambda a: np.full_like(a, np.nan)),
+    ):
+        path = tmp_path / "m.npz"
+        TDVModel(pipe).save(path)
+        TDVModel.load(path)  # the undamaged file loads
+        arrays = _arrays(path)
+        arrays[key] = value(arrays[key])
+        np.savez(path, **arrays)
+        with pytest.raises(ValueError, match="corrupted TDV model file"):
+            TDVModel.load(path)

@@ -806,13 +806,18 @@ class Index:
             return np.ascontiguousarray(arr, dtype=np.int64)
         if arr.dtype.kind in "UO" and all(isinstance(x, str) for x in arr):
             return self._numbers_of(list(arr))
+        if arr.dtype.kind == "O" and all(isinstance(x, (bool, np.bool_)) for x in arr):
+            return self._allow(arr.astype(np.bool_))
         if arr.dtype.kind == "O" and all(
-            isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in arr
-        ):  # Python ints beyond int64
-            big = max(arr, key=abs)
-            raise ValueError(
-                f"allow holds document number {big}, out of range for {len(self)} documents"
-            )
+            isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in arr
+        ):  # Python ints: document numbers, unless beyond int64
+            i64 = np.iinfo(np.int64)
+            big = next((x for x in arr if not i64.min <= x <= i64.max), None)
+            if big is not None:
+                raise ValueError(
+                    f"allow holds document number {big}, out of range for {len(self)} documents"
+                )
+            return self._allow(np.array([int(x) for x in arr], dtype=np.int64))
         raise TypeError(
             "allow must hold bools (a mask), ints (document numbers) or strs (ids), "
             f"not {arr.dtype}"

@@ -74,7 +74,6 @@ import json
 import os
 import time
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -84,6 +83,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from thresher._atomic import atomic_path
+from thresher._npz import NPZ_READ_ERRORS, error_name
 from thresher._training import warn_no_pairs
 from thresher.exceptions import ThresherError
 from thresher.expand.cooc import ppmi_topm
@@ -859,8 +859,10 @@ class ExpansionModel:
             # Our own handle: np.load leaks the file it opened when the zip is unreadable.
             with open(p, "rb") as f, np.load(f, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise ExpansionModelError(f"{p}: not a readable expansion model (.npz)") from e
+        except NPZ_READ_ERRORS as e:
+            raise ExpansionModelError(
+                f"{p}: not a readable expansion model (.npz): {error_name(e)}: {e}"
+            ) from e
         except (AttributeError, TypeError) as e:  # np.load of a .npy gives an array
             raise ExpansionModelError(f"{p}: not an expansion model (.npz)") from e
         if "w" in arrays and "meta" in arrays and "T_indptr" not in arrays:
@@ -915,12 +917,19 @@ class ExpansionModel:
             g, mean, scale = a["gate"], a["gate_mean"], a["gate_scale"]
             if len(mean) != len(g) - 1 or len(scale) != len(mean):
                 raise ValueError("gate arrays of inconsistent lengths")
-            if not (np.all(np.isfinite(g)) and np.all(np.isfinite(mean)) and np.all(scale > 0)):
-                raise ValueError("non-finite gate parameters")
+            if not (
+                np.all(np.isfinite(g))
+                and np.all(np.isfinite(mean))
+                and np.all(np.isfinite(scale))
+                and np.all(scale > 0)
+            ):
+                raise ValueError("non-finite gate parameters or a gate scale <= 0")
             gate = Gate(g[:-1].astype(np.float64), float(g[-1]), mean, scale)
         qfreq = a["qfreq"]
         if qfreq.shape != (V,):
             raise ValueError("qfreq has the wrong length")
+        if not (np.all(np.isfinite(qfreq)) and np.all(qfreq >= 0)):
+            raise ValueError("qfreq: non-finite or negative values")
         tw = a.get("term_weights")
         if tw is not None and (tw.shape != (V,) or not np.all(np.isfinite(tw)) or np.any(tw < 0)):
             raise ValueError("term_weights: wrong length, non-finite or negative")

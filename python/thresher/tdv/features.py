@@ -90,6 +90,25 @@ def _as_tf(X, n_terms: int) -> sp.csr_matrix:
     return X
 
 
+def _state_array(
+    state: dict[str, np.ndarray], name: str, shape: tuple[int | None, ...]
+) -> np.ndarray:
+    """``state[name]`` as a finite float64 array of ``shape`` (``None``: any length);
+    ``ValueError`` naming the array otherwise (a damaged or hand-edited model file)."""
+    if name not in state:
+        raise ValueError(f"missing array {name!r}")
+    try:
+        a = np.asarray(state[name], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"array {name!r} is not numeric") from None
+    if a.ndim != len(shape) or any(w is not None and n != w for n, w in zip(a.shape, shape)):
+        want = "x".join("?" if w is None else str(w) for w in shape)
+        raise ValueError(f"array {name!r} has shape {a.shape}, expected {want}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"array {name!r} holds NaN or infinite values")
+    return a
+
+
 class FeatureBlock:
     """Base class: ``fit`` on the training collection, ``transform`` any collection."""
 
@@ -324,7 +343,12 @@ class StatsFeatures(FeatureBlock):
         return {"mean": self.mean, "std": self.std, "knots": self.knots}
 
     def load_state(self, state):
-        self.mean, self.std, self.knots = state["mean"], state["std"], state["knots"]
+        n = len(_STAT_NAMES)
+        self.mean = _state_array(state, "mean", (n,))
+        self.std = _state_array(state, "std", (n,))
+        if np.any(self.std <= 0):
+            raise ValueError("array 'std' holds a value <= 0")
+        self.knots = _state_array(state, "knots", (n, self.n_knots))
 
 
 # --------------------------------------------------------------------------- (c) co-occurrence
@@ -418,8 +442,11 @@ class CooccurrenceFeatures(FeatureBlock):
         return {"context": np.array(self.context), "basis": self.basis, "sv": self.sv}
 
     def load_state(self, state):
+        if "context" not in state or np.ndim(state["context"]) != 1:
+            raise ValueError("array 'context' is missing or not one-dimensional")
         self.context = [str(t) for t in state["context"]]
-        self.basis, self.sv = state["basis"], state["sv"]
+        self.basis = _state_array(state, "basis", (len(self.context), self.dim))
+        self.sv = _state_array(state, "sv", (self.dim,))
 
 
 # --------------------------------------------------------------------------- user vectors
@@ -533,8 +560,10 @@ class VecFeatures(FeatureBlock):
         return {"terms": np.array(self.terms, dtype=str), "vectors": self.vectors}
 
     def load_state(self, state):
+        if "terms" not in state or np.ndim(state["terms"]) != 1:
+            raise ValueError("array 'terms' is missing or not one-dimensional")
         self.terms = [str(t) for t in state["terms"]]
-        self.vectors = np.asarray(state["vectors"], dtype=np.float64)
+        self.vectors = _state_array(state, "vectors", (len(self.terms), None))
 
 
 # --------------------------------------------------------------------------- pipeline

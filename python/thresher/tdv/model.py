@@ -29,7 +29,6 @@ normalisation constants, SVD basis, user vectors).
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from thresher._atomic import atomic_path
+from thresher._npz import NPZ_READ_ERRORS, error_name
 
 from .features import FeaturePipeline
 from .scoring import ScoringConfig
@@ -156,8 +156,10 @@ class TDVModel:
                 arrays = {k: z[k] for k in z.files}
         except FileNotFoundError:
             raise
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as e:
-            raise ValueError(f"{path}: not a readable TDV model file (.npz)") from e
+        except NPZ_READ_ERRORS as e:
+            raise ValueError(
+                f"{path}: not a readable TDV model file (.npz): {error_name(e)}: {e}"
+            ) from e
         except (AttributeError, TypeError) as e:  # np.load of a .npy gives an array
             raise ValueError(f"{path}: not a TDV model file (.npz)") from e
         if "T_indptr" in arrays:
