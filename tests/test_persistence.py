@@ -297,22 +297,48 @@ def test_python_side_writes_are_atomic(tmp_path):
 
 
 def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
-    """Saving an index opened with verify=False elsewhere checks the files it came from: an
-    intact one is copied; one whose files are gone cannot be checked and is refused."""
+    """Saving an index opened with verify=False checks its bytes against the checksums
+    meta.json recorded for them, so an intact index is copied even when the files it came from
+    are gone or replaced; damaged bytes are refused (the file they came from is re-read and
+    found damaged, or cannot be read)."""
     import shutil
 
-    idx = thresher.Index.build([("a", "cats and dogs"), ("b", "more dogs")])
+    idx = thresher.Index.build(
+        [(f"d{i}", "cats and dogs" if i % 3 else "more dogs and birds") for i in range(600)]
+    )
+    other = thresher.Index.build([("x", "birds"), ("y", "fish")])
     idx.save(tmp_path / "src")
     fast = thresher.Index.load(tmp_path / "src", verify=False)
     fast.save(tmp_path / "copy")
     assert thresher.Index.load(tmp_path / "copy").search("dogs") == idx.search("dogs")
+    for mmap in (True, False):
+        idx.save(tmp_path / "src")
+        loaded = thresher.Index.load(tmp_path / "src", mmap=mmap, verify=False)
+        other.save(tmp_path / "src")  # another index replaces its files
+        loaded.save(tmp_path / f"copy-{mmap}")
+        back = thresher.Index.load(tmp_path / f"copy-{mmap}")
+        assert back.search("dogs", k=5) == idx.search("dogs", k=5)
+        loaded.reweight(np.ones(len(loaded.vocabulary), dtype=np.float32))
+        shutil.rmtree(tmp_path / "src")
+        loaded.save(tmp_path / f"again-{mmap}")
+        assert thresher.Index.load(tmp_path / f"again-{mmap}").search("dogs", k=5) == back.search(
+            "dogs", k=5
+        )
+    # Damaged bytes: a flipped byte in the postings, loaded without verification.
+    idx.save(tmp_path / "src")
+    (postings,) = (tmp_path / "src").glob("*.postings")
+    raw = bytearray(postings.read_bytes())
+    raw[len(raw) // 2] ^= 0x10
+    postings.write_bytes(bytes(raw))
     heap = thresher.Index.load(tmp_path / "src", mmap=False, verify=False)
+    with pytest.raises(thresher.IndexCorruptedError, match="refusing to save: the index is damaged"):
+        heap.save(tmp_path / "copy2")
+    with pytest.raises(thresher.IndexCorruptedError, match="refusing to reweight"):
+        heap.reweight(np.ones(len(heap.vocabulary), dtype=np.float32))
     shutil.rmtree(tmp_path / "src")
     with pytest.raises(thresher.IndexCorruptedError, match="cannot be read to check it"):
         heap.save(tmp_path / "copy2")
-    # reweight derives a new index with fresh checksums: the same check comes first.
-    with pytest.raises(thresher.IndexCorruptedError, match="refusing to reweight"):
-        heap.reweight(np.ones(len(heap.vocabulary), dtype=np.float32))
+    assert not (tmp_path / "copy2").exists() or not list((tmp_path / "copy2").glob("*.postings"))
 
 
 def test_an_index_remembers_its_directory_as_an_absolute_path(tmp_path, monkeypatch):

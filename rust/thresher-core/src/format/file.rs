@@ -313,6 +313,18 @@ pub fn write_component(path: &Path, component: Component, payload: &[u8]) -> Res
     })
 }
 
+/// The size and footer CRC of the file [`write_component`] would write for `payload` at the
+/// current format version (the figures `meta.json` records for a component file).
+pub(crate) fn component_checksum(component: Component, payload: &[u8]) -> (u64, u32) {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&header(component));
+    crc.update(payload);
+    (
+        (HEADER_LEN + payload.len() + FOOTER_LEN) as u64,
+        crc.finalize(),
+    )
+}
+
 /// Opens one component file and returns its payload.
 ///
 /// Checks, in order: size, header magic, footer magic, payload length, (when `verify`) the

@@ -21,6 +21,7 @@ mod file;
 
 pub(crate) use bytes::cast as bytes_cast;
 pub use bytes::Bytes;
+pub(crate) use file::component_checksum;
 pub use file::{
     lock_dir, read_component, write_atomic, write_component, Component, DirLock, PayloadWriter,
     LOCK_FILE,

@@ -511,6 +511,20 @@ impl Index {
     /// [`Error::InvalidArgument`] when `dir` exists, is not empty and is not a thresher index
     /// (it is never overwritten); [`Error::Io`] on write failures.
     pub fn save(&mut self, dir: &Path) -> Result<()> {
+        let abs_dir = absolute(dir);
+        let own_dir = self.dir.as_deref() == Some(abs_dir.as_path());
+        if !own_dir {
+            // A segment opened without verification may hold damaged bytes; a copy would get
+            // fresh checksums and hide the damage. Checked before anything is written, so that
+            // a refused save leaves no files behind.
+            for view in &self.views {
+                for (component, _) in view.segment.payloads() {
+                    if self.recorded_file(&view.segment, component).is_some() {
+                        self.check_source(&view.segment, component, "save")?;
+                    }
+                }
+            }
+        }
         if dir.exists() {
             if !dir.is_dir() {
                 return Err(Error::invalid_argument(format!(
@@ -534,7 +548,6 @@ impl Index {
             std::fs::create_dir_all(dir).with_path(dir)?;
         }
         let _lock = lock_dir(dir)?;
-        let abs_dir = absolute(dir);
         let mut meta = self.meta.clone();
         for (view, sm) in self.views.iter().zip(meta.segments.iter_mut()) {
             sm.files.clear();
@@ -543,17 +556,10 @@ impl Index {
                 let path = dir.join(&name);
                 // Segment files are immutable and uniquely named: one that exists with the
                 // recorded size and CRC (the index was loaded from here) is reused.
-                let recorded = self
-                    .meta
-                    .segments
-                    .iter()
-                    .find(|s| s.name == sm.name)
-                    .and_then(|s| s.files.iter().find(|f| f.file == name))
-                    .cloned();
+                let recorded = self.recorded_file(&view.segment, component).cloned();
                 let reuse = match &recorded {
                     Some(f) => {
-                        std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes)
-                            && self.dir.as_deref() == Some(abs_dir.as_path())
+                        own_dir && std::fs::metadata(&path).is_ok_and(|m| m.len() == f.bytes)
                     }
                     None => false,
                 };
@@ -561,9 +567,9 @@ impl Index {
                     sm.files.push(recorded.expect("checked"));
                     continue;
                 }
-                // A segment opened without verification may hold damaged bytes; a copy would
-                // get fresh checksums and hide the damage.
-                if recorded.is_some() {
+                // Into its own directory, a file that is gone or changed is rewritten from
+                // memory: checked as above (other directories were checked up front).
+                if own_dir && recorded.is_some() {
                     self.check_source(&view.segment, component, "save")?;
                 }
                 write_component(&path, component, bytes.as_slice())?;
@@ -585,13 +591,27 @@ impl Index {
         Ok(())
     }
 
-    /// For a segment loaded without verification, checks the CRC of the file `component` came
-    /// from (the bytes in memory are that file's: mapped, or read from it at load), before
-    /// they are copied (`save`) or derived from (`reweight`), either of which would give
-    /// damaged bytes fresh checksums. Nothing to do for verified or in-memory segments.
+    /// What `meta.json` recorded for the file of `segment`'s `component` (`None` for a segment
+    /// that was not loaded from, or saved to, a directory).
+    fn recorded_file(&self, segment: &Segment, component: Component) -> Option<&FileMeta> {
+        let name = Segment::file_name(segment.name(), component);
+        self.meta
+            .segments
+            .iter()
+            .find(|s| s.name == segment.name())
+            .and_then(|s| s.files.iter().find(|f| f.file == name))
+    }
+
+    /// For a segment loaded without verification, checks its `component` bytes before they are
+    /// copied (`save`) or derived from (`reweight`), either of which would give damaged bytes
+    /// fresh checksums: against the size and CRC `meta.json` recorded for their file, and when
+    /// those differ (damage, or a file of an older format version) by verifying the file they
+    /// came from (mapped, or read from it at load). Nothing to do for verified or in-memory
+    /// segments.
     ///
     /// # Errors
-    /// [`Error::Corrupted`] when the file is damaged or cannot be read.
+    /// [`Error::Corrupted`] when the bytes are damaged, or differ from the recorded checksum
+    /// and the file cannot be read.
     pub(crate) fn check_source(
         &self,
         segment: &Segment,
@@ -601,14 +621,31 @@ impl Index {
         let Some(src) = self.dir.as_deref().filter(|_| !segment.verified()) else {
             return Ok(());
         };
-        let path = src.join(Segment::file_name(segment.name(), component));
+        let name = Segment::file_name(segment.name(), component);
+        // The bytes in memory against the size and CRC `meta.json` recorded for their file:
+        // equal when the file was written at the current format version and nothing in the
+        // bytes is damaged. That needs no source file (it may have been replaced since).
+        let recorded = self.recorded_file(segment, component);
+        let payload = segment
+            .payloads()
+            .into_iter()
+            .find(|(c, _)| *c == component)
+            .map(|(_, b)| b.as_slice());
+        if let (Some(f), Some(payload)) = (recorded, payload) {
+            if crate::format::component_checksum(component, payload) == (f.bytes, f.crc32) {
+                return Ok(());
+            }
+        }
+        // Otherwise (another format version, or damage) the file itself decides.
+        let path = src.join(name);
         read_component(&path, component, true, true)
             .map(drop)
             .map_err(|e| {
                 let why = match e {
                     Error::Io { .. } => {
-                        "it was loaded without verification and the file it came from cannot be \
-                     read to check it"
+                        "it was loaded without verification, its bytes do not match the \
+                         checksum recorded for them (damage, or an older format version), and \
+                         the file it came from cannot be read to check it"
                     }
                     _ => "the index is damaged",
                 };
