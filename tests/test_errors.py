@@ -450,6 +450,24 @@ def test_scores_that_could_overflow_float32_are_refused_not_nan():
     assert [d for d, _ in imp.search({"cat": 1.0, "dog": 1.0})] == ["d2", "d1"]
 
 
+def test_query_weights_whose_factor_underflows_float32_are_refused():
+    """A positive query weight so small that the term's per-posting factor underflows float32
+    used to give scores of 0 (impact) or subnormals, silently losing the ranking."""
+    imp = thresher.Index.from_vectors([("a", {"cat": 1.0}), ("b", {"cat": 0.2})])
+    bm25 = thresher.Index.build([("a", "cat"), ("b", "cat dog"), ("c", "dog")])
+    for index, name in ((imp, "impact"), (bm25, "lucene")):
+        with pytest.raises(
+            ValueError, match=rf'term "cat" has weight .*underflows.*{name}|{name}.*underflows'
+        ):
+            index.search({"cat": 1e-44})
+        with pytest.raises(ValueError, match="too small for float32 scores"):
+            index.search_batch([{"cat": 1.0}, {"cat": 1e-44}])
+        hits = index.search({"cat": 1e-30})  # small but representable: ranked as usual
+        assert [d for d, _ in hits] == ["a", "b"] and hits[0][1] > hits[1][1] > 0
+        # A tiny weight on a term the index lacks changes nothing.
+        assert [d for d, _ in index.search({"cat": 1.0, "zebra": 1e-44})] == ["a", "b"]
+
+
 def test_doc_ids_stay_small_and_intact_whatever_the_ids():
     """A fixed-width numpy str array stores every id at the longest one's width (20,000 short
     ids and one 20,000-character id took 1.6 GB) and drops trailing NULs (an id returned by

@@ -331,7 +331,9 @@ def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):
     raw[len(raw) // 2] ^= 0x10
     postings.write_bytes(bytes(raw))
     heap = thresher.Index.load(tmp_path / "src", mmap=False, verify=False)
-    with pytest.raises(thresher.IndexCorruptedError, match="refusing to save: the index is damaged"):
+    with pytest.raises(
+        thresher.IndexCorruptedError, match="refusing to save: the index is damaged"
+    ):
         heap.save(tmp_path / "copy2")
     with pytest.raises(thresher.IndexCorruptedError, match="refusing to reweight"):
         heap.reweight(np.ones(len(heap.vocabulary), dtype=np.float32))

@@ -87,9 +87,34 @@ impl<'q> Prepared<'q> {
     /// segments that hold it, is at most `f32::MAX`): a huge query weight, `k1` or impact
     /// scale would otherwise give inf or NaN scores and a wrong ranking.
     ///
+    /// Also refuses a positive query weight so small that the term's factor underflows float32.
+    ///
     /// # Errors
-    /// [`Error::InvalidArgument`] naming the term with the largest bound.
+    /// [`Error::InvalidArgument`] naming the term with the largest bound, or the term whose
+    /// factor underflows.
     pub fn check_range(&self, index: &Index) -> crate::Result<()> {
+        // A positive query weight so small that the term's per-posting factor underflows
+        // (to 0 or a subnormal) would flatten or coarsen its scores without a word.
+        for (t, (term, weight)) in self.query.terms().enumerate() {
+            let factor = self.scorers[t].weight().abs();
+            if weight > 0.0 && factor < f32::MIN_POSITIVE {
+                let df: u64 = self
+                    .infos
+                    .iter()
+                    .map(|s| s[t].map_or(0, |x| u64::from(x.0.df)))
+                    .sum();
+                let unit = index.term_scorer(df, 1.0).weight().abs();
+                if df > 0 && unit >= f32::MIN_POSITIVE {
+                    return Err(crate::Error::invalid_argument(format!(
+                        "query term {term:?} has weight {weight:e}, too small for float32 scores: \
+                         its per-posting factor under {} ({:e}) underflows; scale the query \
+                         weights up",
+                        index.meta().scoring.kind.name(),
+                        f64::from(unit) * f64::from(weight),
+                    )));
+                }
+            }
+        }
         let norm = index.length_norm();
         let mut total = 0f64;
         let mut worst = (0usize, 0f64);
