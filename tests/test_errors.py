@@ -528,6 +528,29 @@ def test_messages_name_the_actual_problem(tmp_path):
         lambda: build([("a", ["cat", 5])]),
     )
     err(ValueError, r"term 0 of its list .* lone surrogate", lambda: build([("a", ["\ud800"])]))
+    # A document's text or id with a lone surrogate: a bare UnicodeEncodeError before.
+    err(
+        ValueError,
+        r'document "a": its text holds a lone surrogate',
+        lambda: build([("a", "cat \ud800")]),
+    )
+    err(ValueError, r"a document id .* lone surrogate", lambda: build([("x\ud800", "cat")]))
+    err(
+        ValueError,
+        r"a document id .* lone surrogate",
+        lambda: thresher.Index.from_vectors([("x\ud800", {"cat": 1.0})]),
+    )
+    # An int weight beyond float64: 'must be a number, not int' before.
+    err(
+        ValueError,
+        r"query term 'cat' \(an int of 1031 bits\) is too large",
+        lambda: build([("a", "cat")]).search({"cat": 2**1030}),
+    )
+    err(
+        ValueError,
+        r'document "a": the weight of "cat" \(an int of 1031 bits\)',
+        lambda: thresher.Index.from_vectors([("a", {"cat": 2**1030})]),
+    )
     vec = thresher.Index.from_vectors
     err(TypeError, r"a vector's term must be a str, not int", lambda: vec([("d1", {1: 1.0})]))
     err(ValueError, r"a vector's term .* lone surrogate", lambda: vec([("d1", {"\ud800": 1.0})]))

@@ -30,12 +30,20 @@ fn weight(id: &str, term: &str, obj: &Bound<'_, PyAny>) -> PyResult<f32> {
             "document {id:?}: the weight of {term:?} is a bool, not a number"
         )));
     }
-    let w: f64 = obj.extract().map_err(|_| {
-        PyTypeError::new_err(format!(
+    let Ok(w) = obj.extract::<f64>() else {
+        if obj.is_instance_of::<pyo3::types::PyInt>() {
+            // An int beyond float64's range.
+            return Err(PyValueError::new_err(format!(
+                "document {id:?}: the weight of {term:?} (an int of {} bits) is not representable \
+                 as a 32-bit float",
+                obj.call_method0("bit_length")?
+            )));
+        }
+        return Err(PyTypeError::new_err(format!(
             "document {id:?}: the weight of {term:?} must be a number, not {}",
             type_name(obj)
-        ))
-    })?;
+        )));
+    };
     thresher_core::types::narrow_weight(w).ok_or_else(|| {
         PyValueError::new_err(format!(
             "document {id:?}: the weight {w:?} of {term:?} is not representable as a 32-bit float"
@@ -100,7 +108,13 @@ impl PyImpactBuilder {
     }
 
     /// Adds documents: `ids` (str) and `vectors` (dicts or iterables of pairs), same length.
-    fn add(&self, py: Python<'_>, ids: Vec<String>, vectors: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn add(
+        &self,
+        py: Python<'_>,
+        ids: &Bound<'_, PyAny>,
+        vectors: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let ids = crate::pystr::ids_of(ids)?;
         let vs: Vec<Bound<'_, PyAny>> = vectors.try_iter()?.collect::<PyResult<_>>()?;
         if ids.len() != vs.len() {
             return Err(PyValueError::new_err(format!(

@@ -82,6 +82,15 @@ fn extract_query(obj: &Bound<'_, PyAny>) -> PyResult<PyQuery> {
                 )));
             }
             let Ok(x) = w.extract::<f64>() else {
+                if w.is_instance_of::<pyo3::types::PyInt>() {
+                    // An int beyond float64's range.
+                    return Err(PyValueError::new_err(format!(
+                        "the weight of query term {} (an int of {} bits) is too large for a \
+                         32-bit float",
+                        t.repr()?,
+                        w.call_method0("bit_length")?
+                    )));
+                }
                 return Err(PyTypeError::new_err(format!(
                     "the weight of query term {term:?} must be a number, not {}",
                     type_name(&w)
@@ -517,7 +526,12 @@ pub struct PyIndexBuilder {
 
 fn doc_input(id: &str, obj: &Bound<'_, PyAny>) -> PyResult<DocInput> {
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(DocInput::Text(s.to_str()?.to_owned()));
+        return match s.to_str() {
+            Ok(t) => Ok(DocInput::Text(t.to_owned())),
+            Err(_) => Err(PyValueError::new_err(format!(
+                "document {id:?}: its text holds a lone surrogate, which UTF-8 cannot encode"
+            ))),
+        };
     }
     if let Ok(b) = obj.cast::<PyBytes>() {
         return match std::str::from_utf8(b.as_bytes()) {
@@ -572,7 +586,8 @@ impl PyIndexBuilder {
     }
 
     /// Adds documents: `ids` (str) and `docs` (str, bytes or list of str), same length.
-    fn add(&self, py: Python<'_>, ids: Vec<String>, docs: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn add(&self, py: Python<'_>, ids: &Bound<'_, PyAny>, docs: &Bound<'_, PyAny>) -> PyResult<()> {
+        let ids = crate::pystr::ids_of(ids)?;
         let docs: Vec<Bound<'_, PyAny>> = docs.try_iter()?.collect::<PyResult<_>>()?;
         if ids.len() != docs.len() {
             return Err(PyValueError::new_err(format!(

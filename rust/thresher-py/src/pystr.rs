@@ -29,3 +29,10 @@ pub(crate) fn str_of(obj: &Bound<'_, PyAny>, what: impl FnOnce() -> String) -> P
         ))
     })
 }
+
+/// Document ids from a Python sequence of `str`, each checked as [`str_of`] does.
+pub(crate) fn ids_of(ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    ids.try_iter()?
+        .map(|id| str_of(&id?, || "a document id".to_string()))
+        .collect()
+}
