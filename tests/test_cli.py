@@ -130,6 +130,16 @@ def test_help_everywhere(cmd):
             "/nonexistent/dir: no such directory",
         ),
         (["train-tdv", "CRAN", "--split", "test", "-o", "CRAN"], "is a directory"),
+        # A directory where no file can be made although os.access says yes (root): refused
+        # before training, naming the directory (it trained, then named a temporary file).
+        (
+            ["train-tdv", "CRAN", "--split", "test", "-o", "/proc/m.npz"],
+            "/proc: cannot create a file there",
+        ),
+        (
+            ["expand", "CRAN", "--expansion", "exp.npz", "-o", "/proc/x.jsonl"],
+            "/proc: cannot create a file there",
+        ),
         (
             ["eval", "OUT0", "CRAN", "--run", "/nonexistent/dir/run.trec"],
             "/nonexistent/dir: no such directory",

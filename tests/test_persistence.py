@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import thresher
+from thresher.data import write_trec_run
 
 QUERIES = ["alpha beta", "gamma", "delta epsilon zeta", "nothing-matches-this"]
 
@@ -294,6 +295,19 @@ def test_python_side_writes_are_atomic(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["run.trec"]
     write_trec_run({"q2": [("d3", 0.5)]}, run_path)
     assert read_trec_run(run_path) == {"q2": {"d3": 0.5}}
+
+
+def test_a_failed_atomic_write_names_the_file_asked_for(tmp_path):
+    """Errors from the temporary file or the final rename named the hidden temporary
+    ('.run.trec.tmp-...'), not the path the caller gave."""
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(IsADirectoryError) as e:
+        write_trec_run({"q": [("d", 1.0)]}, tmp_path / "adir")
+    assert e.value.filename == str(tmp_path / "adir") and ".tmp-" not in str(e.value)
+    with pytest.raises(FileNotFoundError) as e:
+        write_trec_run({"q": [("d", 1.0)]}, tmp_path / "missing" / "run.trec")
+    assert e.value.filename == str(tmp_path / "missing" / "run.trec")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["adir"]  # no temporary left
 
 
 def test_an_unverified_index_is_checked_before_it_is_copied(tmp_path):

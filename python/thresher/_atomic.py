@@ -34,6 +34,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         _fsync(tmp)
         os.replace(tmp, p)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        if str(tmp) in (e.filename, e.filename2):
+            # Name the file the caller asked for, not our temporary one.
+            raise type(e)(e.errno, e.strerror, str(p)) from e
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

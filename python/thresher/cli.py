@@ -74,6 +74,16 @@ def _output_file(path: str, flag: str = "-o") -> None:
         raise FileNotFoundError(f"{parent}: no such directory (for {flag} {path})")
     if not os.access(parent, os.W_OK):
         raise PermissionError(f"{parent}: not writable (for {flag} {path})")
+    # os.access says yes to root everywhere, even where no file can be made (/proc): try.
+    probe = parent / f".{p.name}.probe-{os.getpid()}"
+    try:
+        with open(probe, "x"):
+            pass
+    except OSError as e:
+        raise type(e)(
+            f"{parent}: cannot create a file there ({e.strerror}) (for {flag} {path})"
+        ) from e
+    probe.unlink(missing_ok=True)
 
 
 def _fields(text: str) -> tuple[str, ...]:
