@@ -76,6 +76,17 @@ def test_evaluate_takes_one_measure_as_a_str():
     assert evaluate(run, qrels, measures="nDCG@10") == evaluate(run, qrels, measures=["nDCG@10"])
 
 
+def test_evaluate_refuses_unknown_measures_and_non_finite_scores():
+    """An unknown measure raised ir-measures' NameError; a NaN score was ranked arbitrarily
+    (read_trec_run and write_trec_run refuse it)."""
+    qrels = {"q1": {"d1": 1}}
+    with pytest.raises(ValueError, match="unknown measure 'zz'"):
+        evaluate({"q1": {"d1": 1.0}}, qrels, measures=["nDCG@10", "zz"])
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError, match=r"score of document 'd2' for query 'q1' is"):
+            evaluate({"q1": {"d1": 1.0, "d2": bad}}, qrels)
+
+
 def test_beir_corpus_reader_checks_fields_as_the_rust_reader_does(tmp_path):
     """`iter_beir_corpus` and `Index.from_jsonl` refuse the same files: a later record with
     none of the fields is an error naming it, not an empty document."""

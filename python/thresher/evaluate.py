@@ -8,6 +8,7 @@ scores 0; hits whose document id equals the query id are dropped (matters for Qu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 
 DEFAULT_MEASURES = ("nDCG@10", "R@100", "R@1000", "RR@10")
@@ -42,12 +43,30 @@ def evaluate(
 
     Returns:
         ``{measure name: mean value}``, in the order given.
+
+    Raises:
+        ValueError: an unknown measure, a NaN or infinite score in the run, or qrels with no
+            relevant document.
     """
     import ir_measures
 
     if isinstance(measures, str):  # one measure, not its characters
         measures = [measures]
-    parsed = [ir_measures.parse_measure(m) for m in measures]
+    parsed = []
+    for m in measures:
+        try:
+            parsed.append(ir_measures.parse_measure(m))
+        except (NameError, ValueError, TypeError, SyntaxError) as e:
+            raise ValueError(
+                f"unknown measure {m!r} (ir-measures names such as nDCG@10, R@1000, RR@10): {e}"
+            ) from None
+    for q, hits in run.items():
+        for d, score in hits.items():
+            if not math.isfinite(score):
+                raise ValueError(
+                    f"the run's score of document {d!r} for query {q!r} is {score}: scores "
+                    "must be finite to rank by"
+                )
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
     if not judged:
         raise ValueError("the qrels hold no relevant document")
