@@ -540,6 +540,42 @@ def test_messages_name_the_actual_problem(tmp_path):
         r"a document id .* lone surrogate",
         lambda: thresher.Index.from_vectors([("x\ud800", {"cat": 1.0})]),
     )
+    # Bools taken as 1, a str taken as its characters, None and ints taken as terms.
+    err(
+        TypeError,
+        "bits must be an int, not bool",
+        lambda: thresher.Index.from_vectors([("d", {"a": 1.0})], bits=True),
+    )
+    err(
+        TypeError,
+        "scale must be a number, not bool",
+        lambda: thresher.Index.from_vectors([("d", {"a": 1.0})], scale=True),
+    )
+    err(
+        TypeError,
+        "max_token_length must be an int, not bool",
+        lambda: thresher.Analyzer(max_token_length=True),
+    )
+    err(
+        TypeError,
+        "texts must be a sequence of str, not a single str",
+        lambda: thresher.Analyzer().tokenize_batch("abc"),
+    )
+    err(
+        TypeError,
+        "text 1 must be a str, not int",
+        lambda: thresher.Analyzer().tokenize_batch(["a", 5]),
+    )
+    for term in (None, 5, ""):
+        err(
+            ValueError,
+            "vocabulary terms must be non-empty str",
+            lambda term=term: thresher.Index.from_csr(sp.csr_matrix(np.ones((1, 2))), [term, "b"]),
+        )
+    from thresher.tdv import TrainConfig
+
+    err(ValueError, "max_epochs must be >= 0, got -1", lambda: TrainConfig(max_epochs=-1))
+    err(ValueError, "batch_size must be >= 1, got 0", lambda: TrainConfig(batch_size=0))
     # An int weight beyond float64: 'must be a number, not int' before.
     err(
         ValueError,

@@ -486,7 +486,10 @@ class Index:
             raise TypeError(f"matrix must be a scipy.sparse matrix, not {type(matrix).__name__}")
         if isinstance(vocabulary, (str, bytes)):
             raise TypeError("vocabulary must be a sequence of terms, not a single str")
-        vocab = [str(t) for t in vocabulary]
+        vocab = list(vocabulary)
+        bad = [t for t in vocab if not isinstance(t, str) or not t][:1]
+        if bad:
+            raise ValueError(f"vocabulary terms must be non-empty str, got {bad[0]!r}")
         _check_2d(matrix)
         if isinstance(ids, (str, bytes)):
             raise TypeError("ids must be a sequence of ids, not a single str")

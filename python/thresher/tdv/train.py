@@ -141,8 +141,10 @@ class TrainConfig:
             raise ValueError(f"optimizer must be 'adam' or 'lbfgs', got {self.optimizer!r}")
         if not 0 <= self.l1 < 1:
             raise ValueError(f"l1 must be in [0, 1), got {self.l1}")
-        if self.batch_size < 1 or self.max_epochs < 0:
-            raise ValueError("batch_size must be >= 1 and max_epochs >= 0")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.max_epochs < 0:
+            raise ValueError(f"max_epochs must be >= 0, got {self.max_epochs}")
         if not 0 <= self.dev_fraction < 1:
             raise ValueError(f"dev_fraction must be in [0, 1), got {self.dev_fraction}")
 

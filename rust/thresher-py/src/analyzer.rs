@@ -25,7 +25,7 @@ impl PyAnalyzer {
         stopwords: Option<&Bound<'_, PyAny>>,
         lowercase: bool,
         possessive: bool,
-        max_token_length: i64,
+        #[pyo3(from_py_with = crate::pystr::max_token_length_arg)] max_token_length: i64,
     ) -> PyResult<Self> {
         let max_token_length = usize::try_from(max_token_length)
             .ok()
@@ -77,10 +77,20 @@ impl PyAnalyzer {
     fn tokenize_batch(
         &self,
         py: Python<'_>,
-        texts: Vec<String>,
+        texts: &Bound<'_, PyAny>,
         threads: Option<i64>,
     ) -> PyResult<Vec<Vec<String>>> {
         use rayon::prelude::*;
+        if texts.is_instance_of::<pyo3::types::PyString>() {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "texts must be a sequence of str, not a single str (use tokenize for one text)",
+            ));
+        }
+        let texts: Vec<String> = texts
+            .try_iter()?
+            .enumerate()
+            .map(|(i, t)| crate::pystr::str_of(&t?, || format!("text {i}")))
+            .collect::<PyResult<_>>()?;
         let threads = crate::builder::check_threads(threads)?;
         // Checked whatever the path below (too many threads is an error even for one text).
         thresher_core::pool::resolve_threads(threads).map_err(CoreError)?;

@@ -88,8 +88,8 @@ impl PyImpactBuilder {
     #[pyo3(signature = (*, analyzer = None, bits = 8, scale = None, threads = None))]
     fn new(
         analyzer: Option<&PyAnalyzer>,
-        bits: i64,
-        scale: Option<f64>,
+        #[pyo3(from_py_with = crate::pystr::bits_arg)] bits: i64,
+        #[pyo3(from_py_with = crate::pystr::scale_arg)] scale: Option<f64>,
         threads: Option<i64>,
     ) -> PyResult<Self> {
         let threads = check_threads(threads)?;

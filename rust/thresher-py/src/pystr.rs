@@ -36,3 +36,44 @@ pub(crate) fn ids_of(ids: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
         .map(|id| str_of(&id?, || "a document id".to_string()))
         .collect()
 }
+
+/// An int argument `name`, refusing a bool (`True` would otherwise pass as 1).
+pub(crate) fn int_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<i64> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, not bool"
+        )));
+    }
+    obj.extract()
+        .map_err(|_| PyTypeError::new_err(format!("{name} must be an int, not {}", type_name(obj))))
+}
+
+/// An optional float argument `name` (`None` allowed), refusing a bool.
+pub(crate) fn opt_float_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Option<f64>> {
+    if obj.is_instance_of::<pyo3::types::PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be a number, not bool"
+        )));
+    }
+    obj.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "{name} must be a number or None, not {}",
+            type_name(obj)
+        ))
+    })
+}
+
+/// `bits` (impact quantisation), through [`int_arg`].
+pub(crate) fn bits_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    int_arg(obj, "bits")
+}
+
+/// `scale` (impact quantisation), through [`opt_float_arg`].
+pub(crate) fn scale_arg(obj: &Bound<'_, PyAny>) -> PyResult<Option<f64>> {
+    opt_float_arg(obj, "scale")
+}
+
+/// `max_token_length` (analyzer), through [`int_arg`].
+pub(crate) fn max_token_length_arg(obj: &Bound<'_, PyAny>) -> PyResult<i64> {
+    int_arg(obj, "max_token_length")
+}
