@@ -518,6 +518,11 @@ def test_bad_expand_and_query_input(model: ExpansionModel) -> None:
         model.expand(["not tokenised"])
     with pytest.raises(TypeError):
         model.expand("flow")
+    # A bad term was named by its index in the model's extended vocabulary ('vocabulary
+    # term #28986'), not by the document holding it.
+    for bad in (5, "", None):
+        with pytest.raises(ValueError, match=r"document #1: term #1 must be a non-empty str"):
+            model.expand([["flow"], ["wing", bad]])
     with pytest.raises(ValueError, match="tau"):
         model.expand([["flow"]], tau=2.0)
     with pytest.raises(ValueError, match="max_expansion"):

@@ -333,6 +333,9 @@ def _validate_docs(docs: Sequence[Sequence[str]], what: str = "document") -> Non
     for i, d in enumerate(docs):
         if isinstance(d, (str, bytes)):
             raise TypeError(f"{what} #{i} is a str; pass its analysed terms (Analyzer.tokenize)")
+        for j, t in enumerate(d):
+            if not isinstance(t, str) or not t:
+                raise ValueError(f"{what} #{i}: term #{j} must be a non-empty str, got {t!r}")
 
 
 @dataclass
