@@ -610,8 +610,9 @@ class Index:
         """Saves to a directory, atomically: a crash mid-save leaves any previous index there
         loadable. Refuses to write into a non-empty directory that is not a thresher index (a
         ``meta.json`` that is not an index's counts as not an index), and to copy a segment
-        of an index loaded with ``verify=False`` whose files fail their checksum (the copy
-        would hide the damage under fresh checksums).
+        of an index loaded with ``verify=False`` whose bytes fail the checksums recorded for
+        them (the copy would hide the damage under fresh checksums). Intact bytes are copied
+        even when the files they were loaded from have been replaced or deleted since.
 
         Raises:
             ValueError: the directory is not empty and not an index.
