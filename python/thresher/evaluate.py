@@ -61,12 +61,12 @@ def evaluate(
                 f"unknown measure {m!r} (ir-measures names such as nDCG@10, R@1000, RR@10): {e}"
             ) from None
     for q, hits in run.items():
-        for d, score in hits.items():
-            if not math.isfinite(score):
-                raise ValueError(
-                    f"the run's score of document {d!r} for query {q!r} is {score}: scores "
-                    "must be finite to rank by"
-                )
+        if not all(map(math.isfinite, hits.values())):  # a C loop: the run may be large
+            d, score = next((d, s) for d, s in hits.items() if not math.isfinite(s))
+            raise ValueError(
+                f"the run's score of document {d!r} for query {q!r} is {score}: scores must "
+                "be finite to rank by"
+            )
     judged = [q for q, docs in qrels.items() if any(g > 0 for g in docs.values())]
     if not judged:
         raise ValueError("the qrels hold no relevant document")
