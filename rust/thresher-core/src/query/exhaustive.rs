@@ -34,6 +34,8 @@ struct Scratch {
     seen: Vec<u64>,
     /// Keys of hits waiting to be offered to the `TopK` ([`crate::query::topk::key`]).
     cand: Vec<u64>,
+    /// Per word of 64 documents, its largest accumulator ([`dense_bar`]).
+    maxima: Vec<f32>,
 }
 
 /// Hits offered to the `TopK` per batch, beyond `k` (at least `k`; small enough to stay in
@@ -72,6 +74,41 @@ fn above(chunk: &[f32], bar: f32) -> u64 {
         mask |= u64::from(x >= bar) << (done + i);
     }
     mask
+}
+
+/// The largest of `chunk` and 0, or 0 when no value exceeds 0 (a value of `chunk` otherwise;
+/// NaN is passed over). Lanes of 16 compile to vector max instructions.
+#[inline(always)]
+fn chunk_max(chunk: &[f32]) -> f32 {
+    let mut lanes = [0f32; 16];
+    let mut groups = chunk.chunks_exact(16);
+    for g in groups.by_ref() {
+        for (m, &x) in lanes.iter_mut().zip(g) {
+            *m = if x > *m { x } else { *m };
+        }
+    }
+    let mut m = 0f32;
+    for &x in lanes.iter().chain(groups.remainder()) {
+        m = if x > m { x } else { m };
+    }
+    m
+}
+
+/// A score every top-`k` hit of the segment whose accumulators are `acc` reaches: the `k`-th
+/// largest of the per-word maxima, when there are at least `k` words and that maximum is a
+/// positive number (else `None`). At least `k` documents score at or above it (one per word),
+/// so a document below it cannot enter the top `k`, and only documents at or above it need be
+/// offered: at small k that replaces most of the selections that otherwise raise the floor
+/// batch by batch as documents are offered in id order.
+#[inline(always)]
+fn dense_bar(acc: &[f32], k: usize, maxima: &mut Vec<f32>) -> Option<f32> {
+    if k == 0 || acc.len().div_ceil(64) < k {
+        return None;
+    }
+    maxima.clear();
+    maxima.extend(acc.chunks(64).map(chunk_max));
+    let (_, &mut bar, _) = maxima.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    (bar > 0.0 && bar.is_finite()).then_some(bar)
 }
 
 thread_local! {
@@ -169,7 +206,15 @@ fn search_in_at_level(
         // test against the floor's score (ties with it and NaN are decided by the key).
         let cap = top.capacity() + top.capacity().max(BATCH);
         let mut floor = top.floor();
-        let mut floor_score = top.threshold();
+        // A lower bound of the scores that can still enter, over the floor (dense mode
+        // without a filter: the bar of `dense_bar`, which a filter would invalidate).
+        let mut least = Score::NEG_INFINITY;
+        if dense && allow.is_none() {
+            if let Some(b) = dense_bar(acc, top.capacity(), &mut s.maxima) {
+                least = b;
+            }
+        }
+        let mut floor_score = top.threshold().max(least);
         let cand = &mut s.cand;
         // Queues a hit that can still enter the queue and `allow` admits; hands the queue
         // to `top` once full (a macro, not a closure or method, so that the floor stays
@@ -183,7 +228,7 @@ fn search_in_at_level(
                     if cand.len() >= cap {
                         top.absorb(cand);
                         floor = top.floor();
-                        floor_score = top.threshold();
+                        floor_score = top.threshold().max(least);
                     }
                 }
             }};
@@ -232,5 +277,51 @@ fn search_in_at_level(
             }
         }
         top.absorb(cand);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunk_max_is_a_value_above_zero_or_zero() {
+        assert_eq!(chunk_max(&[]), 0.0);
+        assert_eq!(chunk_max(&[-1.0, -0.5]), 0.0);
+        let mut v: Vec<f32> = (0..37).map(|i| (i % 7) as f32).collect();
+        v[20] = 9.5;
+        v[3] = f32::NAN;
+        assert_eq!(chunk_max(&v), 9.5);
+        v[36] = 11.0; // in the remainder after the lanes of 16
+        assert_eq!(chunk_max(&v), 11.0);
+    }
+
+    #[test]
+    fn dense_bar_is_the_kth_largest_word_maximum() {
+        let mut maxima = Vec::new();
+        // 5 words of 64 (the last one short); word w's largest value is 10 * w + 1.
+        let acc: Vec<f32> = (0..300)
+            .map(|d| {
+                if d % 64 == 5 {
+                    (10 * (d / 64) + 1) as f32
+                } else {
+                    0.5
+                }
+            })
+            .collect();
+        assert_eq!(dense_bar(&acc, 1, &mut maxima), Some(41.0));
+        assert_eq!(dense_bar(&acc, 2, &mut maxima), Some(31.0));
+        assert_eq!(dense_bar(&acc, 5, &mut maxima), Some(1.0));
+        // Fewer words than k: no bar.
+        assert_eq!(dense_bar(&acc, 6, &mut maxima), None);
+        // At least k documents reach the bar: here exactly k, one per word.
+        let bar = dense_bar(&acc, 3, &mut maxima).unwrap();
+        assert_eq!(acc.iter().filter(|&&x| x >= bar).count(), 3);
+        // A bar that is not a positive number is no bar (untouched documents hold 0).
+        let zeros = vec![0f32; 640];
+        assert_eq!(dense_bar(&zeros, 3, &mut maxima), None);
+        let mut inf = vec![1f32; 640];
+        inf.iter_mut().step_by(64).for_each(|x| *x = f32::INFINITY);
+        assert_eq!(dense_bar(&inf, 3, &mut maxima), None);
     }
 }
