@@ -83,7 +83,7 @@ CHOSEN = {
         "max_epochs": 150,
         "patience": 30,
         "max_postings": 0.6,
-        "prune_tolerance": 0.005,
+        "prune_tolerance": 0.01,
         "seed": 0,
     },
 }
@@ -463,6 +463,26 @@ def _query_work(idx, qids: list[str], queries: dict) -> tuple[int, float]:
     return postings, float((docs >= 0).sum() / max(len(qids), 1))
 
 
+def prune_qps(sf, cr, texts: dict, sf_model, fold_models: list, reps: int = 5) -> dict:
+    """k=10 QPS of TDV over BM25 (``search_batch`` of the test query texts, ``threads=1``,
+    best of ``reps`` interleaved passes, as ``_time_qps``) for one pruning setting: SciFact's
+    train-split model and Cranfield's five fold models (their harmonic mean)."""
+    from thresher import Index
+
+    out = {}
+    for name, coll, ms in (("scifact", sf, [sf_model]), ("cranfield", cr, fold_models)):
+        corpus, _, qrels = coll
+        plain = Index.build(list(zip(corpus.doc_ids, _tokens(corpus, corpus.tf))), threads=1)
+        tdv = {
+            f"tdv{i}": plain.reweight(m.term_weights(plain.vocabulary, plain.doc_term_matrix()))
+            for i, m in enumerate(ms)
+        }
+        times = _time_qps({"bm25": plain, **tdv}, [texts[name][q] for q in qrels["test"]], 10, reps)
+        best = len(tdv) / sum(1 / max(times[lab]) for lab in tdv)
+        out[name] = best / max(times["bm25"])
+    return out
+
+
 QPS_LINE = re.compile(
     r"k=(\d+)\s+(\S+)\s+QPS \(wall\).*QPS \(thread CPU time\) median\s+(\d+)\s+best\s+(\d+)"
 )
@@ -836,12 +856,14 @@ def main(argv=None):
         for tol in PRUNE_TOLERANCES:
             ov = {"prune_tolerance": tol}
             s, res, _ = scifact_experiment(sf, feats, ov)
-            c, _ = cranfield_cv(cr, feats, ov)
+            folds: list = []
+            c, _ = cranfield_cv(cr, feats, ov, models=folds)
             t = transfer(sf, cr, res.model, feats, ov)
             prune["off" if tol is None else f"{tol:g}"] = {
                 "scifact": s,
                 "cranfield": c,
                 "transfer": {k: v["nDCG@10"] for k, v in t.items()},
+                "qps10_ratio": prune_qps(sf, cr, texts, res.model, folds, reps=args.reps),
             }
             print("prune", tol, s["nDCG@10"], c["nDCG@10"], flush=True)
         results["prune"] = prune
@@ -1023,6 +1045,8 @@ def render_prune(r: dict) -> list[str]:
     """The pruning-threshold section: tolerances compared, and the chosen SciFact model's
     dev sweep."""
     bm = r["bm25"]
+    q5 = r["prune"].get("0.005", {}).get("qps10_ratio")
+    edge = f" ({q5['cranfield']:.2f}x here)" if q5 else ""
     lines = ["", "## Pruning threshold", "", HEADER]
     for k, v in r["prune"].items():
         lines.append(fmt_row(f"{k} SciFact", v["scifact"], bm["scifact"]))
@@ -1039,19 +1063,27 @@ def render_prune(r: dict) -> list[str]:
         "",
         "The configuration's tolerance was chosen after this sweep had been seen, test "
         "figures included: the dev rule picks a threshold for a given tolerance, not the "
-        "tolerance. It is the smallest tried that leaves Cranfield's queries under half of "
-        'their postings, which the QPS target needs (see the cost model under "Where the '
-        'time goes"); it costs SciFact nDCG@10 and both collections R@1000 (compare the '
-        "`off` rows) and moves SciFact -> Cranfield transfer close to the -0.005 limit.",
+        "tolerance. Speed decided it (the QPS figures below: k=10, from Python, best of the "
+        "run's passes, measured for each tolerance in this run): 0.005, the earlier choice, "
+        f"left Cranfield at the edge of the 1.5x target{edge}, and 0.01 is the smallest "
+        "tolerance tried that clears it with a margin. The price is on Cranfield, where "
+        "thresholds rise: compare its nDCG@10 and R@1000 with the 0.005 and `off` rows.",
         "",
     ]
     for k, v in r["prune"].items():
         t = v["transfer"]
+        q = v.get("qps10_ratio")
+        speed = (
+            f"; k=10 QPS over BM25 SciFact {q['scifact']:.2f}x, Cranfield {q['cranfield']:.2f}x"
+            if q
+            else ""
+        )
         lines.append(
             f"- {k}: SciFact {v['scifact'].get('min_tdv', 0):g}, Cranfield folds "
             f"{[float(f'{x:g}') for x in v['cranfield'].get('min_tdv', [])]}; "
             f"scifact->cranfield {t['scifact->cranfield'] - bm['cranfield']['nDCG@10']:+.4f}, "
             f"cranfield->scifact {t['cranfield->scifact'] - bm['scifact']['nDCG@10']:+.4f}"
+            f"{speed}"
         )
     sweep = r["tdv"]["scifact"].get("prune_sweep") or []
     if sweep:

@@ -521,9 +521,9 @@ def build_parser() -> argparse.ArgumentParser:
     pt.add_argument(
         "--prune-tolerance",
         type=float,
-        default=0.005,
+        default=0.01,
         help="after training, drop terms whose TDV is below a threshold, raised step by step "
-        "while dev nDCG@10 stays within this much of the unpruned model's (default 0.005; a "
+        "while dev nDCG@10 stays within this much of the unpruned model's (default 0.01; a "
         "negative value turns it off)",
     )
     pt.add_argument("--epochs", type=int, default=150, help="maximum epochs (default 150)")
