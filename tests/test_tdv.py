@@ -5,6 +5,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -204,6 +207,26 @@ def test_training_is_reproducible_with_a_seed(toy):
     assert [h["dev_ndcg10"] for h in r1.history] == [h["dev_ndcg10"] for h in r2.history]
     r3 = train(corpus, queries, qrels, features="ab", config=_cfg(seed=8))
     assert r3.dev_queries != r1.dev_queries or not np.array_equal(r3.model.w, r1.model.w)
+
+
+class _Stream(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [False, True])
+def test_progress_bar_only_on_a_terminal(toy, monkeypatch, tty):
+    # A bar redrawn into a log (CI, a pipe) wrote one line per epoch; Index.build's bar was
+    # already off there.
+    corpus, queries, qrels = toy
+    err = _Stream(tty)
+    monkeypatch.setattr(sys, "stderr", err)
+    train(corpus, queries, qrels, features="b", config=_cfg(max_epochs=2, progress=True))
+    assert ("tdv" in err.getvalue()) == tty, err.getvalue()
 
 
 def test_training_records_history_and_keeps_best_epoch(toy):

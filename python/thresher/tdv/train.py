@@ -504,7 +504,9 @@ def train(
     if cfg.progress:
         from tqdm.auto import tqdm
 
-        epochs = tqdm(epochs, desc="tdv", unit="epoch")
+        # disable=None: no bar when stderr is not a terminal (logs, CI, pipes), as for
+        # Index.build; a bar redrawn there filled logs with one line per epoch.
+        epochs = tqdm(epochs, desc="tdv", unit="epoch", disable=None)
     for epoch in epochs:
         te = time.perf_counter()
         neg = _sample_negatives(rng, train_set, corpus.n_docs, cfg, pools)
