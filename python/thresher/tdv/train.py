@@ -73,7 +73,7 @@ Cranfield CV folds; ``benches/tdv_report.py`` has the comparisons):
   32% of the test queries' postings (the same threshold under 0.005 and 0.01).
   On Cranfield's folds the tolerance decides speed: 0.005 stopped them at
   thresholds of 0.02-0.07 (queries kept 47% of their postings) and search was
-  at the edge of 1.5x BM25's QPS (1.47x-1.51x over runs); 0.01 raises them
+  at the edge of 1.5x BM25's QPS (1.45x-1.51x over runs); 0.01 raises them
   (queries keep ~39%) and clears it, for lower Cranfield nDCG@10 and R@1000.
   The tolerance was chosen after seeing test figures; ``benches/tdv_report.py``,
   section "Pruning threshold", has the sweep with the QPS of each tolerance.
