@@ -76,37 +76,57 @@ fn above(chunk: &[f32], bar: f32) -> u64 {
     mask
 }
 
-/// The largest of `chunk` and 0, or 0 when no value exceeds 0 (a value of `chunk` otherwise;
-/// NaN is passed over). Lanes of 16 compile to vector max instructions.
+/// The largest value of `chunk` whose bit is set in `allowed` and 0, or 0 when no such value
+/// exceeds 0 (a value of `chunk` otherwise; NaN is passed over). Lanes of 16 compile to vector
+/// max instructions (masked ones with a filter).
 #[inline(always)]
-fn chunk_max(chunk: &[f32]) -> f32 {
+fn chunk_max(chunk: &[f32], allowed: u64) -> f32 {
     let mut lanes = [0f32; 16];
     let mut groups = chunk.chunks_exact(16);
-    for g in groups.by_ref() {
-        for (m, &x) in lanes.iter_mut().zip(g) {
+    for (g, group) in groups.by_ref().enumerate() {
+        let bits = allowed >> (16 * g);
+        for (i, (m, &x)) in lanes.iter_mut().zip(group).enumerate() {
+            let x = if bits >> i & 1 == 1 { x } else { 0.0 };
             *m = if x > *m { x } else { *m };
         }
     }
+    let done = chunk.len() - groups.remainder().len();
     let mut m = 0f32;
-    for &x in lanes.iter().chain(groups.remainder()) {
+    for &x in &lanes {
         m = if x > m { x } else { m };
+    }
+    for (i, &x) in groups.remainder().iter().enumerate() {
+        if allowed >> (done + i) & 1 == 1 && x > m {
+            m = x;
+        }
     }
     m
 }
 
-/// A score every top-`k` hit of the segment whose accumulators are `acc` reaches: the `k`-th
-/// largest of the per-word maxima, when there are at least `k` words and that maximum is a
-/// positive number (else `None`). At least `k` documents score at or above it (one per word),
-/// so a document below it cannot enter the top `k`, and only documents at or above it need be
-/// offered: at small k that replaces most of the selections that otherwise raise the floor
-/// batch by batch as documents are offered in id order.
+/// A score every top-`k` hit of the segment whose accumulators are `acc` reaches, among the
+/// documents `allowed` admits (its argument: the first document of a word of 64; its value: the
+/// word's mask): the `k`-th largest of the per-word maxima over the allowed documents, when
+/// there are at least `k` words and that maximum is a positive number (else `None`). At least
+/// `k` allowed documents score at or above it (one per word), so a document below it cannot
+/// enter the top `k`, and only documents at or above it need be offered: at small k that
+/// replaces most of the selections that otherwise raise the floor batch by batch as documents
+/// are offered in id order.
 #[inline(always)]
-fn dense_bar(acc: &[f32], k: usize, maxima: &mut Vec<f32>) -> Option<f32> {
+fn dense_bar(
+    acc: &[f32],
+    k: usize,
+    maxima: &mut Vec<f32>,
+    allowed: impl Fn(usize) -> u64,
+) -> Option<f32> {
     if k == 0 || acc.len().div_ceil(64) < k {
         return None;
     }
     maxima.clear();
-    maxima.extend(acc.chunks(64).map(chunk_max));
+    maxima.extend(
+        acc.chunks(64)
+            .enumerate()
+            .map(|(w, chunk)| chunk_max(chunk, allowed(64 * w))),
+    );
     let (_, &mut bar, _) = maxima.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
     (bar > 0.0 && bar.is_finite()).then_some(bar)
 }
@@ -206,11 +226,16 @@ fn search_in_at_level(
         // test against the floor's score (ties with it and NaN are decided by the key).
         let cap = top.capacity() + top.capacity().max(BATCH);
         let mut floor = top.floor();
-        // A lower bound of the scores that can still enter, over the floor (dense mode
-        // without a filter: the bar of `dense_bar`, which a filter would invalidate).
+        // A lower bound of the scores that can still enter, over the floor (dense mode: the
+        // bar of `dense_bar`, over the documents the filter admits).
         let mut least = Score::NEG_INFINITY;
-        if dense && allow.is_none() {
-            if let Some(b) = dense_bar(acc, top.capacity(), &mut s.maxima) {
+        if dense {
+            let base = view.base as usize;
+            let bar = match allow {
+                None => dense_bar(acc, top.capacity(), &mut s.maxima, |_| !0),
+                Some(a) => dense_bar(acc, top.capacity(), &mut s.maxima, |d| a.word_at(base + d)),
+            };
+            if let Some(b) = bar {
                 least = b;
             }
         }
@@ -286,18 +311,23 @@ mod tests {
 
     #[test]
     fn chunk_max_is_a_value_above_zero_or_zero() {
-        assert_eq!(chunk_max(&[]), 0.0);
-        assert_eq!(chunk_max(&[-1.0, -0.5]), 0.0);
+        assert_eq!(chunk_max(&[], !0), 0.0);
+        assert_eq!(chunk_max(&[-1.0, -0.5], !0), 0.0);
         let mut v: Vec<f32> = (0..37).map(|i| (i % 7) as f32).collect();
         v[20] = 9.5;
         v[3] = f32::NAN;
-        assert_eq!(chunk_max(&v), 9.5);
+        assert_eq!(chunk_max(&v, !0), 9.5);
         v[36] = 11.0; // in the remainder after the lanes of 16
-        assert_eq!(chunk_max(&v), 11.0);
+        assert_eq!(chunk_max(&v, !0), 11.0);
+        // Documents the mask leaves out do not count, in the lanes and in the remainder.
+        assert_eq!(chunk_max(&v, !(1 << 36)), 9.5);
+        assert_eq!(chunk_max(&v, !(1 << 36 | 1 << 20)), 6.0);
+        assert_eq!(chunk_max(&v, 0), 0.0);
     }
 
     #[test]
     fn dense_bar_is_the_kth_largest_word_maximum() {
+        let all = |_| !0u64;
         let mut maxima = Vec::new();
         // 5 words of 64 (the last one short); word w's largest value is 10 * w + 1.
         let acc: Vec<f32> = (0..300)
@@ -309,19 +339,27 @@ mod tests {
                 }
             })
             .collect();
-        assert_eq!(dense_bar(&acc, 1, &mut maxima), Some(41.0));
-        assert_eq!(dense_bar(&acc, 2, &mut maxima), Some(31.0));
-        assert_eq!(dense_bar(&acc, 5, &mut maxima), Some(1.0));
+        assert_eq!(dense_bar(&acc, 1, &mut maxima, all), Some(41.0));
+        assert_eq!(dense_bar(&acc, 2, &mut maxima, all), Some(31.0));
+        assert_eq!(dense_bar(&acc, 5, &mut maxima, all), Some(1.0));
         // Fewer words than k: no bar.
-        assert_eq!(dense_bar(&acc, 6, &mut maxima), None);
+        assert_eq!(dense_bar(&acc, 6, &mut maxima, all), None);
         // At least k documents reach the bar: here exactly k, one per word.
-        let bar = dense_bar(&acc, 3, &mut maxima).unwrap();
+        let bar = dense_bar(&acc, 3, &mut maxima, all).unwrap();
         assert_eq!(acc.iter().filter(|&&x| x >= bar).count(), 3);
         // A bar that is not a positive number is no bar (untouched documents hold 0).
         let zeros = vec![0f32; 640];
-        assert_eq!(dense_bar(&zeros, 3, &mut maxima), None);
+        assert_eq!(dense_bar(&zeros, 3, &mut maxima, all), None);
         let mut inf = vec![1f32; 640];
         inf.iter_mut().step_by(64).for_each(|x| *x = f32::INFINITY);
-        assert_eq!(dense_bar(&inf, 3, &mut maxima), None);
+        assert_eq!(dense_bar(&inf, 3, &mut maxima, all), None);
+        // With a filter: word w's maximum is left out when its document is not allowed, and
+        // the word's next best allowed value (0.5) counts instead.
+        let no_top_of_word_4 = |d: usize| if d == 256 { !(1u64 << 5) } else { !0 };
+        assert_eq!(
+            dense_bar(&acc, 1, &mut maxima, no_top_of_word_4),
+            Some(31.0)
+        );
+        assert_eq!(dense_bar(&acc, 5, &mut maxima, no_top_of_word_4), Some(0.5));
     }
 }

@@ -53,6 +53,19 @@ impl DocFilter {
         Ok(Self { bits, num_docs })
     }
 
+    /// The 64 bits of documents `start .. start + 64` (bit `i` = document `start + i`; 0
+    /// past the end).
+    #[inline(always)]
+    pub(crate) fn word_at(&self, start: usize) -> u64 {
+        let (w, shift) = (start / 64, start % 64);
+        let lo = self.bits.get(w).copied().unwrap_or(0) >> shift;
+        if shift == 0 {
+            lo
+        } else {
+            lo | self.bits.get(w + 1).copied().unwrap_or(0) << (64 - shift)
+        }
+    }
+
     /// True when `doc` is allowed.
     #[inline(always)]
     pub fn contains(&self, doc: DocId) -> bool {
@@ -92,5 +105,17 @@ mod tests {
         assert!(a.contains(0) && !a.contains(1) && a.contains(198) && !a.contains(5000));
         assert!(DocFilter::from_mask(&mask, 201).is_err());
         assert!(DocFilter::from_docs(&[200], 200).is_err());
+    }
+
+    #[test]
+    fn word_at_is_the_mask_from_any_document() {
+        let mask: Vec<bool> = (0..200).map(|i| i % 3 == 0 || i % 7 == 0).collect();
+        let f = DocFilter::from_mask(&mask, 200).unwrap();
+        for start in 0..220 {
+            let want = (0..64)
+                .filter(|i| mask.get(start + i).copied().unwrap_or(false))
+                .fold(0u64, |w, i| w | 1 << i);
+            assert_eq!(f.word_at(start), want, "start {start}");
+        }
     }
 }
