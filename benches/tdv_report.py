@@ -463,23 +463,37 @@ def _query_work(idx, qids: list[str], queries: dict) -> tuple[int, float]:
     return postings, float((docs >= 0).sum() / max(len(qids), 1))
 
 
-def prune_qps(sf, cr, texts: dict, sf_model, fold_models: list, reps: int = 5) -> dict:
-    """k=10 QPS of TDV over BM25 (``search_batch`` of the test query texts, ``threads=1``,
-    best of ``reps`` interleaved passes, as ``_time_qps``) for one pruning setting: SciFact's
-    train-split model and Cranfield's five fold models (their harmonic mean)."""
+def plain_index(coll):
+    """Plain BM25 ``thresher.Index`` of a collection, built from the scipy side's token lists
+    (so the vocabularies are identical)."""
     from thresher import Index
 
+    corpus = coll[0]
+    return Index.build(list(zip(corpus.doc_ids, _tokens(corpus, corpus.tf))), threads=1)
+
+
+def _reweighted(idx, model):
+    """The TDV index of ``model`` over the plain index ``idx`` (``tdv-bm25``)."""
+    return idx.reweight(model.term_weights(idx.vocabulary, idx.doc_term_matrix()))
+
+
+def _harmonic(qps) -> float:
+    """QPS of one pass over each of several indexes (the harmonic mean of their QPS)."""
+    qps = list(qps)
+    return len(qps) / sum(1 / q for q in qps)
+
+
+def prune_qps(plains: dict, colls: dict, texts: dict, sf_model, fold_models: list, reps: int):
+    """k=10 QPS of TDV over BM25 (``search_batch`` of the test query texts, ``threads=1``,
+    best of ``reps`` interleaved passes, as ``_time_qps``) for one pruning setting: SciFact's
+    train-split model and Cranfield's five fold models (their harmonic mean). ``plains``: the
+    collections' plain indexes (``plain_index``)."""
     out = {}
-    for name, coll, ms in (("scifact", sf, [sf_model]), ("cranfield", cr, fold_models)):
-        corpus, _, qrels = coll
-        plain = Index.build(list(zip(corpus.doc_ids, _tokens(corpus, corpus.tf))), threads=1)
-        tdv = {
-            f"tdv{i}": plain.reweight(m.term_weights(plain.vocabulary, plain.doc_term_matrix()))
-            for i, m in enumerate(ms)
-        }
-        times = _time_qps({"bm25": plain, **tdv}, [texts[name][q] for q in qrels["test"]], 10, reps)
-        best = len(tdv) / sum(1 / max(times[lab]) for lab in tdv)
-        out[name] = best / max(times["bm25"])
+    for name, ms in (("scifact", [sf_model]), ("cranfield", fold_models)):
+        tdv = {f"tdv{i}": _reweighted(plains[name], m) for i, m in enumerate(ms)}
+        qtexts = [texts[name][q] for q in colls[name][2]["test"]]
+        times = _time_qps({"bm25": plains[name], **tdv}, qtexts, 10, reps)
+        out[name] = _harmonic(max(times[lab]) for lab in tdv) / max(times["bm25"])
     return out
 
 
@@ -522,6 +536,7 @@ def rust_section(
     qps_k=(10, 1000),
     engine: bool = True,
     data_dir: str | Path = "/work/shared/data",
+    plains: dict | None = None,
 ) -> dict:
     """Every TDV setting through the Rust engine (``thresher.Index``), beside plain BM25 on the
     same engine in the same run.
@@ -531,9 +546,8 @@ def rust_section(
     index.doc_term_matrix()))`` of the plain index (``tdv-bm25``). Runs: ``search_batch`` of the
     analysed queries at k=1000. QPS: ``search_batch`` of the query *texts* (analysis included),
     ``threads=1``, best and median of ``reps`` passes, all indexes of a collection interleaved.
+    ``plains``: the collections' plain indexes when already built (``plain_index``).
     """
-    from thresher import Index
-
     colls = {"scifact": sf, "cranfield": cr}
 
     def scipy_run(coll, model, qids):
@@ -541,10 +555,10 @@ def rust_section(
         w = model.term_weights(corpus.vocab, corpus.tf)
         return retrieve(corpus, {q: queries[q] for q in qids}, w, model.scoring)
 
-    plain, base = {}, {}
-    for name, (corpus, queries, qrels) in colls.items():
-        idx = Index.build(list(zip(corpus.doc_ids, _tokens(corpus, corpus.tf))), threads=1)
-        plain[name] = idx
+    plain = plains or {name: plain_index(coll) for name, coll in colls.items()}
+    base = {}
+    for name, (_, queries, qrels) in colls.items():
+        idx = plain[name]
         qr = qrels["test"]
         terms, postings = _counts(idx)
         qpost, qdocs = _query_work(idx, list(qr), queries)
@@ -558,9 +572,7 @@ def rust_section(
         }
 
     def tdv_index(name, model):
-        idx = plain[name]
-        w = model.term_weights(idx.vocabulary, idx.doc_term_matrix())
-        return idx.reweight(w)
+        return _reweighted(plain[name], model)
 
     def stats(name, idx):
         terms, postings = _counts(idx)
@@ -576,7 +588,7 @@ def rust_section(
 
     settings = {}
     # SciFact: the train-split model on the test queries.
-    corpus, queries, qrels = sf
+    _, queries, qrels = sf
     idx = tdv_index("scifact", models["scifact"])
     run = _rust_run(idx, list(qrels["test"]), queries)
     settings["scifact"] = {
@@ -588,7 +600,7 @@ def rust_section(
         **stats("scifact", idx),
     }
     # Cranfield CV: fold f's model on fold f's held-out queries; sizes averaged over folds.
-    corpus, queries, qrels = cr
+    _, queries, qrels = cr
     allq = qrels["test"]
     run, srun, fold_stats, fold_idx = {}, {}, [], {}
     for f, held in enumerate(cranfield_folds(allq)):
@@ -611,7 +623,7 @@ def rust_section(
         ("scifact->cranfield", "cranfield", models["scifact"]),
         ("cranfield->scifact", "scifact", models["cranfield_all"]),
     ):
-        corpus, queries, qrels = colls[name]
+        _, queries, qrels = colls[name]
         idx = tdv_index(name, model)
         run = _rust_run(idx, list(qrels["test"]), queries)
         settings[key] = {
@@ -641,8 +653,8 @@ def rust_section(
                     continue
                 labs = [f"{key}/{lab}" for lab in st["indexes"]]
                 # Several fold indexes: total time of one pass over each (harmonic mean).
-                best = len(labs) / sum(1 / max(times[lab]) for lab in labs)
-                med = len(labs) / sum(1 / float(np.median(times[lab])) for lab in labs)
+                best = _harmonic(max(times[lab]) for lab in labs)
+                med = _harmonic(float(np.median(times[lab])) for lab in labs)
                 st[f"qps{k}"] = {"best": best, "median": med}
         for st in settings.values():
             if st["collection"] == name:
@@ -671,7 +683,7 @@ def rust_section(
                         if st["collection"] != name:
                             continue
                         labs = [f"{key}/{lab}" for lab in st["indexes"]]
-                        q = len(labs) / sum(1 / eng[lab][k] for lab in labs)
+                        q = _harmonic(eng[lab][k] for lab in labs)
                         st[f"engine_qps{k}"] = {"best": q, "ratio": q / eng["bm25"][k]}
     for st in settings.values():
         qr = colls[st["collection"]][2]["test"]
@@ -808,6 +820,8 @@ def main(argv=None):
     from thresher import load_queries
 
     texts = {name: load_queries(data / name) for name in ("scifact", "cranfield")}
+    colls = {"scifact": sf, "cranfield": cr}
+    plains = {name: plain_index(coll) for name, coll in colls.items()}
     # Per seed: effectiveness, transfer nDCG@10 and the k=10 QPS ratio over BM25 (the targets'
     # quantities; seed 0 is the configuration's run above, its models reused).
     seeds = {
@@ -815,7 +829,7 @@ def main(argv=None):
             "scifact": sf_res,
             "cranfield": cr_res,
             "transfer": {k: v["nDCG@10"] for k, v in results["transfer"].items()},
-            "qps10_ratio": prune_qps(sf, cr, texts, sf_train.model, fold_models, args.reps),
+            "qps10_ratio": prune_qps(plains, colls, texts, sf_train.model, fold_models, args.reps),
         }
     }
     for seed in (1, 2):
@@ -827,12 +841,19 @@ def main(argv=None):
             "scifact": s,
             "cranfield": c,
             "transfer": {k: v["nDCG@10"] for k, v in t.items()},
-            "qps10_ratio": prune_qps(sf, cr, texts, res.model, folds, args.reps),
+            "qps10_ratio": prune_qps(plains, colls, texts, res.model, folds, args.reps),
         }
         print("seed", seed, s["nDCG@10"], c["nDCG@10"], flush=True)
     results["seeds"] = seeds
     results["rust"] = rust_section(
-        sf, cr, texts, models, reps=args.reps, engine=not args.no_engine, data_dir=data
+        sf,
+        cr,
+        texts,
+        models,
+        reps=args.reps,
+        engine=not args.no_engine,
+        data_dir=data,
+        plains=plains,
     )
     print("rust", json.dumps(results["rust"]), flush=True)
 
@@ -878,7 +899,7 @@ def main(argv=None):
                 "scifact": s,
                 "cranfield": c,
                 "transfer": {k: v["nDCG@10"] for k, v in t.items()},
-                "qps10_ratio": prune_qps(sf, cr, texts, res.model, folds, reps=args.reps),
+                "qps10_ratio": prune_qps(plains, colls, texts, res.model, folds, args.reps),
             }
             print("prune", tol, s["nDCG@10"], c["nDCG@10"], flush=True)
         results["prune"] = prune
@@ -1056,6 +1077,18 @@ def render_rust(r: dict) -> list[str]:
     return lines
 
 
+def _transfer_and_speed(v: dict, bm: dict) -> str:
+    """Transfer nDCG@10 against BM25 and, when measured, the k=10 QPS ratios of a setting."""
+    t, q = v["transfer"], v.get("qps10_ratio")
+    out = (
+        f"scifact->cranfield {t['scifact->cranfield'] - bm['cranfield']['nDCG@10']:+.4f}, "
+        f"cranfield->scifact {t['cranfield->scifact'] - bm['scifact']['nDCG@10']:+.4f}"
+    )
+    if q:
+        out += f"; k=10 QPS over BM25 SciFact {q['scifact']:.2f}x, Cranfield {q['cranfield']:.2f}x"
+    return out
+
+
 def render_prune(r: dict) -> list[str]:
     """The pruning-threshold section: tolerances compared, and the chosen SciFact model's
     dev sweep."""
@@ -1086,19 +1119,10 @@ def render_prune(r: dict) -> list[str]:
         "",
     ]
     for k, v in r["prune"].items():
-        t = v["transfer"]
-        q = v.get("qps10_ratio")
-        speed = (
-            f"; k=10 QPS over BM25 SciFact {q['scifact']:.2f}x, Cranfield {q['cranfield']:.2f}x"
-            if q
-            else ""
-        )
         lines.append(
             f"- {k}: SciFact {v['scifact'].get('min_tdv', 0):g}, Cranfield folds "
             f"{[float(f'{x:g}') for x in v['cranfield'].get('min_tdv', [])]}; "
-            f"scifact->cranfield {t['scifact->cranfield'] - bm['cranfield']['nDCG@10']:+.4f}, "
-            f"cranfield->scifact {t['cranfield->scifact'] - bm['scifact']['nDCG@10']:+.4f}"
-            f"{speed}"
+            f"{_transfer_and_speed(v, bm)}"
         )
     sweep = r["tdv"]["scifact"].get("prune_sweep") or []
     if sweep:
@@ -1345,14 +1369,7 @@ def render(r: dict, png: str | None, data: str = "") -> str:
                 "nDCG@10 against the scipy BM25):",
                 "",
             ]
-            for k in sorted(per):
-                v, q, t = per[k], per[k]["qps10_ratio"], per[k]["transfer"]
-                lines.append(
-                    f"- seed {k}: QPS SciFact {q['scifact']:.2f}x, Cranfield {q['cranfield']:.2f}x; "
-                    f"scifact->cranfield {t['scifact->cranfield'] - bm['cranfield']['nDCG@10']:+.4f}"
-                    f", cranfield->scifact "
-                    f"{t['cranfield->scifact'] - bm['scifact']['nDCG@10']:+.4f}"
-                )
+            lines += [f"- seed {k}: {_transfer_and_speed(per[k], bm)}" for k in sorted(per)]
             mean = {
                 c: float(np.mean([v["qps10_ratio"][c] for v in per.values()]))
                 for c in ("scifact", "cranfield")
