@@ -497,6 +497,22 @@ def prune_qps(plains: dict, colls: dict, texts: dict, sf_model, fold_models: lis
     return out
 
 
+def setting_run(sf, cr, features, overrides: dict, plains: dict, texts: dict, reps: int) -> dict:
+    """One configuration change trained and measured for every target: SciFact train -> test,
+    Cranfield CV, both transfer directions (nDCG@10) and the k=10 QPS ratios (``prune_qps``)."""
+    s, res, _ = scifact_experiment(sf, features, overrides)
+    folds: list = []
+    c, _ = cranfield_cv(cr, features, overrides, models=folds)
+    t = transfer(sf, cr, res.model, features, overrides)
+    colls = {"scifact": sf, "cranfield": cr}
+    return {
+        "scifact": s,
+        "cranfield": c,
+        "transfer": {k: v["nDCG@10"] for k, v in t.items()},
+        "qps10_ratio": prune_qps(plains, colls, texts, res.model, folds, reps),
+    }
+
+
 QPS_LINE = re.compile(
     r"k=(\d+)\s+(\S+)\s+QPS \(wall\).*QPS \(thread CPU time\) median\s+(\d+)\s+best\s+(\d+)"
 )
@@ -833,17 +849,9 @@ def main(argv=None):
         }
     }
     for seed in (1, 2):
-        s, res, _ = scifact_experiment(sf, feats, {"seed": seed})
-        folds: list = []
-        c, _ = cranfield_cv(cr, feats, {"seed": seed}, models=folds)
-        t = transfer(sf, cr, res.model, feats, {"seed": seed})
-        seeds[str(seed)] = {
-            "scifact": s,
-            "cranfield": c,
-            "transfer": {k: v["nDCG@10"] for k, v in t.items()},
-            "qps10_ratio": prune_qps(plains, colls, texts, res.model, folds, args.reps),
-        }
-        print("seed", seed, s["nDCG@10"], c["nDCG@10"], flush=True)
+        v = setting_run(sf, cr, feats, {"seed": seed}, plains, texts, args.reps)
+        seeds[str(seed)] = v
+        print("seed", seed, v["scifact"]["nDCG@10"], v["cranfield"]["nDCG@10"], flush=True)
     results["seeds"] = seeds
     results["rust"] = rust_section(
         sf,
@@ -890,18 +898,9 @@ def main(argv=None):
         results["l1_pick_transfer"] = l1_pick_transfer(sf, cr, feats, l1s, l1_models)
         prune = {}
         for tol in PRUNE_TOLERANCES:
-            ov = {"prune_tolerance": tol}
-            s, res, _ = scifact_experiment(sf, feats, ov)
-            folds: list = []
-            c, _ = cranfield_cv(cr, feats, ov, models=folds)
-            t = transfer(sf, cr, res.model, feats, ov)
-            prune["off" if tol is None else f"{tol:g}"] = {
-                "scifact": s,
-                "cranfield": c,
-                "transfer": {k: v["nDCG@10"] for k, v in t.items()},
-                "qps10_ratio": prune_qps(plains, colls, texts, res.model, folds, args.reps),
-            }
-            print("prune", tol, s["nDCG@10"], c["nDCG@10"], flush=True)
+            v = setting_run(sf, cr, feats, {"prune_tolerance": tol}, plains, texts, args.reps)
+            prune["off" if tol is None else f"{tol:g}"] = v
+            print("prune", tol, v["scifact"]["nDCG@10"], v["cranfield"]["nDCG@10"], flush=True)
         results["prune"] = prune
         results["tfidf"] = tfidf_section(sf, cr, feats)
         print("tfidf", json.dumps(results["tfidf"]), flush=True)
